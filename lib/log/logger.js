@@ -1,0 +1,160 @@
+'use strict'
+// The structured logger. Each call builds one pino-compatible line:
+//   {"level":30,"time":<ms>,"pid":..,"hostname":..,"service":..,<bindings>,<merge object>,"msg":..}
+// and hands it to the sink. Disabled levels are no-op methods, so they cost a call.
+
+const os = require('node:os')
+const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
+const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
+const { isError, safeStringify, mergeFragment, stringLiteral } = require('./serialize')
+const { formatMessage } = require('./format')
+const { Sink } = require('./sink')
+
+const kCore = Symbol('prodkit.core')
+const kBindings = Symbol('prodkit.bindings')
+const kThreshold = Symbol('prodkit.threshold')
+const kLevel = Symbol('prodkit.level')
+
+const PREFIX = {}
+for (const name of LEVEL_NAMES) PREFIX[LEVELS[name]] = `{"level":${LEVELS[name]},"time":`
+
+function noop () {}
+
+function errorMessage (err) {
+  try {
+    return String(err.message)
+  } catch {
+    return undefined
+  }
+}
+
+// Builds the line for one call; never throws.
+function buildLine (logger, level, args) {
+  const limit = logger[kCore].maxStringLength
+  let merge = ''
+  let message
+  try {
+    const first = args[0]
+    if (typeof first === 'object' && first !== null) {
+      if (isError(first)) {
+        merge = ',"err":' + safeStringify(first, limit)
+        message = args.length > 1 ? formatMessage(args[1], args.slice(2), limit) : errorMessage(first)
+      } else {
+        merge = mergeFragment(first, limit)
+        if (args.length > 1) message = formatMessage(args[1], args.slice(2), limit)
+      }
+    } else if (first === null || first === undefined) {
+      if (args.length > 1) message = formatMessage(args[1], args.slice(2), limit)
+    } else {
+      message = formatMessage(first, args.length > 1 ? args.slice(1) : [], limit)
+    }
+  } catch (err) {
+    // Only reached by a defect in prodkit itself: still log one valid line.
+    merge = ''
+    message = `[prodkit: could not serialise the log call: ${String(err && err.message)}]`
+  }
+  let line = PREFIX[level] + Date.now() + logger[kBindings] + merge
+  if (message !== undefined) line += ',"msg":' + stringLiteral(message, limit)
+  return line + '}\n'
+}
+
+const METHODS = {}
+for (const name of LEVEL_NAMES) {
+  const level = LEVELS[name]
+  METHODS[name] = function (...args) {
+    this[kCore].sink.write(buildLine(this, level, args))
+  }
+}
+
+class Logger {
+  constructor (core, bindings, level) {
+    this[kCore] = core
+    this[kBindings] = bindings
+    this.level = level
+  }
+
+  get level () {
+    return this[kLevel]
+  }
+
+  set level (name) {
+    checkLevel('level', name)
+    const threshold = levelValue(name)
+    this[kLevel] = name
+    this[kThreshold] = threshold
+    for (const method of LEVEL_NAMES) {
+      this[method] = LEVELS[method] >= threshold ? METHODS[method] : noop
+    }
+  }
+
+  get levels () {
+    return LEVELS
+  }
+
+  isLevelEnabled (name) {
+    const value = levelValue(name)
+    return value !== undefined && value !== Infinity && value >= this[kThreshold]
+  }
+
+  // A logger whose lines also carry `bindings`; `options.level` defaults to this one's.
+  child (bindings, options) {
+    if (bindings !== undefined && !isPlainObject(bindings)) {
+      throw fail('child(bindings)', 'an object of fields', bindings)
+    }
+    if (options !== undefined && !isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
+    const level = options && options.level !== undefined ? checkLevel('child options.level', options.level) : this[kLevel]
+    const extra = bindings ? mergeFragment(bindings, this[kCore].maxStringLength) : ''
+    return new Logger(this[kCore], this[kBindings] + extra, level)
+  }
+
+  // Resolves true once every line logged before the call is written; false if the
+  // destination is failing (those lines stay queued and are retried). Never rejects.
+  flush () {
+    return this[kCore].sink.flush()
+  }
+
+  flushSync () {
+    return this[kCore].sink.flushSync()
+  }
+
+  // Writes what is queued and stops the writer; later calls are counted as dropped.
+  close () {
+    this[kCore].sink.close()
+  }
+
+  stats () {
+    return this[kCore].sink.stats()
+  }
+
+  on (event, listener) {
+    this[kCore].sink.on(event, listener)
+    return this
+  }
+
+  once (event, listener) {
+    this[kCore].sink.once(event, listener)
+    return this
+  }
+
+  off (event, listener) {
+    this[kCore].sink.off(event, listener)
+    return this
+  }
+}
+
+function createLogger (options) {
+  const resolved = resolveOptions(options)
+  let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+  if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
+  bindings += mergeFragment(resolved.base, resolved.maxStringLength)
+  const sink = new Sink({
+    destination: resolved.destination,
+    queueBytes: resolved.queueBytes,
+    overflow: resolved.overflow,
+    bindings: bindings.slice(1)
+  })
+  const core = { sink, maxStringLength: resolved.maxStringLength }
+  return new Logger(core, bindings, resolved.level)
+}
+
+module.exports = { createLogger, Logger, LEVELS, ACCEPTED }

@@ -1,0 +1,127 @@
+'use strict'
+// Logger options: validated once, at creation, with errors that name the option and the
+// values it accepts. Nothing here runs per log call.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { ACCEPTED, levelValue } = require('./levels')
+
+const DEFAULTS = Object.freeze({
+  queueBytes: 8 * 1024 * 1024,
+  overflow: 'block',
+  maxStringLength: 64 * 1024
+})
+const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength']
+const MIN_QUEUE_BYTES = 64 * 1024
+const MAX_QUEUE_BYTES = 2 ** 32 - 1
+
+function describe (value) {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'symbol') return value.toString()
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return 'an array'
+  if (value === null) return 'null'
+  if (typeof value === 'object') return 'an object'
+  return String(value)
+}
+
+function fail (name, accepted, value) {
+  return new TypeError(`prodkit: option ${name} must be ${accepted} (got ${describe(value)})`)
+}
+
+function isPlainObject (value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+// The default level: LOG_LEVEL when set, else info in production and debug elsewhere.
+function defaultLevel (env) {
+  if (env.LOG_LEVEL !== undefined && env.LOG_LEVEL !== '') {
+    const name = env.LOG_LEVEL.toLowerCase()
+    if (levelValue(name) === undefined) throw fail('LOG_LEVEL (environment)', `one of ${ACCEPTED.join(', ')}`, env.LOG_LEVEL)
+    return name
+  }
+  return env.NODE_ENV === 'production' ? 'info' : 'debug'
+}
+
+function checkLevel (name, value) {
+  if (typeof value !== 'string' || levelValue(value) === undefined) {
+    throw fail(name, `one of ${ACCEPTED.join(', ')}`, value)
+  }
+  return value
+}
+
+// The app's package.json name: the nearest package.json above the main module, else
+// above the working directory.
+function packageName () {
+  const starts = []
+  if (require.main && require.main.filename) starts.push(path.dirname(require.main.filename))
+  starts.push(process.cwd())
+  for (const start of starts) {
+    let dir = start
+    for (;;) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
+        if (pkg && typeof pkg.name === 'string' && pkg.name) return pkg.name
+      } catch {}
+      const parent = path.dirname(dir)
+      if (parent === dir) break
+      dir = parent
+    }
+  }
+  return undefined
+}
+
+// 'stdout' | 'stderr' | a file path | a file descriptor -> the native sink's target.
+function destinationOf (value) {
+  if (value === undefined || value === 'stdout' || value === 1) return { kind: 'stdout' }
+  if (value === 'stderr' || value === 2) return { kind: 'stderr' }
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0x7fffffff) {
+    return { kind: 'fd', fd: value }
+  }
+  if (typeof value === 'string' && value.trim() !== '' && !value.includes('\0')) {
+    return { kind: 'file', path: path.resolve(value) }
+  }
+  throw fail('log.destination', "'stdout', 'stderr', a file path or a file descriptor number", value)
+}
+
+function checkInteger (name, value, min, max, fallback) {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw fail(name, `an integer from ${min} to ${max}`, value)
+  }
+  return value
+}
+
+// Validates createLogger()/install({ log }) options and fills in the defaults.
+function resolveOptions (options, env = process.env) {
+  if (options === undefined || options === null) options = {}
+  if (!isPlainObject(options)) throw fail('log', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) {
+      throw new TypeError(`prodkit: unknown option log.${key} (known: ${KNOWN.join(', ')})`)
+    }
+  }
+  const level = options.level === undefined ? defaultLevel(env) : checkLevel('log.level', options.level)
+  let service = options.service
+  if (service === undefined) service = packageName()
+  else if (service !== false && (typeof service !== 'string' || service === '')) {
+    throw fail('log.service', 'a non-empty string, or false for none', service)
+  }
+  if (options.base !== undefined && !isPlainObject(options.base)) {
+    throw fail('log.base', 'an object of fields added to every line', options.base)
+  }
+  const overflow = options.overflow === undefined ? DEFAULTS.overflow : options.overflow
+  if (overflow !== 'block' && overflow !== 'drop') throw fail('log.overflow', "'block' or 'drop'", overflow)
+  return {
+    level,
+    destination: destinationOf(options.destination),
+    service: service || undefined,
+    base: options.base || {},
+    queueBytes: checkInteger('log.queueBytes', options.queueBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES, DEFAULTS.queueBytes),
+    overflow,
+    maxStringLength: checkInteger('log.maxStringLength', options.maxStringLength, 16, 2 ** 30, DEFAULTS.maxStringLength)
+  }
+}
+
+module.exports = { resolveOptions, checkLevel, fail, isPlainObject, DEFAULTS }

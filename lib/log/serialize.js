@@ -1,0 +1,182 @@
+'use strict'
+// Turning anything the app passes into JSON text without ever throwing.
+//
+// The fast path is V8's JSON.stringify. When it throws (a cycle, a BigInt, a getter or
+// toJSON that throws) or when the result may hold an over-long string, `sanitize` builds a
+// plain copy that JSON.stringify cannot fail on: cycles become "[Circular]", BigInts
+// strings of digits, throwing accessors "[Throws: reason]", Errors objects with type,
+// message, stack, code, their own properties, cause and errors (AggregateError).
+
+const { isNativeError } = require('node:util').types
+
+const MAX_DEPTH = 16
+
+function isError (value) {
+  try {
+    return value instanceof Error || isNativeError(value)
+  } catch {
+    return false
+  }
+}
+
+function reason (err) {
+  try {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  } catch {
+    return 'unknown'
+  }
+}
+
+function truncate (str, limit) {
+  return `${str.slice(0, limit)}...[truncated ${str.length - limit} chars]`
+}
+
+// Reads one property; a throwing getter or proxy trap gives a marker string instead.
+function read (obj, key) {
+  try {
+    return obj[key]
+  } catch (err) {
+    return `[Throws: ${reason(err)}]`
+  }
+}
+
+function sanitizeError (err, ctx, depth) {
+  const out = Object.create(null)
+  let type = 'Error'
+  try {
+    type = (err.constructor && err.constructor.name) || err.name || 'Error'
+  } catch {}
+  out.type = String(type)
+  out.message = sanitize(String(read(err, 'message') ?? ''), ctx, depth)
+  const stack = read(err, 'stack')
+  if (stack !== undefined) out.stack = sanitize(String(stack), ctx, depth)
+  let keys = []
+  try {
+    keys = Object.keys(err)
+  } catch {}
+  for (const key of keys) {
+    if (key === 'message' || key === 'stack' || key === 'type') continue
+    const value = sanitize(read(err, key), ctx, depth + 1)
+    if (value !== undefined) out[key] = value
+  }
+  // `code`, `cause` and `errors` are often non-enumerable (own or inherited): read them
+  // explicitly, after the enumerable ones, so each appears once.
+  for (const key of ['code', 'cause', 'errors']) {
+    if (key in out) continue
+    let present = false
+    try {
+      present = key in err
+    } catch {}
+    if (!present) continue
+    const value = sanitize(read(err, key), ctx, depth + 1)
+    if (value !== undefined) out[key] = value
+  }
+  return out
+}
+
+function sanitizeObject (obj, ctx, depth) {
+  let keys
+  try {
+    keys = Object.keys(obj)
+  } catch (err) {
+    return `[Unserializable: ${reason(err)}]`
+  }
+  const out = Object.create(null)
+  for (const key of keys) {
+    const value = sanitize(read(obj, key), ctx, depth + 1)
+    if (value !== undefined) out[key] = value
+  }
+  return out
+}
+
+function sanitizeArray (arr, ctx, depth) {
+  const out = new Array(arr.length)
+  for (let i = 0; i < arr.length; i++) {
+    const value = sanitize(read(arr, i), ctx, depth + 1)
+    out[i] = value === undefined ? null : value
+  }
+  return out
+}
+
+// Returns a value made only of plain objects, arrays, strings, finite numbers, booleans
+// and null (or undefined where JSON would omit the value).
+function sanitize (value, ctx, depth) {
+  switch (typeof value) {
+    case 'string':
+      return value.length > ctx.limit ? truncate(value, ctx.limit) : value
+    case 'number':
+    case 'boolean':
+      return value
+    case 'bigint':
+      return value.toString()
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined
+  }
+  if (value === null) return null
+  if (ctx.ancestors.includes(value)) return '[Circular]'
+  if (depth >= MAX_DEPTH) return Array.isArray(value) ? '[Array]' : '[Object]'
+  ctx.ancestors.push(value)
+  try {
+    if (isError(value)) return sanitizeError(value, ctx, depth)
+    let toJSON
+    try {
+      toJSON = value.toJSON
+    } catch (err) {
+      return `[Throws: ${reason(err)}]`
+    }
+    if (typeof toJSON === 'function') {
+      let json
+      try {
+        json = toJSON.call(value, '')
+      } catch (err) {
+        return `[Throws: ${reason(err)}]`
+      }
+      return json === value ? sanitizeObject(value, ctx, depth) : sanitize(json, ctx, depth + 1)
+    }
+    if (Array.isArray(value)) return sanitizeArray(value, ctx, depth)
+    return sanitizeObject(value, ctx, depth)
+  } catch (err) {
+    return `[Unserializable: ${reason(err)}]`
+  } finally {
+    ctx.ancestors.pop()
+  }
+}
+
+// JSON text of any value, never throwing; undefined where JSON.stringify gives undefined.
+function safeStringify (value, limit) {
+  return JSON.stringify(sanitize(value, { limit, ancestors: [] }, 0))
+}
+
+function hasErrorValue (obj) {
+  for (const key in obj) {
+    const value = obj[key]
+    if (typeof value === 'object' && value !== null && isError(value)) return true
+  }
+  return false
+}
+
+// The merge object as a fragment to append inside a line: `,"a":1,"b":2`, or '' when it
+// has nothing to add. Errors among its top-level values are serialised in full. A value
+// that is not a JSON object (an array, a toJSON returning a scalar) goes under "value".
+function mergeFragment (obj, limit) {
+  let json
+  try {
+    json = hasErrorValue(obj) ? undefined : JSON.stringify(obj)
+    if (json !== undefined && json.length > limit) json = undefined
+  } catch {
+    json = undefined
+  }
+  if (json === undefined) json = safeStringify(obj, limit)
+  if (json === undefined || json === '{}') return ''
+  if (json.charCodeAt(0) === 123 /* { */) return ',' + json.slice(1, -1)
+  return ',"value":' + json
+}
+
+// A JSON string literal of `str`, cut at `limit` characters.
+function stringLiteral (str, limit) {
+  return JSON.stringify(str.length > limit ? truncate(str, limit) : str)
+}
+
+module.exports = { isError, safeStringify, mergeFragment, stringLiteral, truncate }

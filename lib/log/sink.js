@@ -1,0 +1,93 @@
+'use strict'
+// The JS side of the logger's boundary with Rust.
+//
+// Lines are appended to a pending string (V8 concatenation is cheap) and handed to the
+// native LogSink in batches: when 64 Ki characters are pending, or on the next turn of the
+// event loop. One native call per batch instead of one per line; the Rust writer thread
+// does every write(2). At process exit, pending lines are handed over and written.
+
+const EventEmitter = require('node:events')
+const { LogSink } = require('../native')
+
+const BATCH_CHARS = 64 * 1024
+const open = new Set()
+
+process.on('exit', () => {
+  for (const sink of open) sink.flushSync()
+})
+
+class Sink extends EventEmitter {
+  constructor ({ destination, queueBytes, overflow, bindings }) {
+    super()
+    this.pending = ''
+    this.scheduled = false
+    this.closed = false
+    this.droppedAfterClose = 0
+    this.reportedErrors = 0
+    this.ship = this.ship.bind(this)
+    this.native = new LogSink(
+      { ...destination, queueBytes, overflow, bindings },
+      (code, message) => this.onWriteError(code, message)
+    )
+    open.add(this)
+  }
+
+  write (line) {
+    if (this.closed) {
+      this.droppedAfterClose++
+      return
+    }
+    this.pending += line
+    if (this.pending.length >= BATCH_CHARS) this.ship()
+    else if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(this.ship)
+    }
+  }
+
+  ship () {
+    this.scheduled = false
+    if (this.pending === '') return
+    const chunk = this.pending
+    this.pending = ''
+    this.native.write(chunk)
+  }
+
+  // Resolves true once every line written before the call is on its destination; false
+  // if the destination is failing (the lines stay queued and are retried).
+  flush () {
+    this.ship()
+    return this.native.flush()
+  }
+
+  flushSync () {
+    this.ship()
+    return this.native.flushSync()
+  }
+
+  close () {
+    if (this.closed) return
+    this.ship()
+    this.closed = true
+    open.delete(this)
+    this.native.close()
+  }
+
+  stats () {
+    const stats = this.native.stats()
+    stats.droppedLines += this.droppedAfterClose
+    return stats
+  }
+
+  onWriteError (code, message) {
+    this.reportedErrors++
+    // An 'error' event without a listener would throw into the app: emit only to
+    // listeners. Rust has already written the message to stderr.
+    if (this.listenerCount('error') === 0) return
+    const err = new Error(message)
+    err.code = code
+    this.emit('error', err)
+  }
+}
+
+module.exports = { Sink }

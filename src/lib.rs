@@ -1,0 +1,6 @@
+//! Native core of @oj/prodkit. This file only declares modules; each capability lives in
+//! its own folder. The napi bindings are left out of `cargo test` builds, which have no
+//! Node.js to link against, so the logic under them is tested as plain Rust.
+#![deny(clippy::all)]
+
+pub mod log;

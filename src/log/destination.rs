@@ -1,0 +1,207 @@
+//! Where the writer thread puts bytes: stdout, stderr, a file descriptor owned by the app,
+//! or a file path that prodkit opens (and reopens) itself.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+  Stdout,
+  Stderr,
+  /// A descriptor the app owns: written to, never closed.
+  Fd(RawFd),
+  /// A file appended to, created with mode 0640 (before umask) and its parent folders.
+  File(PathBuf),
+}
+
+pub struct Destination {
+  target: Target,
+  file: Option<File>,
+}
+
+/// How long one wait for a non-blocking descriptor to become writable lasts before the
+/// write is tried again.
+const POLL_MS: i32 = 1000;
+
+impl Destination {
+  /// Never fails: a file is opened on first write, so a path that cannot be opened yet is
+  /// reported (and retried) by the writer like any other write error.
+  pub fn new(target: Target) -> Destination {
+    Destination { target, file: None }
+  }
+
+  pub fn describe(&self) -> String {
+    match &self.target {
+      Target::Stdout => "stdout".into(),
+      Target::Stderr => "stderr".into(),
+      Target::Fd(fd) => format!("fd {fd}"),
+      Target::File(path) => path.display().to_string(),
+    }
+  }
+
+  fn open_file(path: &PathBuf) -> io::Result<File> {
+    if let Some(parent) = path.parent() {
+      if !parent.as_os_str().is_empty() {
+        fs::create_dir_all(parent)?;
+      }
+    }
+    OpenOptions::new()
+      .append(true)
+      .create(true)
+      .mode(0o640)
+      .custom_flags(libc::O_CLOEXEC)
+      .open(path)
+  }
+
+  /// For a file: makes sure the open descriptor is still the file at the path (it may have
+  /// been renamed by logrotate, or its folder removed) and reopens it otherwise.
+  pub fn ensure_current(&mut self) -> io::Result<()> {
+    let Target::File(path) = &self.target else {
+      return Ok(());
+    };
+    if let Some(file) = &self.file {
+      let still_current = match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(at_path)) => open.dev() == at_path.dev() && open.ino() == at_path.ino(),
+        _ => false,
+      };
+      if still_current {
+        return Ok(());
+      }
+    }
+    self.file = Some(Self::open_file(path)?);
+    Ok(())
+  }
+
+  fn fd(&mut self) -> io::Result<RawFd> {
+    Ok(match &self.target {
+      Target::Stdout => libc::STDOUT_FILENO,
+      Target::Stderr => libc::STDERR_FILENO,
+      Target::Fd(fd) => *fd,
+      Target::File(_) => {
+        if self.file.is_none() {
+          self.ensure_current()?;
+        }
+        self.file.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1)
+      }
+    })
+  }
+
+  /// One `write(2)`. A descriptor in non-blocking mode (Node makes pipes non-blocking) is
+  /// waited on with poll instead of failing with EAGAIN.
+  pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    let fd = self.fd()?;
+    loop {
+      // SAFETY: buf is a valid slice for its length; fd is a descriptor number (a closed
+      // one gives EBADF, never undefined behaviour).
+      let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+      if n >= 0 {
+        return Ok(n as usize);
+      }
+      let err = io::Error::last_os_error();
+      match err.kind() {
+        io::ErrorKind::Interrupted => continue,
+        io::ErrorKind::WouldBlock => {
+          let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+          };
+          // SAFETY: one valid pollfd.
+          unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
+        }
+        _ => return Err(err),
+      }
+    }
+  }
+
+  /// After an error: forget the open file so the next write opens the path afresh.
+  pub fn reset(&mut self) {
+    self.file = None;
+  }
+}
+
+/// The errno name of an I/O error (`ENOSPC`), as Node reports it in `err.code`.
+pub fn error_code(err: &io::Error) -> String {
+  let name = match err.raw_os_error() {
+    Some(libc::ENOSPC) => "ENOSPC",
+    Some(libc::EDQUOT) => "EDQUOT",
+    Some(libc::EACCES) => "EACCES",
+    Some(libc::EPERM) => "EPERM",
+    Some(libc::EBADF) => "EBADF",
+    Some(libc::ENOENT) => "ENOENT",
+    Some(libc::ENOTDIR) => "ENOTDIR",
+    Some(libc::EISDIR) => "EISDIR",
+    Some(libc::EROFS) => "EROFS",
+    Some(libc::EIO) => "EIO",
+    Some(libc::EPIPE) => "EPIPE",
+    Some(libc::EFBIG) => "EFBIG",
+    Some(libc::EMFILE) => "EMFILE",
+    Some(libc::ENFILE) => "ENFILE",
+    Some(libc::EINVAL) => "EINVAL",
+    Some(n) => return format!("ERRNO_{n}"),
+    None => return format!("{:?}", err.kind()),
+  };
+  name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("prodkit-dest-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    dir
+  }
+
+  #[test]
+  fn a_file_is_created_with_its_folders_mode_0640_and_appended_to() {
+    let dir = temp_dir("create");
+    let path = dir.join("a/b/app.log");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, b"old\n").unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+    let mut d = Destination::new(Target::File(path.clone()));
+    assert_eq!(d.write(b"one\n").unwrap(), 4);
+    assert_eq!(d.write(b"two\n").unwrap(), 4);
+    assert_eq!(fs::read(&path).unwrap(), b"one\ntwo\n");
+    let mode = fs::metadata(&path).unwrap().mode() & 0o777;
+    assert_eq!(mode & !0o640, 0, "mode {mode:o} is at most 0640");
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_renamed_or_removed_file_is_reopened_at_its_path() {
+    let dir = temp_dir("reopen");
+    let path = dir.join("app.log");
+    let mut d = Destination::new(Target::File(path.clone()));
+    d.write(b"before\n").unwrap();
+    fs::rename(&path, dir.join("app.log.1")).unwrap();
+    d.ensure_current().unwrap();
+    d.write(b"after\n").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"after\n");
+    assert_eq!(fs::read(dir.join("app.log.1")).unwrap(), b"before\n");
+    fs::remove_dir_all(&dir).unwrap();
+    d.ensure_current().unwrap();
+    d.write(b"again\n").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"again\n");
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_closed_descriptor_is_an_error_with_its_code() {
+    let mut d = Destination::new(Target::Fd(987_654));
+    let err = d.write(b"x\n").unwrap_err();
+    assert_eq!(error_code(&err), "EBADF");
+  }
+
+  #[test]
+  fn a_full_disk_is_an_enospc_error() {
+    let mut d = Destination::new(Target::File("/dev/full".into()));
+    let err = d.write(b"x\n").unwrap_err();
+    assert_eq!(error_code(&err), "ENOSPC");
+  }
+}

@@ -1,0 +1,15 @@
+//! The log writer: JS serialises lines and hands them over in batches (chunks of whole
+//! lines); a Rust thread appends them to the destination, one write per batch.
+//!
+//! - `queue`: the bounded byte queue between the JS thread and the writer thread.
+//! - `destination`: where bytes go (stdout, stderr, a file path, a file descriptor).
+//! - `writer`: the writer thread: batching, retry on errors, the dropped-lines notice.
+//! - `sink`: the napi class JS talks to.
+
+pub mod destination;
+pub mod notice;
+pub mod queue;
+pub mod writer;
+
+#[cfg(not(test))]
+pub mod sink;

@@ -1,0 +1,344 @@
+//! The bounded byte queue between the JS thread (producer) and the writer thread.
+//!
+//! Memory is bounded by `limit`: bytes count from the moment they are accepted until the
+//! writer has written them, so a batch in flight still counts. One chunk larger than the
+//! limit is accepted when nothing else is held, so a huge line is never refused outright.
+//!
+//! Sequence numbers are byte counts: `accepted` grows on push, `written` on completion. A
+//! flush waits until `written` reaches the `accepted` it saw, which makes it exact.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// What `push` does when the queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+  /// Wait for the writer (loses nothing). While the destination is failing, waiting could
+  /// hang the app forever, so a full queue drops instead and counts what it dropped.
+  Block,
+  /// Drop the chunk and count its lines.
+  Drop,
+}
+
+impl Overflow {
+  pub fn parse(value: &str) -> Option<Overflow> {
+    match value {
+      "block" => Some(Overflow::Block),
+      "drop" => Some(Overflow::Drop),
+      _ => None,
+    }
+  }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Push {
+  Queued,
+  Dropped { lines: u64 },
+}
+
+/// Bytes taken by the writer: whole lines, plus how many lines were dropped since the last
+/// batch (the writer appends a notice for those).
+pub struct Batch {
+  pub bytes: Vec<u8>,
+  pub dropped: u64,
+}
+
+#[derive(Default)]
+struct State {
+  chunks: VecDeque<Vec<u8>>,
+  held: usize,
+  accepted: u64,
+  written: u64,
+  dropped_unreported: u64,
+  dropped_total: u64,
+  failing: bool,
+  closed: bool,
+  stopped: bool,
+}
+
+pub struct Queue {
+  state: Mutex<State>,
+  /// Signalled when there is work for the writer (or on close).
+  work: Condvar,
+  /// Signalled when bytes were written or the state changed (space, flush, failing).
+  progress: Condvar,
+  limit: usize,
+  overflow: Overflow,
+}
+
+/// A point-in-time copy of the counters.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueueStats {
+  pub held_bytes: usize,
+  pub accepted_bytes: u64,
+  pub written_bytes: u64,
+  pub dropped_lines: u64,
+  pub failing: bool,
+}
+
+fn count_lines(chunk: &[u8]) -> u64 {
+  chunk.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+impl Queue {
+  pub fn new(limit: usize, overflow: Overflow) -> Queue {
+    Queue {
+      state: Mutex::new(State::default()),
+      work: Condvar::new(),
+      progress: Condvar::new(),
+      limit,
+      overflow,
+    }
+  }
+
+  fn lock(&self) -> MutexGuard<'_, State> {
+    // A poisoned lock only means another thread panicked while holding it; the counters
+    // are still consistent (every update is a single statement), so keep going.
+    self.state.lock().unwrap_or_else(|e| e.into_inner())
+  }
+
+  /// Accepts a chunk of whole lines, waiting for space under `Overflow::Block`.
+  pub fn push(&self, chunk: Vec<u8>) -> Push {
+    if chunk.is_empty() {
+      return Push::Queued;
+    }
+    let len = chunk.len();
+    let mut s = self.lock();
+    loop {
+      if s.closed {
+        break;
+      }
+      if s.held == 0 || s.held + len <= self.limit {
+        s.held += len;
+        s.accepted += len as u64;
+        s.chunks.push_back(chunk);
+        drop(s);
+        self.work.notify_one();
+        return Push::Queued;
+      }
+      if self.overflow == Overflow::Drop || s.failing {
+        break;
+      }
+      s = self.progress.wait(s).unwrap_or_else(|e| e.into_inner());
+    }
+    let lines = count_lines(&chunk);
+    s.dropped_total += lines;
+    if !s.closed {
+      s.dropped_unreported += lines;
+    }
+    Push::Dropped { lines }
+  }
+
+  /// Waits for work and takes up to `max` bytes of whole chunks (at least one chunk).
+  /// Returns `None` once the queue is closed and empty.
+  pub fn take(&self, max: usize) -> Option<Batch> {
+    let mut s = self.lock();
+    while s.chunks.is_empty() && s.dropped_unreported == 0 && !s.closed {
+      s = self.work.wait(s).unwrap_or_else(|e| e.into_inner());
+    }
+    if s.chunks.is_empty() && s.dropped_unreported == 0 {
+      return None;
+    }
+    let mut bytes = s.chunks.pop_front().unwrap_or_default();
+    while let Some(next) = s.chunks.front() {
+      if bytes.len() + next.len() > max {
+        break;
+      }
+      let next = s.chunks.pop_front().unwrap_or_default();
+      bytes.extend_from_slice(&next);
+    }
+    let dropped = std::mem::take(&mut s.dropped_unreported);
+    Some(Batch { bytes, dropped })
+  }
+
+  /// Marks `len` bytes taken by `take` as written (or given up) and frees their space.
+  pub fn complete(&self, len: usize) {
+    let mut s = self.lock();
+    s.held -= len;
+    s.written += len as u64;
+    drop(s);
+    self.progress.notify_all();
+  }
+
+  pub fn set_failing(&self, failing: bool) {
+    self.lock().failing = failing;
+    self.progress.notify_all();
+  }
+
+  /// Stops accepting chunks; the writer drains what is queued, then `take` returns None.
+  pub fn close(&self) {
+    self.lock().closed = true;
+    self.work.notify_all();
+    self.progress.notify_all();
+  }
+
+  pub fn is_closed(&self) -> bool {
+    self.lock().closed
+  }
+
+  /// Called by the writer thread as it exits, so that no flush waits for it any more.
+  pub fn mark_stopped(&self) {
+    self.lock().stopped = true;
+    self.progress.notify_all();
+  }
+
+  /// The sequence number a flush started now has to reach.
+  pub fn flush_target(&self) -> u64 {
+    self.lock().accepted
+  }
+
+  /// Waits until every byte accepted before `target` is written. Returns false without
+  /// waiting further when the destination is failing, the writer has stopped or `timeout`
+  /// passed, so a flush can never hang the app on a broken destination.
+  pub fn wait_written(&self, target: u64, timeout: Option<Duration>) -> bool {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut s = self.lock();
+    loop {
+      if s.written >= target {
+        return true;
+      }
+      if s.failing || s.stopped {
+        return false;
+      }
+      match deadline {
+        None => s = self.progress.wait(s).unwrap_or_else(|e| e.into_inner()),
+        Some(deadline) => {
+          let now = Instant::now();
+          if now >= deadline {
+            return false;
+          }
+          s = self
+            .progress
+            .wait_timeout(s, deadline - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        }
+      }
+    }
+  }
+
+  /// Sleeps up to `duration`, waking early when the queue is closed.
+  pub fn pause(&self, duration: Duration) {
+    let s = self.lock();
+    if !s.closed {
+      let _ = self.work.wait_timeout(s, duration);
+    }
+  }
+
+  pub fn stats(&self) -> QueueStats {
+    let s = self.lock();
+    QueueStats {
+      held_bytes: s.held,
+      accepted_bytes: s.accepted,
+      written_bytes: s.written,
+      dropped_lines: s.dropped_total,
+      failing: s.failing,
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::sync::Arc;
+  use std::thread;
+
+  #[test]
+  fn drop_policy_counts_lines_and_reports_them_with_the_next_batch() {
+    let q = Queue::new(10, Overflow::Drop);
+    assert_eq!(q.push(b"aaaa\n".to_vec()), Push::Queued);
+    assert_eq!(q.push(b"bbbb\n".to_vec()), Push::Queued);
+    assert_eq!(q.push(b"c\nd\n".to_vec()), Push::Dropped { lines: 2 });
+    let batch = q.take(1 << 20).unwrap();
+    assert_eq!(batch.bytes, b"aaaa\nbbbb\n");
+    assert_eq!(batch.dropped, 2);
+    q.complete(batch.bytes.len());
+    assert_eq!(q.stats().dropped_lines, 2);
+    assert_eq!(q.stats().held_bytes, 0);
+  }
+
+  #[test]
+  fn an_oversized_chunk_is_accepted_when_the_queue_is_empty() {
+    let q = Queue::new(4, Overflow::Drop);
+    assert_eq!(q.push(b"0123456789\n".to_vec()), Push::Queued);
+    assert_eq!(q.push(b"x\n".to_vec()), Push::Dropped { lines: 1 });
+  }
+
+  #[test]
+  fn block_policy_waits_for_the_writer_and_loses_nothing() {
+    let q = Arc::new(Queue::new(8, Overflow::Block));
+    let writer = {
+      let q = q.clone();
+      thread::spawn(move || {
+        let mut out = Vec::new();
+        while let Some(batch) = q.take(8) {
+          assert_eq!(batch.dropped, 0);
+          out.extend_from_slice(&batch.bytes);
+          q.complete(batch.bytes.len());
+        }
+        out
+      })
+    };
+    let mut expected = Vec::new();
+    for i in 0..1000 {
+      let line = format!("{i:03}\n").into_bytes();
+      expected.extend_from_slice(&line);
+      assert_eq!(q.push(line), Push::Queued);
+      assert!(q.stats().held_bytes <= 8);
+    }
+    q.close();
+    assert_eq!(writer.join().unwrap(), expected);
+  }
+
+  #[test]
+  fn block_policy_drops_instead_of_hanging_while_the_destination_fails() {
+    let q = Queue::new(4, Overflow::Block);
+    assert_eq!(q.push(b"abc\n".to_vec()), Push::Queued);
+    q.set_failing(true);
+    assert_eq!(q.push(b"def\n".to_vec()), Push::Dropped { lines: 1 });
+  }
+
+  #[test]
+  fn take_respects_the_batch_size_but_never_splits_a_chunk() {
+    let q = Queue::new(100, Overflow::Block);
+    q.push(b"12345\n".to_vec());
+    q.push(b"6789\n".to_vec());
+    assert_eq!(q.take(4).unwrap().bytes, b"12345\n");
+    assert_eq!(q.take(4).unwrap().bytes, b"6789\n");
+  }
+
+  #[test]
+  fn flush_waits_exactly_for_what_was_accepted_before_it() {
+    let q = Arc::new(Queue::new(100, Overflow::Block));
+    q.push(b"a\n".to_vec());
+    let target = q.flush_target();
+    q.push(b"b\n".to_vec());
+    assert!(!q.wait_written(target, Some(Duration::from_millis(10))));
+    let batch = q.take(2).unwrap();
+    q.complete(batch.bytes.len());
+    assert!(q.wait_written(target, Some(Duration::from_millis(10))));
+    assert!(!q.wait_written(q.flush_target(), Some(Duration::from_millis(10))));
+  }
+
+  #[test]
+  fn flush_returns_when_the_destination_fails_or_the_writer_stops() {
+    let q = Queue::new(100, Overflow::Block);
+    q.push(b"a\n".to_vec());
+    q.set_failing(true);
+    assert!(!q.wait_written(q.flush_target(), None));
+    q.set_failing(false);
+    q.mark_stopped();
+    assert!(!q.wait_written(q.flush_target(), None));
+  }
+
+  #[test]
+  fn a_closed_queue_drains_then_ends_and_refuses_new_chunks() {
+    let q = Queue::new(100, Overflow::Block);
+    q.push(b"a\n".to_vec());
+    q.close();
+    assert_eq!(q.push(b"b\n".to_vec()), Push::Dropped { lines: 1 });
+    assert_eq!(q.take(100).unwrap().bytes, b"a\n");
+    assert!(q.take(100).is_none());
+  }
+}

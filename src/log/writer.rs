@@ -1,0 +1,197 @@
+//! The writer thread: takes batches of whole lines from the queue and appends each with
+//! as few `write(2)` calls as the destination allows (one, for a regular file). A failed
+//! write is retried from the byte where it stopped, so a line is never torn or repeated.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::destination::{error_code, Destination};
+use super::notice::NoticeFormat;
+use super::queue::Queue;
+
+/// Largest batch written at once.
+pub const BATCH_BYTES: usize = 1 << 20;
+const FIRST_RETRY: Duration = Duration::from_millis(50);
+const LAST_RETRY: Duration = Duration::from_secs(1);
+/// Retries still made after `close()` before the remaining bytes are given up for lost.
+const RETRIES_AFTER_CLOSE: u32 = 3;
+
+/// Told about write failures; implemented by the napi layer to emit an `'error'` event.
+pub trait Reporter: Send {
+  fn write_failed(&self, code: &str, message: &str);
+}
+
+#[derive(Default)]
+pub struct WriterStats {
+  pub write_errors: AtomicU64,
+  pub lost_lines: AtomicU64,
+}
+
+pub struct Writer {
+  pub queue: Arc<Queue>,
+  pub destination: Destination,
+  pub notices: NoticeFormat,
+  pub reporter: Box<dyn Reporter>,
+  pub stats: Arc<WriterStats>,
+}
+
+/// A failure episode: from the first failed write to the next one that succeeds.
+struct Failure {
+  code: String,
+  since: Instant,
+  count: u64,
+}
+
+impl Writer {
+  pub fn run(mut self) {
+    let mut failure: Option<Failure> = None;
+    while let Some(batch) = self.queue.take(BATCH_BYTES) {
+      let data_len = batch.bytes.len();
+      let mut buf = batch.bytes;
+      if batch.dropped > 0 {
+        buf.extend_from_slice(&self.notices.dropped(batch.dropped));
+      }
+      if !self.write_all(&buf, &mut failure) {
+        let lost = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.stats.lost_lines.fetch_add(lost, Ordering::Relaxed);
+      }
+      self.queue.complete(data_len);
+    }
+    self.queue.mark_stopped();
+  }
+
+  /// Writes `buf` completely, retrying with backoff; false if given up after close.
+  fn write_all(&mut self, buf: &[u8], failure: &mut Option<Failure>) -> bool {
+    let mut offset = 0;
+    let mut delay = FIRST_RETRY;
+    let mut retries_after_close = 0;
+    while offset < buf.len() {
+      let result = match self.destination.ensure_current() {
+        Ok(()) => self.destination.write(&buf[offset..]),
+        Err(err) => Err(err),
+      };
+      match result {
+        Ok(0) => self.failed(io::Error::from(io::ErrorKind::WriteZero), failure),
+        Ok(n) => {
+          offset += n;
+          if let Some(ended) = failure.take() {
+            self.recovered(ended);
+          }
+          delay = FIRST_RETRY;
+          continue;
+        }
+        Err(err) => self.failed(err, failure),
+      }
+      if self.queue.is_closed() {
+        retries_after_close += 1;
+        if retries_after_close > RETRIES_AFTER_CLOSE {
+          return false;
+        }
+      }
+      self.queue.pause(delay);
+      delay = (delay * 2).min(LAST_RETRY);
+      self.destination.reset();
+    }
+    true
+  }
+
+  fn failed(&mut self, err: io::Error, failure: &mut Option<Failure>) {
+    self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+    if let Some(ongoing) = failure {
+      ongoing.count += 1;
+      return;
+    }
+    let code = error_code(&err);
+    let message = format!(
+      "prodkit: cannot write the log to {}: {err} ({code}). Retrying; lines are kept in memory up to the queue limit, then dropped and counted.",
+      self.destination.describe()
+    );
+    *failure = Some(Failure {
+      code: code.clone(),
+      since: Instant::now(),
+      count: 1,
+    });
+    self.queue.set_failing(true);
+    eprintln!("{message}");
+    self.reporter.write_failed(&code, &message);
+  }
+
+  fn recovered(&mut self, ended: Failure) {
+    self.queue.set_failing(false);
+    let notice = self.notices.recovered(
+      &self.destination.describe(),
+      &ended.code,
+      ended.count,
+      ended.since.elapsed().as_millis(),
+    );
+    // Best effort: the notice explains the gap; the lines themselves were kept.
+    let _ = self.destination.write(&notice);
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::super::destination::Target;
+  use super::super::queue::Overflow;
+  use super::*;
+  use std::sync::Mutex;
+
+  struct Collect(Arc<Mutex<Vec<String>>>);
+  impl Reporter for Collect {
+    fn write_failed(&self, code: &str, _message: &str) {
+      self.0.lock().unwrap().push(code.to_string());
+    }
+  }
+
+  fn start(target: Target, queue: Arc<Queue>) -> (std::thread::JoinHandle<()>, Arc<Mutex<Vec<String>>>, Arc<WriterStats>) {
+    let codes = Arc::new(Mutex::new(Vec::new()));
+    let stats = Arc::new(WriterStats::default());
+    let writer = Writer {
+      queue,
+      destination: Destination::new(target),
+      notices: NoticeFormat::new("\"pid\":1"),
+      reporter: Box::new(Collect(codes.clone())),
+      stats: stats.clone(),
+    };
+    (std::thread::spawn(move || writer.run()), codes, stats)
+  }
+
+  #[test]
+  fn every_line_reaches_the_file_once_and_in_order() {
+    let dir = std::env::temp_dir().join(format!("prodkit-writer-{}", std::process::id()));
+    let path = dir.join("out.log");
+    let queue = Arc::new(Queue::new(64 * 1024, Overflow::Block));
+    let (thread, codes, _) = start(Target::File(path.clone()), queue.clone());
+    let mut expected = String::new();
+    for chunk in 0..500 {
+      let mut lines = String::new();
+      for i in 0..100 {
+        lines.push_str(&format!("{{\"id\":{}}}\n", chunk * 100 + i));
+      }
+      expected.push_str(&lines);
+      queue.push(lines.into_bytes());
+    }
+    assert!(queue.wait_written(queue.flush_target(), None));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    queue.close();
+    thread.join().unwrap();
+    assert!(codes.lock().unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_failing_destination_is_reported_once_and_given_up_only_after_close() {
+    let queue = Arc::new(Queue::new(1024, Overflow::Block));
+    let (thread, codes, stats) = start(Target::File("/dev/full".into()), queue.clone());
+    queue.push(b"a\nb\n".to_vec());
+    assert!(!queue.wait_written(queue.flush_target(), None), "a flush does not hang on a failing destination");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(stats.write_errors.load(Ordering::Relaxed) >= 2, "retried");
+    queue.close();
+    thread.join().unwrap();
+    assert_eq!(*codes.lock().unwrap(), vec!["ENOSPC".to_string()]);
+    assert_eq!(stats.lost_lines.load(Ordering::Relaxed), 2);
+  }
+}
