@@ -11,8 +11,16 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class LogSink {
   constructor(options: LogSinkOptions, onError?: (code: string, message: string) => void)
-  /** Queues a chunk of whole lines. Returns how many lines were dropped (0 when queued). */
-  write(chunk: string): number
+  /**
+   * Queues a chunk of whole lines, as UTF-8 bytes (copied: JS reuses its buffer).
+   * Returns how many lines were dropped (0 when queued).
+   */
+  write(chunk: Uint8Array): number
+  /**
+   * Queues a string of whole lines. Its UTF-16 code units are copied as they are (a
+   * memcpy for the JS thread); the writer thread converts them to UTF-8.
+   */
+  writeString(chunk: string): number
   /**
    * Waits until every line queued before the call is written. False if the destination
    * is failing (the lines stay queued and are retried) or `timeoutMs` passed.

@@ -6,7 +6,7 @@
 const os = require('node:os')
 const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
-const { isError, safeStringify, mergeFragment, stringLiteral } = require('./serialize')
+const { isError, safeStringify, mergeFragment, messageTail } = require('./serialize')
 const { formatMessage } = require('./format')
 const { Sink } = require('./sink')
 
@@ -14,11 +14,29 @@ const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
 const kThreshold = Symbol('prodkit.threshold')
 const kLevel = Symbol('prodkit.level')
+const kHeads = Symbol('prodkit.heads')
 
 const PREFIX = {}
 for (const name of LEVEL_NAMES) PREFIX[LEVELS[name]] = `{"level":${LEVELS[name]},"time":`
 
 function noop () {}
+
+const NO_ARGS = Object.freeze([])
+function rest (args, from) {
+  return args.length > from ? args.slice(from) : NO_ARGS
+}
+
+// The start of a line, `{"level":N,"time":T,"pid":..,...bindings`, kept per logger for the
+// current millisecond: turning the timestamp into text is a large share of a line's cost,
+// and at high rates many lines share one millisecond.
+function lineHead (logger, level) {
+  const now = Date.now()
+  let heads = logger[kHeads]
+  if (heads.time !== now) {
+    heads = logger[kHeads] = { time: now, byLevel: [] }
+  }
+  return heads.byLevel[level] || (heads.byLevel[level] = PREFIX[level] + now + logger[kBindings])
+}
 
 function errorMessage (err) {
   try {
@@ -36,33 +54,47 @@ function buildLine (logger, level, args) {
   try {
     const first = args[0]
     if (typeof first === 'object' && first !== null) {
-      if (isError(first)) {
+      if (first instanceof Error || (typeof first.stack === 'string' && isError(first))) {
         merge = ',"err":' + safeStringify(first, limit)
-        message = args.length > 1 ? formatMessage(args[1], args.slice(2), limit) : errorMessage(first)
+        message = args.length > 1 ? formatMessage(args[1], rest(args, 2), limit) : errorMessage(first)
       } else {
         merge = mergeFragment(first, limit)
-        if (args.length > 1) message = formatMessage(args[1], args.slice(2), limit)
+        if (args.length > 1) message = formatMessage(args[1], rest(args, 2), limit)
       }
     } else if (first === null || first === undefined) {
-      if (args.length > 1) message = formatMessage(args[1], args.slice(2), limit)
+      if (args.length > 1) message = formatMessage(args[1], rest(args, 2), limit)
     } else {
-      message = formatMessage(first, args.length > 1 ? args.slice(1) : [], limit)
+      message = formatMessage(first, rest(args, 1), limit)
     }
   } catch (err) {
     // Only reached by a defect in prodkit itself: still log one valid line.
     merge = ''
     message = `[prodkit: could not serialise the log call: ${String(err && err.message)}]`
   }
-  let line = PREFIX[level] + Date.now() + logger[kBindings] + merge
-  if (message !== undefined) line += ',"msg":' + stringLiteral(message, limit)
-  return line + '}\n'
+  // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
+  const line = lineHead(logger, level) + merge
+  return message === undefined ? line + '}\n' : line + messageTail(message, limit)
 }
 
 const METHODS = {}
 for (const name of LEVEL_NAMES) {
   const level = LEVELS[name]
-  METHODS[name] = function (...args) {
-    this[kCore].sink.write(buildLine(this, level, args))
+  METHODS[name] = function (first, second) {
+    const core = this[kCore]
+    // The common call, log.info({ ... }, 'message'), skips the general argument handling.
+    let line
+    try {
+      if (arguments.length === 2 && typeof second === 'string' && typeof first === 'object' &&
+          first !== null && !(first instanceof Error) && typeof first.stack !== 'string') {
+        const limit = core.maxStringLength
+        line = lineHead(this, level) + mergeFragment(first, limit) + messageTail(second, limit)
+      }
+    } catch {} // a throwing `stack` getter: the general path below copes with it
+    if (line !== undefined) {
+      core.sink.write(line)
+      return
+    }
+    core.sink.write(buildLine(this, level, Array.prototype.slice.call(arguments)))
   }
 }
 
@@ -70,6 +102,7 @@ class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core
     this[kBindings] = bindings
+    this[kHeads] = { time: 0, byLevel: [] }
     this.level = level
   }
 

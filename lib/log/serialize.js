@@ -149,10 +149,11 @@ function safeStringify (value, limit) {
   return JSON.stringify(sanitize(value, { limit, ancestors: [] }, 0))
 }
 
+// Hot path: `instanceof` only (isNativeError is a native call, too slow per line). Errors
+// from another realm (vm contexts) are still serialised in full by `sanitize`.
 function hasErrorValue (obj) {
   for (const key in obj) {
-    const value = obj[key]
-    if (typeof value === 'object' && value !== null && isError(value)) return true
+    if (obj[key] instanceof Error) return true
   }
   return false
 }
@@ -174,9 +175,22 @@ function mergeFragment (obj, limit) {
   return ',"value":' + json
 }
 
-// A JSON string literal of `str`, cut at `limit` characters.
-function stringLiteral (str, limit) {
-  return JSON.stringify(str.length > limit ? truncate(str, limit) : str)
+// Characters that JSON.stringify would escape (or, for surrogates, check for pairing).
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/
+
+// The end of a line: `,"msg":<str as a JSON string, cut at limit characters>}` and a
+// newline. Short messages that need no escaping (most) skip JSON.stringify.
+// The last short message is remembered: apps log the same literal again and again.
+let lastMessage = ''
+let lastTail = ',"msg":""}\n'
+function messageTail (str, limit) {
+  if (str === lastMessage) return lastTail
+  if (str.length < 256 && str.length <= limit && !NEEDS_ESCAPE.test(str)) {
+    lastMessage = str
+    lastTail = ',"msg":"' + str + '"}\n'
+    return lastTail
+  }
+  return ',"msg":' + JSON.stringify(str.length > limit ? truncate(str, limit) : str) + '}\n'
 }
 
-module.exports = { isError, safeStringify, mergeFragment, stringLiteral, truncate }
+module.exports = { isError, safeStringify, mergeFragment, messageTail, truncate }

@@ -3,8 +3,9 @@
 //
 // Lines are appended to a pending string (V8 concatenation is cheap) and handed to the
 // native LogSink in batches: when 64 Ki characters are pending, or on the next turn of the
-// event loop. One native call per batch instead of one per line; the Rust writer thread
-// does every write(2). At process exit, pending lines are handed over and written.
+// event loop. One native call per batch instead of one per line; the call copies the
+// string's UTF-16 code units as they are, and the Rust writer thread converts them to
+// UTF-8 and does every write(2). At process exit, pending lines are handed over and written.
 
 const EventEmitter = require('node:events')
 const { LogSink } = require('../native')
@@ -50,7 +51,7 @@ class Sink extends EventEmitter {
     if (this.pending === '') return
     const chunk = this.pending
     this.pending = ''
-    this.native.write(chunk)
+    this.native.writeString(chunk)
   }
 
   // Resolves true once every line written before the call is on its destination; false

@@ -37,16 +37,71 @@ pub enum Push {
   Dropped { lines: u64 },
 }
 
-/// Bytes taken by the writer: whole lines, plus how many lines were dropped since the last
-/// batch (the writer appends a notice for those).
+/// A chunk of whole lines as it came from JS: UTF-8 bytes, or UTF-16 code units copied
+/// straight out of a V8 string (cheapest for the JS thread; converted by the writer).
+pub enum Chunk {
+  Utf8(Vec<u8>),
+  Utf16(Vec<u16>),
+}
+
+impl Chunk {
+  /// Memory held by the chunk, the unit of the queue's limit and sequence numbers.
+  fn held(&self) -> usize {
+    match self {
+      Chunk::Utf8(bytes) => bytes.len(),
+      Chunk::Utf16(units) => units.len() * 2,
+    }
+  }
+
+  fn is_empty(&self) -> bool {
+    self.held() == 0
+  }
+
+  fn lines(&self) -> u64 {
+    match self {
+      Chunk::Utf8(bytes) => bytes.iter().filter(|&&b| b == b'\n').count() as u64,
+      Chunk::Utf16(units) => units.iter().filter(|&&u| u == b'\n' as u16).count() as u64,
+    }
+  }
+
+  /// Appends the chunk as UTF-8. Lone surrogates (which JSON.stringify never emits) become
+  /// U+FFFD rather than invalid bytes. Returns a UTF-16 buffer for reuse.
+  fn append_utf8(self, out: &mut Vec<u8>) -> Option<Vec<u16>> {
+    match self {
+      Chunk::Utf8(bytes) if out.is_empty() => *out = bytes,
+      Chunk::Utf8(bytes) => out.extend_from_slice(&bytes),
+      Chunk::Utf16(units) => {
+        // encoding_rs converts with SIMD (ASCII runs at memory speed) and needs room for
+        // the worst case, 3 bytes per UTF-16 code unit.
+        let start = out.len();
+        out.resize(start + units.len() * 3, 0);
+        let written = encoding_rs::mem::convert_utf16_to_utf8(&units, &mut out[start..]);
+        out.truncate(start + written);
+        return Some(units);
+      }
+    }
+    None
+  }
+}
+
+impl From<Vec<u8>> for Chunk {
+  fn from(bytes: Vec<u8>) -> Chunk {
+    Chunk::Utf8(bytes)
+  }
+}
+
+/// What the writer takes: whole lines as UTF-8, the memory they held (to give back with
+/// `complete`), and how many lines were dropped since the last batch (the writer appends
+/// a notice for those).
 pub struct Batch {
   pub bytes: Vec<u8>,
+  pub held: usize,
   pub dropped: u64,
 }
 
 #[derive(Default)]
 struct State {
-  chunks: VecDeque<Vec<u8>>,
+  chunks: VecDeque<Chunk>,
   held: usize,
   accepted: u64,
   written: u64,
@@ -57,8 +112,13 @@ struct State {
   stopped: bool,
 }
 
+/// UTF-16 buffers kept for reuse: allocating (and page-faulting) a fresh 128 KiB buffer
+/// for every batch, and freeing it on another thread, costs more than copying into it.
+const SPARE_BUFFERS: usize = 8;
+
 pub struct Queue {
   state: Mutex<State>,
+  spare: Mutex<Vec<Vec<u16>>>,
   /// Signalled when there is work for the writer (or on close).
   work: Condvar,
   /// Signalled when bytes were written or the state changed (space, flush, failing).
@@ -77,14 +137,11 @@ pub struct QueueStats {
   pub failing: bool,
 }
 
-fn count_lines(chunk: &[u8]) -> u64 {
-  chunk.iter().filter(|&&b| b == b'\n').count() as u64
-}
-
 impl Queue {
   pub fn new(limit: usize, overflow: Overflow) -> Queue {
     Queue {
       state: Mutex::new(State::default()),
+      spare: Mutex::new(Vec::new()),
       work: Condvar::new(),
       progress: Condvar::new(),
       limit,
@@ -99,11 +156,12 @@ impl Queue {
   }
 
   /// Accepts a chunk of whole lines, waiting for space under `Overflow::Block`.
-  pub fn push(&self, chunk: Vec<u8>) -> Push {
+  pub fn push(&self, chunk: impl Into<Chunk>) -> Push {
+    let chunk = chunk.into();
     if chunk.is_empty() {
       return Push::Queued;
     }
-    let len = chunk.len();
+    let len = chunk.held();
     let mut s = self.lock();
     loop {
       if s.closed {
@@ -122,7 +180,7 @@ impl Queue {
       }
       s = self.progress.wait(s).unwrap_or_else(|e| e.into_inner());
     }
-    let lines = count_lines(&chunk);
+    let lines = chunk.lines();
     s.dropped_total += lines;
     if !s.closed {
       s.dropped_unreported += lines;
@@ -130,8 +188,9 @@ impl Queue {
     Push::Dropped { lines }
   }
 
-  /// Waits for work and takes up to `max` bytes of whole chunks (at least one chunk).
-  /// Returns `None` once the queue is closed and empty.
+  /// Waits for work and takes up to `max` held bytes of whole chunks (at least one
+  /// chunk), converted to UTF-8 after the lock is released. Returns `None` once the queue
+  /// is closed and empty.
   pub fn take(&self, max: usize) -> Option<Batch> {
     let mut s = self.lock();
     while s.chunks.is_empty() && s.dropped_unreported == 0 && !s.closed {
@@ -140,16 +199,48 @@ impl Queue {
     if s.chunks.is_empty() && s.dropped_unreported == 0 {
       return None;
     }
-    let mut bytes = s.chunks.pop_front().unwrap_or_default();
+    let mut taken = Vec::new();
+    let mut held = 0;
     while let Some(next) = s.chunks.front() {
-      if bytes.len() + next.len() > max {
+      if !taken.is_empty() && held + next.held() > max {
         break;
       }
-      let next = s.chunks.pop_front().unwrap_or_default();
-      bytes.extend_from_slice(&next);
+      held += next.held();
+      taken.extend(s.chunks.pop_front());
     }
     let dropped = std::mem::take(&mut s.dropped_unreported);
-    Some(Batch { bytes, dropped })
+    drop(s);
+    let mut bytes = Vec::new();
+    for chunk in taken {
+      if let Some(buffer) = chunk.append_utf8(&mut bytes) {
+        self.recycle(buffer);
+      }
+    }
+    Some(Batch {
+      bytes,
+      held,
+      dropped,
+    })
+  }
+
+  /// An empty UTF-16 buffer with room for at least `capacity` units.
+  pub fn utf16_buffer(&self, capacity: usize) -> Vec<u16> {
+    let reused = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    match reused {
+      Some(mut buffer) => {
+        buffer.reserve(capacity);
+        buffer
+      }
+      None => Vec::with_capacity(capacity),
+    }
+  }
+
+  fn recycle(&self, mut buffer: Vec<u16>) {
+    buffer.clear();
+    let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+    if spare.len() < SPARE_BUFFERS && buffer.capacity() <= self.limit {
+      spare.push(buffer);
+    }
   }
 
   /// Marks `len` bytes taken by `take` as written (or given up) and frees their space.
@@ -253,7 +344,7 @@ mod tests {
     let batch = q.take(1 << 20).unwrap();
     assert_eq!(batch.bytes, b"aaaa\nbbbb\n");
     assert_eq!(batch.dropped, 2);
-    q.complete(batch.bytes.len());
+    q.complete(batch.held);
     assert_eq!(q.stats().dropped_lines, 2);
     assert_eq!(q.stats().held_bytes, 0);
   }
@@ -275,7 +366,7 @@ mod tests {
         while let Some(batch) = q.take(8) {
           assert_eq!(batch.dropped, 0);
           out.extend_from_slice(&batch.bytes);
-          q.complete(batch.bytes.len());
+          q.complete(batch.held);
         }
         out
       })
@@ -316,7 +407,7 @@ mod tests {
     q.push(b"b\n".to_vec());
     assert!(!q.wait_written(target, Some(Duration::from_millis(10))));
     let batch = q.take(2).unwrap();
-    q.complete(batch.bytes.len());
+    q.complete(batch.held);
     assert!(q.wait_written(target, Some(Duration::from_millis(10))));
     assert!(!q.wait_written(q.flush_target(), Some(Duration::from_millis(10))));
   }
@@ -330,6 +421,22 @@ mod tests {
     q.set_failing(false);
     q.mark_stopped();
     assert!(!q.wait_written(q.flush_target(), None));
+  }
+
+  #[test]
+  fn utf16_chunks_are_written_as_utf8_and_count_their_memory() {
+    let q = Queue::new(100, Overflow::Drop);
+    let text = "é😀\n";
+    q.push(Chunk::Utf16(text.encode_utf16().collect()));
+    q.push(b"a\n".to_vec());
+    assert_eq!(q.stats().held_bytes, 8 + 2);
+    let batch = q.take(100).unwrap();
+    assert_eq!(batch.bytes, "é😀\na\n".as_bytes());
+    assert_eq!(batch.held, 10);
+    let lone = Chunk::Utf16(vec![0xd800, b'\n' as u16]);
+    let mut out = Vec::new();
+    assert!(lone.append_utf8(&mut out).is_some());
+    assert_eq!(out, "\u{fffd}\n".as_bytes());
   }
 
   #[test]

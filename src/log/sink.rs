@@ -9,12 +9,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
+use napi::{check_status, JsString, JsValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use super::destination::{Destination, Target};
 use super::notice::NoticeFormat;
-use super::queue::{Overflow, Push, Queue};
+use super::queue::{Chunk, Overflow, Push, Queue};
 use super::writer::{Reporter, Writer, WriterStats};
 
 /// Options of a native log sink. JS validates them first (with messages that name the
@@ -89,6 +90,26 @@ pub struct LogSink {
   shared: Arc<Shared>,
 }
 
+/// The string's UTF-16 code units, copied once into a (reused) buffer.
+fn utf16_units(env: &Env, string: &JsString, queue: &Queue) -> Result<Vec<u16>> {
+  let len = string.utf16_len()?;
+  let mut units = queue.utf16_buffer(len + 1);
+  let mut written = 0;
+  // SAFETY: the buffer has room for `len` units plus the terminator N-API writes, and
+  // `written` (at most `len`) units are initialised when the call succeeds.
+  check_status!(unsafe {
+    napi::sys::napi_get_value_string_utf16(
+      env.raw(),
+      string.raw(),
+      units.as_mut_ptr(),
+      len + 1,
+      &mut written,
+    )
+  })?;
+  unsafe { units.set_len(written) };
+  Ok(units)
+}
+
 fn invalid(message: String) -> Error {
   Error::new(Status::InvalidArg, message)
 }
@@ -150,10 +171,22 @@ impl LogSink {
     Ok(LogSink { shared })
   }
 
-  /// Queues a chunk of whole lines. Returns how many lines were dropped (0 when queued).
+  /// Queues a chunk of whole lines, as UTF-8 bytes (copied: JS reuses its buffer).
+  /// Returns how many lines were dropped (0 when queued).
   #[napi]
-  pub fn write(&self, chunk: String) -> u32 {
-    match self.shared.queue.push(chunk.into_bytes()) {
+  pub fn write(&self, chunk: &[u8]) -> u32 {
+    self.push(Chunk::Utf8(chunk.to_vec()))
+  }
+
+  /// Queues a string of whole lines. Its UTF-16 code units are copied as they are (a
+  /// memcpy for the JS thread); the writer thread converts them to UTF-8.
+  #[napi]
+  pub fn write_string(&self, env: Env, chunk: JsString) -> Result<u32> {
+    Ok(self.push(Chunk::Utf16(utf16_units(&env, &chunk, &self.shared.queue)?)))
+  }
+
+  fn push(&self, chunk: Chunk) -> u32 {
+    match self.shared.queue.push(chunk) {
       Push::Queued => 0,
       Push::Dropped { lines } => lines.min(u32::MAX as u64) as u32,
     }

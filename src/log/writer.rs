@@ -48,7 +48,7 @@ impl Writer {
   pub fn run(mut self) {
     let mut failure: Option<Failure> = None;
     while let Some(batch) = self.queue.take(BATCH_BYTES) {
-      let data_len = batch.bytes.len();
+      let held = batch.held;
       let mut buf = batch.bytes;
       if batch.dropped > 0 {
         buf.extend_from_slice(&self.notices.dropped(batch.dropped));
@@ -57,7 +57,7 @@ impl Writer {
         let lost = buf.iter().filter(|&&b| b == b'\n').count() as u64;
         self.stats.lost_lines.fetch_add(lost, Ordering::Relaxed);
       }
-      self.queue.complete(data_len);
+      self.queue.complete(held);
     }
     self.queue.mark_stopped();
   }
