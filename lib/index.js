@@ -32,7 +32,7 @@ function install (options) {
   return kit
 }
 
-module.exports = {
+const prodkit = {
   install,
   createLogger,
   Logger,
@@ -42,3 +42,7 @@ module.exports = {
     return kit ? kit.log : undefined
   }
 }
+// `import prodkit from '@oj/prodkit'` under TypeScript's CommonJS interop reads `.default`.
+prodkit.default = prodkit
+
+module.exports = prodkit
