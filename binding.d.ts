@@ -10,7 +10,7 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class LogSink {
-  constructor(options: LogSinkOptions, onError?: (code: string, message: string) => void)
+  constructor(options: LogSinkOptions, onError?: (failure: WriteFailure) => void)
   /**
    * Queues a chunk of whole lines, as UTF-8 bytes (copied: JS reuses its buffer).
    * Returns how many lines were dropped (0 when queued).
@@ -66,4 +66,11 @@ export interface LogSinkStats {
   lostLines: number
   /** True while the destination is failing. */
   failing: boolean
+}
+
+/** What JS receives when a write fails. */
+export interface WriteFailure {
+  /** The errno name, as Node's `err.code` (`ENOSPC`, `EACCES`, `EBADF`...). */
+  code: string
+  message: string
 }

@@ -28,7 +28,7 @@ class Sink extends EventEmitter {
     this.ship = this.ship.bind(this)
     this.native = new LogSink(
       { ...destination, queueBytes, overflow, bindings },
-      (code, message) => this.onWriteError(code, message)
+      (failure) => this.onWriteError(failure)
     )
     open.add(this)
   }
@@ -80,7 +80,7 @@ class Sink extends EventEmitter {
     return stats
   }
 
-  onWriteError (code, message) {
+  onWriteError ({ code, message }) {
     this.reportedErrors++
     // An 'error' event without a listener would throw into the app: emit only to
     // listeners. Rust has already written the message to stderr.

@@ -24,7 +24,8 @@ impl NoticeFormat {
   /// value can never make these lines invalid.
   pub fn new(bindings: &str) -> NoticeFormat {
     let wrapped = format!("{{{bindings}}}");
-    let valid = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&wrapped).is_ok();
+    let valid =
+      serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&wrapped).is_ok();
     NoticeFormat {
       bindings: if valid && !bindings.trim().is_empty() {
         bindings.to_string()
@@ -34,7 +35,12 @@ impl NoticeFormat {
     }
   }
 
-  pub fn line(&self, level: u32, msg: &str, fields: &serde_json::Map<String, serde_json::Value>) -> Vec<u8> {
+  pub fn line(
+    &self,
+    level: u32,
+    msg: &str,
+    fields: &serde_json::Map<String, serde_json::Value>,
+  ) -> Vec<u8> {
     let mut out = format!("{{\"level\":{level},\"time\":{}", now_ms());
     if !self.bindings.is_empty() {
       out.push(',');
@@ -62,7 +68,13 @@ impl NoticeFormat {
     )
   }
 
-  pub fn recovered(&self, destination: &str, code: &str, failures: u64, failed_ms: u128) -> Vec<u8> {
+  pub fn recovered(
+    &self,
+    destination: &str,
+    code: &str,
+    failures: u64,
+    failed_ms: u128,
+  ) -> Vec<u8> {
     let mut fields = serde_json::Map::new();
     fields.insert("errorCode".into(), code.into());
     fields.insert("failedWrites".into(), failures.into());
@@ -90,7 +102,8 @@ mod tests {
     assert_eq!(v["hostname"], "h\"x");
     assert_eq!(v["droppedLines"], 12);
     assert!(v["time"].as_u64().unwrap() > 1_600_000_000_000);
-    let v: serde_json::Value = serde_json::from_slice(&f.recovered("/x\"y", "ENOSPC", 3, 1500)).unwrap();
+    let v: serde_json::Value =
+      serde_json::from_slice(&f.recovered("/x\"y", "ENOSPC", 3, 1500)).unwrap();
     assert_eq!(v["errorCode"], "ENOSPC");
     assert_eq!(v["failedWrites"], 3);
   }
@@ -98,7 +111,8 @@ mod tests {
   #[test]
   fn bindings_that_are_not_an_object_body_are_ignored() {
     for bad in ["\"pid\":", "}{", "1,2", "\"a\":1}", ""] {
-      let v: serde_json::Value = serde_json::from_slice(&NoticeFormat::new(bad).dropped(1)).unwrap();
+      let v: serde_json::Value =
+        serde_json::from_slice(&NoticeFormat::new(bad).dropped(1)).unwrap();
       assert_eq!(v["droppedLines"], 1);
     }
   }

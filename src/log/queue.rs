@@ -106,6 +106,8 @@ struct State {
   accepted: u64,
   written: u64,
   dropped_unreported: u64,
+  /// A batch carrying a dropped-lines notice is being written.
+  notice_in_flight: bool,
   dropped_total: u64,
   failing: bool,
   closed: bool,
@@ -184,6 +186,9 @@ impl Queue {
     s.dropped_total += lines;
     if !s.closed {
       s.dropped_unreported += lines;
+      drop(s);
+      // Wake the writer so the count is logged even if nothing else comes.
+      self.work.notify_one();
     }
     Push::Dropped { lines }
   }
@@ -209,6 +214,7 @@ impl Queue {
       taken.extend(s.chunks.pop_front());
     }
     let dropped = std::mem::take(&mut s.dropped_unreported);
+    s.notice_in_flight = dropped > 0;
     drop(s);
     let mut bytes = Vec::new();
     for chunk in taken {
@@ -248,6 +254,7 @@ impl Queue {
     let mut s = self.lock();
     s.held -= len;
     s.written += len as u64;
+    s.notice_in_flight = false;
     drop(s);
     self.progress.notify_all();
   }
@@ -279,14 +286,15 @@ impl Queue {
     self.lock().accepted
   }
 
-  /// Waits until every byte accepted before `target` is written. Returns false without
+  /// Waits until every byte accepted before `target` is written, and any count of dropped
+  /// lines with them. Returns false without
   /// waiting further when the destination is failing, the writer has stopped or `timeout`
   /// passed, so a flush can never hang the app on a broken destination.
   pub fn wait_written(&self, target: u64, timeout: Option<Duration>) -> bool {
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut s = self.lock();
     loop {
-      if s.written >= target {
+      if s.written >= target && s.dropped_unreported == 0 && !s.notice_in_flight {
         return true;
       }
       if s.failing || s.stopped {
@@ -341,10 +349,16 @@ mod tests {
     assert_eq!(q.push(b"aaaa\n".to_vec()), Push::Queued);
     assert_eq!(q.push(b"bbbb\n".to_vec()), Push::Queued);
     assert_eq!(q.push(b"c\nd\n".to_vec()), Push::Dropped { lines: 2 });
+    assert!(!q.wait_written(q.flush_target(), Some(Duration::from_millis(1))));
     let batch = q.take(1 << 20).unwrap();
     assert_eq!(batch.bytes, b"aaaa\nbbbb\n");
     assert_eq!(batch.dropped, 2);
+    assert!(
+      !q.wait_written(q.flush_target(), Some(Duration::from_millis(1))),
+      "the notice is not written yet"
+    );
     q.complete(batch.held);
+    assert!(q.wait_written(q.flush_target(), Some(Duration::from_millis(1))));
     assert_eq!(q.stats().dropped_lines, 2);
     assert_eq!(q.stats().held_bytes, 0);
   }

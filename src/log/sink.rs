@@ -9,8 +9,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
-use napi::{check_status, JsString, JsValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{check_status, JsString, JsValue};
 use napi_derive::napi;
 
 use super::destination::{Destination, Target};
@@ -53,7 +53,15 @@ pub struct LogSinkStats {
   pub failing: bool,
 }
 
-type ErrorCallback = ThreadsafeFunction<(String, String), (), (String, String), Status, false, true>;
+/// What JS receives when a write fails.
+#[napi(object)]
+pub struct WriteFailure {
+  /// The errno name, as Node's `err.code` (`ENOSPC`, `EACCES`, `EBADF`...).
+  pub code: String,
+  pub message: String,
+}
+
+type ErrorCallback = ThreadsafeFunction<WriteFailure, (), WriteFailure, Status, false, true>;
 
 struct JsReporter(Option<ErrorCallback>);
 
@@ -61,7 +69,10 @@ impl Reporter for JsReporter {
   fn write_failed(&self, code: &str, message: &str) {
     if let Some(callback) = &self.0 {
       callback.call(
-        (code.to_string(), message.to_string()),
+        WriteFailure {
+          code: code.to_string(),
+          message: message.to_string(),
+        },
         ThreadsafeFunctionCallMode::NonBlocking,
       );
     }
@@ -120,7 +131,9 @@ fn target_of(options: &LogSinkOptions) -> Result<Target> {
     "stderr" => Ok(Target::Stderr),
     "fd" => match options.fd {
       Some(fd) if fd >= 0 => Ok(Target::Fd(fd)),
-      _ => Err(invalid("LogSink: kind \"fd\" needs a non-negative fd".into())),
+      _ => Err(invalid(
+        "LogSink: kind \"fd\" needs a non-negative fd".into(),
+      )),
     },
     "file" => match &options.path {
       Some(path) if !path.is_empty() => Ok(Target::File(PathBuf::from(path))),
@@ -136,14 +149,16 @@ fn target_of(options: &LogSinkOptions) -> Result<Target> {
 impl LogSink {
   #[napi(
     constructor,
-    ts_args_type = "options: LogSinkOptions, onError?: (code: string, message: string) => void"
+    ts_args_type = "options: LogSinkOptions, onError?: (failure: WriteFailure) => void"
   )]
   pub fn new(env: Env, options: LogSinkOptions, on_error: Option<ErrorCallback>) -> Result<Self> {
     let target = target_of(&options)?;
     let overflow = match options.overflow.as_deref() {
       None => Overflow::Block,
       Some(value) => Overflow::parse(value).ok_or_else(|| {
-        invalid(format!("LogSink: overflow must be block or drop (got {value:?})"))
+        invalid(format!(
+          "LogSink: overflow must be block or drop (got {value:?})"
+        ))
       })?,
     };
     let limit = options.queue_bytes.unwrap_or(8 << 20).max(1) as usize;
@@ -159,7 +174,9 @@ impl LogSink {
     let handle = std::thread::Builder::new()
       .name("prodkit-log".into())
       .spawn(move || writer.run())
-      .map_err(|e| Error::from_reason(format!("prodkit: cannot start the log writer thread: {e}")))?;
+      .map_err(|e| {
+        Error::from_reason(format!("prodkit: cannot start the log writer thread: {e}"))
+      })?;
     let shared = Arc::new(Shared {
       queue,
       stats,

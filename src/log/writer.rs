@@ -145,7 +145,14 @@ mod tests {
     }
   }
 
-  fn start(target: Target, queue: Arc<Queue>) -> (std::thread::JoinHandle<()>, Arc<Mutex<Vec<String>>>, Arc<WriterStats>) {
+  fn start(
+    target: Target,
+    queue: Arc<Queue>,
+  ) -> (
+    std::thread::JoinHandle<()>,
+    Arc<Mutex<Vec<String>>>,
+    Arc<WriterStats>,
+  ) {
     let codes = Arc::new(Mutex::new(Vec::new()));
     let stats = Arc::new(WriterStats::default());
     let writer = Writer {
@@ -186,7 +193,10 @@ mod tests {
     let queue = Arc::new(Queue::new(1024, Overflow::Block));
     let (thread, codes, stats) = start(Target::File("/dev/full".into()), queue.clone());
     queue.push(b"a\nb\n".to_vec());
-    assert!(!queue.wait_written(queue.flush_target(), None), "a flush does not hang on a failing destination");
+    assert!(
+      !queue.wait_written(queue.flush_target(), None),
+      "a flush does not hang on a failing destination"
+    );
     std::thread::sleep(Duration::from_millis(200));
     assert!(stats.write_errors.load(Ordering::Relaxed) >= 2, "retried");
     queue.close();

@@ -1,0 +1,157 @@
+'use strict'
+// Destinations (stdout, stderr, a file path, a file descriptor) and write errors, which
+// never throw into the app: reported once on stderr and as an 'error' event, counted,
+// retried.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const prodkit = require('..')
+const { ROOT, tempDir, readJsonLines, parseJsonLines, runNode } = require('./helpers')
+
+test('stdout (the default) and stderr receive the lines', async () => {
+  const code = `
+    const prodkit = require('@oj/prodkit')
+    prodkit.createLogger({ service: 's', level: 'info' }).info({ to: 'out' }, 'one')
+    prodkit.createLogger({ service: 's', destination: 'stderr' }).warn({ to: 'err' }, 'two')
+    console.log('{"from":"console"}')`
+  const out = await runNode(code)
+  assert.equal(out.code, 0, out.stderr)
+  const stdout = parseJsonLines(out.stdout)
+  assert.deepEqual(stdout.map((l) => l.msg || l.from).sort(), ['console', 'one'])
+  const [err] = parseJsonLines(out.stderr)
+  assert.deepEqual([err.msg, err.to, err.level], ['two', 'err', 40])
+})
+
+test('a file path: parent folders are created, mode is 0640 at most, existing content is appended to', (t) => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'nested', 'deeper', 'app.log')
+  const first = prodkit.createLogger({ destination: file, service: 's' })
+  first.info('first')
+  first.close()
+  const mode = fs.statSync(file).mode & 0o777
+  assert.equal(mode & ~0o640, 0, `mode ${mode.toString(8)}`)
+  const second = prodkit.createLogger({ destination: file, service: 's' })
+  second.info('second')
+  second.close()
+  assert.deepEqual(readJsonLines(file).map((l) => l.msg), ['first', 'second'])
+})
+
+test('a relative path is resolved against the working directory', async (t) => {
+  const dir = tempDir(t)
+  const out = await runNode(`require(${JSON.stringify(ROOT)}).createLogger({ destination: 'logs/rel.log' }).info('relative')`, { cwd: dir })
+  assert.equal(out.code, 0, out.stderr)
+  assert.equal(readJsonLines(path.join(dir, 'logs', 'rel.log'))[0].msg, 'relative')
+})
+
+test('a file descriptor is written to and left open', (t) => {
+  const file = path.join(tempDir(t), 'fd.log')
+  const fd = fs.openSync(file, 'a')
+  t.after(() => fs.closeSync(fd))
+  const log = prodkit.createLogger({ destination: fd, service: 's' })
+  log.info('via fd')
+  log.close()
+  fs.writeSync(fd, '{"after":"close"}\n')
+  assert.deepEqual(readJsonLines(file).map((l) => l.msg || l.after), ['via fd', 'close'])
+})
+
+test('a closed descriptor: one stderr report and one error event with EBADF, counted, never thrown', async () => {
+  const code = `
+    const fs = require('node:fs')
+    const fd = fs.openSync('/dev/null', 'w'); fs.closeSync(fd)
+    const log = require('@oj/prodkit').createLogger({ destination: fd })
+    const events = []
+    log.on('error', (err) => events.push(err.code + ' ' + (err instanceof Error)))
+    for (let i = 0; i < 1000; i++) log.info({ i }, 'line')
+    log.flush().then(async (ok) => {
+      await new Promise((r) => setTimeout(r, 300))
+      const s = log.stats()
+      console.log(JSON.stringify({ ok, events, failing: s.failing, writeErrors: s.writeErrors }))
+      process.exit(0)
+    })`
+  const out = await runNode(code)
+  assert.equal(out.code, 0, out.stderr)
+  const result = JSON.parse(out.stdout)
+  assert.equal(result.ok, false, 'flush reports the failure instead of hanging')
+  assert.deepEqual(result.events, ['EBADF true'])
+  assert.equal(result.failing, true)
+  assert.ok(result.writeErrors >= 2, 'retried')
+  const reports = out.stderr.split('\n').filter((l) => l.includes('prodkit: cannot write the log'))
+  assert.equal(reports.length, 1, out.stderr)
+  assert.match(reports[0], /fd \d+: .*\(EBADF\)\. Retrying/)
+})
+
+test('a full disk (/dev/full, ENOSPC): reported once, the app keeps running, memory stays bounded', async () => {
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: '/dev/full', queueBytes: 65536 })
+    let events = 0
+    log.on('error', (err) => { if (err.code === 'ENOSPC') events++ })
+    for (let i = 0; i < 20000; i++) log.info({ i, pad: 'x'.repeat(100) }, 'line')
+    log.flush().then(async (ok) => {
+      await new Promise((r) => setTimeout(r, 300))
+      const s = log.stats()
+      console.log(JSON.stringify({ ok, events, queued: s.queuedBytes, dropped: s.droppedLines }))
+      process.exit(0)
+    })`
+  const out = await runNode(code)
+  assert.equal(out.code, 0, out.stderr)
+  const r = JSON.parse(out.stdout)
+  assert.equal(r.ok, false)
+  assert.equal(r.events, 1)
+  assert.ok(r.queued <= 65536 * 2 + 200000, `queued ${r.queued}`)
+  assert.ok(r.dropped > 0, 'a full queue on a failing destination drops (and counts) instead of blocking the app')
+  assert.match(out.stderr, /cannot write the log to \/dev\/full: .*\(ENOSPC\)/)
+})
+
+test('no permission (EACCES): reported, retried, and every line arrives once permission is given', async (t) => {
+  const dir = tempDir(t)
+  const logDir = path.join(dir, 'locked')
+  fs.mkdirSync(logDir, { mode: 0o755 })
+  fs.chmodSync(dir, 0o755)
+  const isRoot = process.getuid() === 0
+  // As root, permissions do not apply: run the app as 'nobody' instead.
+  if (!isRoot) fs.chmodSync(logDir, 0o555)
+  const file = path.join(logDir, 'app.log')
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)} })
+    log.on('error', (err) => { console.log('event ' + err.code); process.stdin.resume() })
+    for (let i = 0; i < 100; i++) log.info({ i }, 'line')
+    process.stdin.on('data', async () => {
+      // The parent has fixed the permissions.
+      for (let i = 100; i < 200; i++) log.info({ i }, 'line')
+      let ok = false
+      while (!ok) { ok = await log.flush(); if (!ok) await new Promise((r) => setTimeout(r, 50)) }
+      console.log('flushed')
+      process.exit(0)
+    })`
+  const { spawn } = require('node:child_process')
+  const child = spawn(process.execPath, ['-e', code], {
+    cwd: path.join(__dirname, '..'),
+    ...(isRoot ? { uid: 65534, gid: 65534 } : {})
+  })
+  t.after(() => child.kill('SIGKILL'))
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (d) => { stderr += d })
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      stdout += d
+      if (stdout.includes('event EACCES') && !stdout.includes('fixed')) {
+        stdout += 'fixed'
+        if (isRoot) fs.chownSync(logDir, 65534, 65534)
+        else fs.chmodSync(logDir, 0o755)
+        child.stdin.write('go\n')
+      }
+    })
+    child.on('exit', (codeOut) => (codeOut === 0 ? resolve() : reject(new Error(`exit ${codeOut}: ${stderr}`))))
+  })
+  assert.match(stdout, /flushed/)
+  assert.equal(stderr.match(/cannot write the log/g).length, 1, stderr)
+  const lines = readJsonLines(file)
+  const ids = lines.filter((l) => l.msg === 'line').map((l) => l.i)
+  assert.deepEqual(ids, Array.from({ length: 200 }, (_, i) => i))
+  const notice = lines.find((l) => l.errorCode === 'EACCES')
+  assert.ok(notice, 'a line in the log itself explains the gap')
+  assert.equal(notice.level, 40)
+})
