@@ -104,6 +104,20 @@ test('a full disk (/dev/full, ENOSPC): reported once, the app keeps running, mem
   assert.match(out.stderr, /cannot write the log to \/dev\/full: .*\(ENOSPC\)/)
 })
 
+// The files a process needs to load prodkit, copied into `dir` (which must be readable by
+// others) and readable by everyone.
+function copyPackageForNobody (dir) {
+  const target = path.join(dir, 'pkg')
+  for (const entry of ['package.json', 'index.js', 'binding.js', 'lib']) {
+    fs.cpSync(path.join(ROOT, entry), path.join(target, entry), { recursive: true })
+  }
+  for (const name of fs.readdirSync(ROOT).filter((n) => n.endsWith('.node'))) {
+    fs.copyFileSync(path.join(ROOT, name), path.join(target, name))
+  }
+  fs.chmodSync(target, 0o755)
+  return target
+}
+
 test('no permission (EACCES): reported, retried, and every line arrives once permission is given', async (t) => {
   const dir = tempDir(t)
   const logDir = path.join(dir, 'locked')
@@ -113,8 +127,10 @@ test('no permission (EACCES): reported, retried, and every line arrives once per
   // As root, permissions do not apply: run the app as 'nobody' instead.
   if (!isRoot) fs.chmodSync(logDir, 0o555)
   const file = path.join(logDir, 'app.log')
+  // 'nobody' may not be able to reach the checkout (under /root, say): give it a copy.
+  const pkgDir = isRoot ? copyPackageForNobody(dir) : ROOT
   const code = `
-    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)} })
+    const log = require(${JSON.stringify(pkgDir)}).createLogger({ destination: ${JSON.stringify(file)} })
     log.on('error', (err) => { console.log('event ' + err.code); process.stdin.resume() })
     for (let i = 0; i < 100; i++) log.info({ i }, 'line')
     process.stdin.on('data', async () => {
@@ -127,7 +143,7 @@ test('no permission (EACCES): reported, retried, and every line arrives once per
     })`
   const { spawn } = require('node:child_process')
   const child = spawn(process.execPath, ['-e', code], {
-    cwd: path.join(__dirname, '..'),
+    cwd: dir,
     ...(isRoot ? { uid: 65534, gid: 65534 } : {})
   })
   t.after(() => child.kill('SIGKILL'))

@@ -1,0 +1,150 @@
+'use strict'
+// Exactness: after a flush, every line logged before it is on disk, once, intact. At a
+// normal exit every buffered line is written. A full queue blocks (loses nothing) or
+// drops and counts, as configured.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawn, execFileSync } = require('node:child_process')
+const prodkit = require('..')
+const { ROOT, tempDir, readJsonLines, parseJsonLines, runNode } = require('./helpers')
+
+const LINES = 200_000
+
+// Every id from 0 to count-1 exactly once, and nothing else.
+function assertEachIdOnce (lines, count, key = 'id') {
+  assert.equal(lines.length, count, 'line count')
+  const seen = new Uint8Array(count)
+  for (const line of lines) {
+    const id = line[key]
+    assert.ok(Number.isInteger(id) && id >= 0 && id < count, `unexpected id ${id}`)
+    assert.equal(seen[id], 0, `id ${id} twice`)
+    seen[id] = 1
+  }
+}
+
+function logMany (log, from, to) {
+  for (let i = from; i < to; i++) log.info({ id: i, user: { email: `user${i}@example.com` } }, 'line %d', i)
+}
+
+test(`flush(): ${LINES} lines with unique ids are all on disk once when it resolves`, async (t) => {
+  const file = path.join(tempDir(t), 'flush.log')
+  const log = prodkit.createLogger({ destination: file, service: 's' })
+  t.after(() => log.close())
+  logMany(log, 0, LINES / 2)
+  await new Promise((resolve) => setImmediate(resolve)) // part of it shipped by the event loop
+  logMany(log, LINES / 2, LINES)
+  assert.equal(await log.flush(), true)
+  assertEachIdOnce(readJsonLines(file), LINES)
+  // A second flush with nothing new is immediate and changes nothing.
+  assert.equal(await log.flush(), true)
+  assert.equal(readJsonLines(file).length, LINES)
+})
+
+test(`flushSync(): ${LINES} lines with unique ids are all on disk once when it returns`, (t) => {
+  const file = path.join(tempDir(t), 'flushsync.log')
+  const log = prodkit.createLogger({ destination: file, service: 's' })
+  t.after(() => log.close())
+  logMany(log, 0, LINES)
+  assert.equal(log.flushSync(), true)
+  assertEachIdOnce(readJsonLines(file), LINES)
+  assert.equal(log.stats().droppedLines, 0)
+})
+
+test('flush is exact at every point: lines logged after it started are not waited for, before it are all there', async (t) => {
+  const file = path.join(tempDir(t), 'points.log')
+  const log = prodkit.createLogger({ destination: file, service: 's' })
+  t.after(() => log.close())
+  for (let round = 1; round <= 20; round++) {
+    logMany(log, (round - 1) * 1000, round * 1000)
+    assert.equal(log.flushSync(), true)
+    const lines = readJsonLines(file)
+    assertEachIdOnce(lines, round * 1000)
+  }
+})
+
+test('at a normal exit, and at process.exit(), every buffered line is written', async (t) => {
+  const dir = tempDir(t)
+  for (const ending of ['', 'process.exit(0)', 'process.exitCode = 3']) {
+    const file = path.join(dir, `exit-${ending.length}.log`)
+    const out = await runNode(`
+      const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)} })
+      for (let i = 0; i < 50000; i++) log.info({ id: i }, 'before exit')
+      ${ending}`)
+    assert.equal(out.code, ending.includes('3') ? 3 : 0, out.stderr)
+    assertEachIdOnce(readJsonLines(file), 50000)
+  }
+})
+
+test('close() writes what is queued; lines logged after close are counted as dropped, never thrown', (t) => {
+  const file = path.join(tempDir(t), 'close.log')
+  const log = prodkit.createLogger({ destination: file, service: 's' })
+  logMany(log, 0, 10000)
+  log.close()
+  assert.doesNotThrow(() => log.info('after close'))
+  log.close()
+  assertEachIdOnce(readJsonLines(file), 10000)
+  assert.equal(log.stats().droppedLines, 1)
+})
+
+// A FIFO whose reader arrives late: the writer thread cannot write until the test opens it.
+function makeFifo (t) {
+  const fifo = path.join(tempDir(t), 'slow.fifo')
+  execFileSync('mkfifo', [fifo])
+  return fifo
+}
+
+function runWithLateReader (t, fifo, overflow, count) {
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(fifo)}, overflow: '${overflow}', queueBytes: 65536 })
+    for (let i = 0; i < ${count}; i++) log.info({ id: i, pad: 'x'.repeat(100) }, 'line')
+    process.stderr.write('logged\\n')
+    // Registered after the logger's own exit hook, which hands over the last batch.
+    process.on('exit', () => process.stderr.write('dropped ' + log.stats().droppedLines + '\\n'))`
+  const child = spawn(process.execPath, ['-e', code], { cwd: ROOT })
+  t.after(() => child.kill('SIGKILL'))
+  let stderr = ''
+  const logged = new Promise((resolve) => {
+    child.stderr.on('data', (d) => {
+      stderr += d
+      if (stderr.includes('\n')) resolve()
+    })
+  })
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, logged, exited, stderr: () => stderr }
+}
+
+test("overflow 'drop': a full queue drops lines, counts them, and logs the count once the writer can", async (t) => {
+  const fifo = makeFifo(t)
+  const count = 20000
+  const run = runWithLateReader(t, fifo, 'drop', count)
+  // For 'drop' the app is never blocked: it finishes logging before anyone reads.
+  await run.logged
+  const text = fs.readFileSync(fifo, 'utf8') // opens the reader, reads to EOF (the child exits)
+  assert.equal(await run.exited, 0, run.stderr())
+  const lines = parseJsonLines(text)
+  const kept = lines.filter((l) => l.msg === 'line')
+  const notices = lines.filter((l) => l.droppedLines !== undefined)
+  const dropped = notices.reduce((sum, l) => sum + l.droppedLines, 0)
+  assert.ok(dropped > 0, 'some lines were dropped')
+  assert.equal(kept.length + dropped, count, 'every line is either written or counted')
+  assert.equal(new Set(kept.map((l) => l.id)).size, kept.length, 'no line twice')
+  assert.equal(notices[0].level, 40)
+  assert.match(notices[0].msg, /dropped \d+ log lines because the log queue was full/)
+  assert.equal(Number(run.stderr().match(/dropped (\d+)/)[1]), dropped, 'stats().droppedLines agrees')
+})
+
+test("overflow 'block' (default): a full queue waits for the writer and loses nothing", async (t) => {
+  const fifo = makeFifo(t)
+  const count = 20000
+  const run = runWithLateReader(t, fifo, 'block', count)
+  const text = await new Promise((resolve, reject) => {
+    fs.readFile(fifo, 'utf8', (err, data) => (err ? reject(err) : resolve(data)))
+  })
+  assert.equal(await run.exited, 0, run.stderr())
+  assert.match(run.stderr(), /dropped 0\n/)
+  const lines = parseJsonLines(text)
+  assertEachIdOnce(lines, count)
+})
