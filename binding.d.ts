@@ -12,13 +12,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class LogSink {
   constructor(options: LogSinkOptions, onError?: (failure: WriteFailure) => void)
   /**
-   * Queues a chunk of whole lines, as UTF-8 bytes (copied: JS reuses its buffer).
-   * Returns how many lines were dropped (0 when queued).
-   */
-  write(chunk: Uint8Array): number
-  /**
-   * Queues a string of whole lines. Its UTF-16 code units are copied as they are (a
-   * memcpy for the JS thread); the writer thread converts them to UTF-8.
+   * Queues a string of whole lines in the batch format of `chunk.rs`. Its UTF-16 code
+   * units are copied as they are (a memory copy for V8); the writer thread expands the
+   * shared line heads and converts to UTF-8. Returns how many lines were dropped (0 when
+   * queued).
    */
   writeString(chunk: string): number
   /**

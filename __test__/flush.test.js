@@ -78,6 +78,25 @@ test('at a normal exit, and at process.exit(), every buffered line is written', 
   }
 })
 
+test('lines from 40,000 child loggers across levels each carry their own level, time and bindings', (t) => {
+  // More line heads than the batch format has slots (16384): slots are reused in turn.
+  const file = path.join(tempDir(t), 'children.log')
+  const log = prodkit.createLogger({ destination: file, service: 's', level: 'trace' })
+  t.after(() => log.close())
+  const names = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
+  const before = Date.now()
+  for (let i = 0; i < 40000; i++) log.child({ child: i })[names[i % 6]]({ id: i }, 'from child')
+  log.flushSync()
+  const lines = readJsonLines(file)
+  assertEachIdOnce(lines, 40000)
+  for (const line of lines) {
+    assert.equal(line.child, line.id)
+    assert.equal(line.level, prodkit.levels[names[line.id % 6]])
+    assert.ok(line.time >= before && line.time <= Date.now())
+    assert.equal(line.pid, process.pid)
+  }
+})
+
 test('close() writes what is queued; lines logged after close are counted as dropped, never thrown', (t) => {
   const file = path.join(tempDir(t), 'close.log')
   const log = prodkit.createLogger({ destination: file, service: 's' })
@@ -125,6 +144,7 @@ test("overflow 'drop': a full queue drops lines, counts them, and logs the count
   const text = fs.readFileSync(fifo, 'utf8') // opens the reader, reads to EOF (the child exits)
   assert.equal(await run.exited, 0, run.stderr())
   const lines = parseJsonLines(text)
+  for (const l of lines) assert.ok(l.level && l.time && l.pid && l.hostname, `a whole line: ${JSON.stringify(l)}`)
   const kept = lines.filter((l) => l.msg === 'line')
   const notices = lines.filter((l) => l.droppedLines !== undefined)
   const dropped = notices.reduce((sum, l) => sum + l.droppedLines, 0)

@@ -26,16 +26,17 @@ function rest (args, from) {
   return args.length > from ? args.slice(from) : NO_ARGS
 }
 
-// The start of a line, `{"level":N,"time":T,"pid":..,...bindings`, kept per logger for the
-// current millisecond: turning the timestamp into text is a large share of a line's cost,
-// and at high rates many lines share one millisecond.
+// The start of a line, `{"level":N,"time":T,"pid":..,...bindings`: built and sent to the
+// sink once per logger, level and millisecond, and referred to by every line that shares
+// it (at high rates many lines share one millisecond).
 function lineHead (logger, level) {
   const now = Date.now()
+  const sink = logger[kCore].sink
   let heads = logger[kHeads]
-  if (heads.time !== now) {
-    heads = logger[kHeads] = { time: now, byLevel: [] }
+  if (heads.time !== now || heads.epoch !== sink.headEpoch) {
+    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, byLevel: [] }
   }
-  return heads.byLevel[level] || (heads.byLevel[level] = PREFIX[level] + now + logger[kBindings])
+  return heads.byLevel[level] || (heads.byLevel[level] = sink.defineHead(PREFIX[level] + now + logger[kBindings]))
 }
 
 function errorMessage (err) {
@@ -102,7 +103,7 @@ class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core
     this[kBindings] = bindings
-    this[kHeads] = { time: 0, byLevel: [] }
+    this[kHeads] = { time: 0, epoch: 0, byLevel: [] }
     this.level = level
   }
 

@@ -6,11 +6,22 @@
 // event loop. One native call per batch instead of one per line; the call copies the
 // string's UTF-16 code units as they are, and the Rust writer thread converts them to
 // UTF-8 and does every write(2). At process exit, pending lines are handed over and written.
+//
+// A line's start (`{"level":30,"time":..,"pid":..` and bindings) is sent once per logger,
+// level and millisecond and referred to by the lines after it (src/log/chunk.rs has the
+// format): fewer characters to copy out of V8, the largest cost of a line after
+// JSON.stringify.
 
 const EventEmitter = require('node:events')
 const { LogSink } = require('../native')
 
 const BATCH_CHARS = 64 * 1024
+// The batch format's markers and slots (see src/log/chunk.rs).
+const HEAD_REF = '\u0001'
+const HEAD_DEFINE = '\u0002'
+const HEAD_END = '\u0003'
+const SLOT_BASE = 0x80 // slot characters stay in 0x80..0xFF: the batch stays one-byte in V8
+const SLOTS = 1 << 14
 const open = new Set()
 
 process.on('exit', () => {
@@ -21,6 +32,10 @@ class Sink extends EventEmitter {
   constructor ({ destination, queueBytes, overflow, bindings }) {
     super()
     this.pending = ''
+    this.nextSlot = 0
+    // Bumped when a batch is dropped: it may have held head definitions, so every cached
+    // head reference is stale and must be defined again.
+    this.headEpoch = 0
     this.scheduled = false
     this.closed = false
     this.droppedAfterClose = 0
@@ -46,12 +61,23 @@ class Sink extends EventEmitter {
     }
   }
 
+  // Sends `head` once and returns the three characters that stand for it in later lines.
+  // Slots are reused in turn; a logger's cached reference lives for one millisecond, far
+  // less than 16384 definitions take, so a reused slot is never still referred to.
+  defineHead (head) {
+    const n = this.nextSlot
+    const slot = String.fromCharCode(SLOT_BASE + (n >> 7), SLOT_BASE + (n & 127))
+    this.nextSlot = (this.nextSlot + 1) % SLOTS
+    this.pending += HEAD_DEFINE + slot + head + HEAD_END
+    return HEAD_REF + slot
+  }
+
   ship () {
     this.scheduled = false
     if (this.pending === '') return
     const chunk = this.pending
     this.pending = ''
-    this.native.writeString(chunk)
+    if (this.native.writeString(chunk) > 0) this.headEpoch++
   }
 
   // Resolves true once every line written before the call is on its destination; false

@@ -1,11 +1,13 @@
 //! The log writer: JS serialises lines and hands them over in batches (chunks of whole
 //! lines); a Rust thread appends them to the destination, one write per batch.
 //!
+//! - `chunk`: the batch format JS hands over (UTF-16 with shared line heads) and its decoder.
 //! - `queue`: the bounded byte queue between the JS thread and the writer thread.
 //! - `destination`: where bytes go (stdout, stderr, a file path, a file descriptor).
 //! - `writer`: the writer thread: batching, retry on errors, the dropped-lines notice.
 //! - `sink`: the napi class JS talks to.
 
+pub mod chunk;
 pub mod destination;
 pub mod notice;
 pub mod queue;

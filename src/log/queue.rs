@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+pub use super::chunk::Chunk;
+
 /// What `push` does when the queue is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Overflow {
@@ -37,64 +39,11 @@ pub enum Push {
   Dropped { lines: u64 },
 }
 
-/// A chunk of whole lines as it came from JS: UTF-8 bytes, or UTF-16 code units copied
-/// straight out of a V8 string (cheapest for the JS thread; converted by the writer).
-pub enum Chunk {
-  Utf8(Vec<u8>),
-  Utf16(Vec<u16>),
-}
-
-impl Chunk {
-  /// Memory held by the chunk, the unit of the queue's limit and sequence numbers.
-  fn held(&self) -> usize {
-    match self {
-      Chunk::Utf8(bytes) => bytes.len(),
-      Chunk::Utf16(units) => units.len() * 2,
-    }
-  }
-
-  fn is_empty(&self) -> bool {
-    self.held() == 0
-  }
-
-  fn lines(&self) -> u64 {
-    match self {
-      Chunk::Utf8(bytes) => bytes.iter().filter(|&&b| b == b'\n').count() as u64,
-      Chunk::Utf16(units) => units.iter().filter(|&&u| u == b'\n' as u16).count() as u64,
-    }
-  }
-
-  /// Appends the chunk as UTF-8. Lone surrogates (which JSON.stringify never emits) become
-  /// U+FFFD rather than invalid bytes. Returns a UTF-16 buffer for reuse.
-  fn append_utf8(self, out: &mut Vec<u8>) -> Option<Vec<u16>> {
-    match self {
-      Chunk::Utf8(bytes) if out.is_empty() => *out = bytes,
-      Chunk::Utf8(bytes) => out.extend_from_slice(&bytes),
-      Chunk::Utf16(units) => {
-        // encoding_rs converts with SIMD (ASCII runs at memory speed) and needs room for
-        // the worst case, 3 bytes per UTF-16 code unit.
-        let start = out.len();
-        out.resize(start + units.len() * 3, 0);
-        let written = encoding_rs::mem::convert_utf16_to_utf8(&units, &mut out[start..]);
-        out.truncate(start + written);
-        return Some(units);
-      }
-    }
-    None
-  }
-}
-
-impl From<Vec<u8>> for Chunk {
-  fn from(bytes: Vec<u8>) -> Chunk {
-    Chunk::Utf8(bytes)
-  }
-}
-
-/// What the writer takes: whole lines as UTF-8, the memory they held (to give back with
+/// What the writer takes: chunks of whole lines, the memory they held (to give back with
 /// `complete`), and how many lines were dropped since the last batch (the writer appends
 /// a notice for those).
 pub struct Batch {
-  pub bytes: Vec<u8>,
+  pub chunks: Vec<Chunk>,
   pub held: usize,
   pub dropped: u64,
 }
@@ -194,8 +143,7 @@ impl Queue {
   }
 
   /// Waits for work and takes up to `max` held bytes of whole chunks (at least one
-  /// chunk), converted to UTF-8 after the lock is released. Returns `None` once the queue
-  /// is closed and empty.
+  /// chunk). Returns `None` once the queue is closed and empty.
   pub fn take(&self, max: usize) -> Option<Batch> {
     let mut s = self.lock();
     while s.chunks.is_empty() && s.dropped_unreported == 0 && !s.closed {
@@ -215,15 +163,8 @@ impl Queue {
     }
     let dropped = std::mem::take(&mut s.dropped_unreported);
     s.notice_in_flight = dropped > 0;
-    drop(s);
-    let mut bytes = Vec::new();
-    for chunk in taken {
-      if let Some(buffer) = chunk.append_utf8(&mut bytes) {
-        self.recycle(buffer);
-      }
-    }
     Some(Batch {
-      bytes,
+      chunks: taken,
       held,
       dropped,
     })
@@ -241,7 +182,8 @@ impl Queue {
     }
   }
 
-  fn recycle(&self, mut buffer: Vec<u16>) {
+  /// Gives a UTF-16 buffer back for reuse once its chunk is written.
+  pub fn recycle(&self, mut buffer: Vec<u16>) {
     buffer.clear();
     let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
     if spare.len() < SPARE_BUFFERS && buffer.capacity() <= self.limit {
@@ -339,9 +281,19 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
+  use super::super::chunk::Decoder;
   use super::*;
   use std::sync::Arc;
   use std::thread;
+
+  fn bytes(batch: &mut Batch) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut decoder = Decoder::default();
+    for chunk in batch.chunks.drain(..) {
+      decoder.decode(chunk, &mut out);
+    }
+    out
+  }
 
   #[test]
   fn drop_policy_counts_lines_and_reports_them_with_the_next_batch() {
@@ -350,8 +302,8 @@ mod tests {
     assert_eq!(q.push(b"bbbb\n".to_vec()), Push::Queued);
     assert_eq!(q.push(b"c\nd\n".to_vec()), Push::Dropped { lines: 2 });
     assert!(!q.wait_written(q.flush_target(), Some(Duration::from_millis(1))));
-    let batch = q.take(1 << 20).unwrap();
-    assert_eq!(batch.bytes, b"aaaa\nbbbb\n");
+    let mut batch = q.take(1 << 20).unwrap();
+    assert_eq!(bytes(&mut batch), b"aaaa\nbbbb\n");
     assert_eq!(batch.dropped, 2);
     assert!(
       !q.wait_written(q.flush_target(), Some(Duration::from_millis(1))),
@@ -377,9 +329,9 @@ mod tests {
       let q = q.clone();
       thread::spawn(move || {
         let mut out = Vec::new();
-        while let Some(batch) = q.take(8) {
+        while let Some(mut batch) = q.take(8) {
           assert_eq!(batch.dropped, 0);
-          out.extend_from_slice(&batch.bytes);
+          out.extend_from_slice(&bytes(&mut batch));
           q.complete(batch.held);
         }
         out
@@ -409,8 +361,8 @@ mod tests {
     let q = Queue::new(100, Overflow::Block);
     q.push(b"12345\n".to_vec());
     q.push(b"6789\n".to_vec());
-    assert_eq!(q.take(4).unwrap().bytes, b"12345\n");
-    assert_eq!(q.take(4).unwrap().bytes, b"6789\n");
+    assert_eq!(bytes(&mut q.take(4).unwrap()), b"12345\n");
+    assert_eq!(bytes(&mut q.take(4).unwrap()), b"6789\n");
   }
 
   #[test]
@@ -438,19 +390,14 @@ mod tests {
   }
 
   #[test]
-  fn utf16_chunks_are_written_as_utf8_and_count_their_memory() {
+  fn utf16_chunks_count_their_memory() {
     let q = Queue::new(100, Overflow::Drop);
-    let text = "é😀\n";
-    q.push(Chunk::Utf16(text.encode_utf16().collect()));
+    q.push(Chunk::Utf16("é😀\n".encode_utf16().collect()));
     q.push(b"a\n".to_vec());
     assert_eq!(q.stats().held_bytes, 8 + 2);
-    let batch = q.take(100).unwrap();
-    assert_eq!(batch.bytes, "é😀\na\n".as_bytes());
+    let mut batch = q.take(100).unwrap();
+    assert_eq!(bytes(&mut batch), "é😀\na\n".as_bytes());
     assert_eq!(batch.held, 10);
-    let lone = Chunk::Utf16(vec![0xd800, b'\n' as u16]);
-    let mut out = Vec::new();
-    assert!(lone.append_utf8(&mut out).is_some());
-    assert_eq!(out, "\u{fffd}\n".as_bytes());
   }
 
   #[test]
@@ -459,7 +406,7 @@ mod tests {
     q.push(b"a\n".to_vec());
     q.close();
     assert_eq!(q.push(b"b\n".to_vec()), Push::Dropped { lines: 1 });
-    assert_eq!(q.take(100).unwrap().bytes, b"a\n");
+    assert_eq!(bytes(&mut q.take(100).unwrap()), b"a\n");
     assert!(q.take(100).is_none());
   }
 }

@@ -188,15 +188,10 @@ impl LogSink {
     Ok(LogSink { shared })
   }
 
-  /// Queues a chunk of whole lines, as UTF-8 bytes (copied: JS reuses its buffer).
-  /// Returns how many lines were dropped (0 when queued).
-  #[napi]
-  pub fn write(&self, chunk: &[u8]) -> u32 {
-    self.push(Chunk::Utf8(chunk.to_vec()))
-  }
-
-  /// Queues a string of whole lines. Its UTF-16 code units are copied as they are (a
-  /// memcpy for the JS thread); the writer thread converts them to UTF-8.
+  /// Queues a string of whole lines in the batch format of `chunk.rs`. Its UTF-16 code
+  /// units are copied as they are (a memory copy for V8); the writer thread expands the
+  /// shared line heads and converts to UTF-8. Returns how many lines were dropped (0 when
+  /// queued).
   #[napi]
   pub fn write_string(&self, env: Env, chunk: JsString) -> Result<u32> {
     Ok(self.push(Chunk::Utf16(utf16_units(&env, &chunk, &self.shared.queue)?)))

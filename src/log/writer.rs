@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::chunk::Decoder;
 use super::destination::{error_code, Destination};
 use super::notice::NoticeFormat;
 use super::queue::Queue;
@@ -47,9 +48,16 @@ struct Failure {
 impl Writer {
   pub fn run(mut self) {
     let mut failure: Option<Failure> = None;
+    let mut decoder = Decoder::default();
+    let mut buf = Vec::new();
     while let Some(batch) = self.queue.take(BATCH_BYTES) {
       let held = batch.held;
-      let mut buf = batch.bytes;
+      buf.clear();
+      for chunk in batch.chunks {
+        if let Some(units) = decoder.decode(chunk, &mut buf) {
+          self.queue.recycle(units);
+        }
+      }
       if batch.dropped > 0 {
         buf.extend_from_slice(&self.notices.dropped(batch.dropped));
       }

@@ -1,0 +1,234 @@
+//! The batch format between the JS logger and the writer thread.
+//!
+//! JS hands over UTF-16 code units copied straight out of a V8 string (a memory copy for
+//! V8, the cheapest way out of the JS heap). Most of a line's start is the same for every
+//! line of one logger, level and millisecond (`{"level":30,"time":..,"pid":..,"hostname":..`
+//! and the bindings), so JS sends it once and refers to it:
+//!
+//! - `DEFINE slot <head text> END` stores the head text in a slot;
+//! - `REF slot` stands for the head text of that slot.
+//!
+//! `slot` is two code units, `SLOT_BASE + (n >> 7)` and `SLOT_BASE + (n & 127)`: both in
+//! 0x80..=0xFF, so that the string stays one byte per character inside V8 (a character
+//! above 0xFF would double the size of the whole batch). The markers are control
+//! characters that never occur raw in JSON text (JSON.stringify escapes them), so they are
+//! unambiguous. Slots are reused by JS in turn; a definition always precedes its
+//! references in the stream, and the writer takes chunks in order, so a reference always
+//! meets the right definition.
+
+pub const HEAD_REF: u16 = 0x0001;
+pub const HEAD_DEFINE: u16 = 0x0002;
+pub const HEAD_END: u16 = 0x0003;
+pub const SLOT_BASE: u16 = 0x0080;
+/// Number of slots: two code units of 7 bits each.
+pub const SLOTS: usize = 1 << 14;
+
+/// The slot number encoded by the two code units after a marker.
+fn slot_at(units: &[u16], at: usize) -> Option<usize> {
+  let high = units.get(at)?.checked_sub(SLOT_BASE)?;
+  let low = units.get(at + 1)?.checked_sub(SLOT_BASE)?;
+  if high >= 128 || low >= 128 {
+    return None;
+  }
+  Some(((high as usize) << 7) | low as usize)
+}
+
+/// Written for a reference to a slot that was never defined (only possible if a chunk was
+/// lost): the line stays valid JSON and says what happened.
+const LOST_HEAD: &[u8] = b"{\"prodkitHeadLost\":true";
+
+/// A chunk of whole lines as it came from JS: UTF-16 in the batch format above, or plain
+/// UTF-8 bytes.
+pub enum Chunk {
+  Utf8(Vec<u8>),
+  Utf16(Vec<u16>),
+}
+
+impl Chunk {
+  /// Memory held by the chunk, the unit of the queue's limit and sequence numbers.
+  pub fn held(&self) -> usize {
+    match self {
+      Chunk::Utf8(bytes) => bytes.len(),
+      Chunk::Utf16(units) => units.len() * 2,
+    }
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.held() == 0
+  }
+
+  /// Lines in the chunk (head definitions hold no newline).
+  pub fn lines(&self) -> u64 {
+    match self {
+      Chunk::Utf8(bytes) => bytes.iter().filter(|&&b| b == b'\n').count() as u64,
+      Chunk::Utf16(units) => units.iter().filter(|&&u| u == b'\n' as u16).count() as u64,
+    }
+  }
+}
+
+impl From<Vec<u8>> for Chunk {
+  fn from(bytes: Vec<u8>) -> Chunk {
+    Chunk::Utf8(bytes)
+  }
+}
+
+/// Expands chunks into UTF-8 lines; keeps the head slots from one chunk to the next.
+#[derive(Default)]
+pub struct Decoder {
+  heads: Vec<Vec<u8>>,
+}
+
+/// Appends UTF-16 as UTF-8. encoding_rs converts with SIMD (ASCII runs at memory speed);
+/// lone surrogates (JSON.stringify never emits them raw) become U+FFFD.
+fn push_utf16(units: &[u16], out: &mut Vec<u8>) {
+  let start = out.len();
+  out.resize(start + units.len() * 3, 0);
+  let written = encoding_rs::mem::convert_utf16_to_utf8(units, &mut out[start..]);
+  out.truncate(start + written);
+}
+
+impl Decoder {
+  /// Appends the chunk's lines as UTF-8 to `out`. Returns the chunk's UTF-16 buffer so
+  /// that it can be reused.
+  pub fn decode(&mut self, chunk: Chunk, out: &mut Vec<u8>) -> Option<Vec<u16>> {
+    match chunk {
+      Chunk::Utf8(bytes) => {
+        out.extend_from_slice(&bytes);
+        None
+      }
+      Chunk::Utf16(units) => {
+        self.decode_utf16(&units, out);
+        Some(units)
+      }
+    }
+  }
+
+  fn decode_utf16(&mut self, units: &[u16], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < units.len() {
+      let marker = units[i..]
+        .iter()
+        .position(|&u| u == HEAD_REF || u == HEAD_DEFINE)
+        .map_or(units.len(), |p| i + p);
+      push_utf16(&units[i..marker], out);
+      if marker == units.len() {
+        break;
+      }
+      let slot = slot_at(units, marker + 1);
+      if units[marker] == HEAD_REF {
+        match slot
+          .and_then(|s| self.heads.get(s))
+          .filter(|h| !h.is_empty())
+        {
+          Some(head) => out.extend_from_slice(head),
+          None => out.extend_from_slice(LOST_HEAD),
+        }
+        i = marker + 3;
+      } else {
+        let text_start = (marker + 3).min(units.len());
+        let end = units[text_start..]
+          .iter()
+          .position(|&u| u == HEAD_END)
+          .map_or(units.len(), |p| text_start + p);
+        if let Some(slot) = slot {
+          if self.heads.len() <= slot {
+            self.heads.resize_with(slot + 1, Vec::new);
+          }
+          let head = &mut self.heads[slot];
+          head.clear();
+          push_utf16(&units[text_start..end], head);
+        }
+        i = end + 1;
+      }
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn utf16(text: &str) -> Vec<u16> {
+    text.encode_utf16().collect()
+  }
+
+  fn decode(decoder: &mut Decoder, units: Vec<u16>) -> String {
+    let mut out = Vec::new();
+    decoder.decode(Chunk::Utf16(units), &mut out);
+    String::from_utf8(out).unwrap()
+  }
+
+  fn slot(n: u16) -> [u16; 2] {
+    [SLOT_BASE + (n >> 7), SLOT_BASE + (n & 127)]
+  }
+
+  fn define(n: u16, head: &str) -> Vec<u16> {
+    let mut v = vec![HEAD_DEFINE];
+    v.extend(slot(n));
+    v.extend(utf16(head));
+    v.push(HEAD_END);
+    v
+  }
+
+  fn reference(n: u16, rest: &str) -> Vec<u16> {
+    let mut v = vec![HEAD_REF];
+    v.extend(slot(n));
+    v.extend(utf16(rest));
+    v
+  }
+
+  #[test]
+  fn heads_are_defined_once_and_expanded_at_each_reference_across_chunks() {
+    let mut d = Decoder::default();
+    let mut first = define(0, "{\"level\":30,\"time\":1");
+    first.extend(reference(0, ",\"msg\":\"a\"}\n"));
+    first.extend(define(16383, "{\"level\":40,\"time\":2"));
+    first.extend(reference(16383, ",\"msg\":\"é😀\"}\n"));
+    assert_eq!(
+      decode(&mut d, first),
+      "{\"level\":30,\"time\":1,\"msg\":\"a\"}\n{\"level\":40,\"time\":2,\"msg\":\"é😀\"}\n"
+    );
+    let mut second = reference(0, ",\"msg\":\"b\"}\n");
+    second.extend(utf16("{\"plain\":true}\n"));
+    second.extend(define(0, "{\"level\":50,\"time\":3"));
+    second.extend(reference(0, "}\n"));
+    assert_eq!(
+      decode(&mut d, second),
+      "{\"level\":30,\"time\":1,\"msg\":\"b\"}\n{\"plain\":true}\n{\"level\":50,\"time\":3}\n"
+    );
+  }
+
+  #[test]
+  fn a_reference_to_an_unknown_slot_still_gives_valid_json() {
+    let mut d = Decoder::default();
+    let text = decode(&mut d, reference(7, ",\"msg\":\"x\"}\n"));
+    let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(v["prodkitHeadLost"], true);
+  }
+
+  #[test]
+  fn truncated_or_malformed_markers_never_panic() {
+    let mut d = Decoder::default();
+    for units in [
+      vec![HEAD_REF],
+      vec![HEAD_DEFINE],
+      vec![HEAD_DEFINE, SLOT_BASE],
+      vec![HEAD_DEFINE, SLOT_BASE, SLOT_BASE + 1, b'x' as u16],
+      vec![HEAD_DEFINE, 0xffff, 0xffff, b'x' as u16, HEAD_END],
+      vec![HEAD_DEFINE, SLOT_BASE, 0x10, b'x' as u16, HEAD_END],
+      vec![HEAD_REF, 0],
+      vec![HEAD_REF, SLOT_BASE, 0],
+      vec![0xd800, b'\n' as u16],
+    ] {
+      decode(&mut d, units);
+    }
+    assert_eq!(decode(&mut d, vec![0xd800, b'\n' as u16]), "\u{fffd}\n");
+  }
+
+  #[test]
+  fn lines_are_counted_by_newlines_only() {
+    let mut units = define(0, "{\"a\":1");
+    units.extend(reference(0, "}\n"));
+    assert_eq!(Chunk::Utf16(units).lines(), 1);
+  }
+}
