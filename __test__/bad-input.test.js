@@ -92,6 +92,20 @@ test('a 10 MB string is cut at maxStringLength and marked as cut, in fields and 
   assert.equal(cut.msg, 'm'.repeat(100) + '...[truncated 1 chars]')
 })
 
+test('loggers with different maxStringLength cut the same message each by their own limit', (t) => {
+  const wide = fileLogger(t)
+  const narrow = fileLogger(t, { maxStringLength: 16 })
+  const message = 'twenty characters!!!'
+  for (let i = 0; i < 2; i++) {
+    wide.log.info(message)
+    narrow.log.info(message)
+    wide.log.info({ a: i }, message)
+    narrow.log.info({ a: i }, message)
+  }
+  for (const line of wide.lines()) assert.equal(line.msg, message)
+  for (const line of narrow.lines()) assert.equal(line.msg, 'twenty character...[truncated 4 chars]')
+})
+
 test('undefined, null and non-string messages each give one line', (t) => {
   const cases = [
     [[undefined], undefined],

@@ -6,9 +6,9 @@
 const os = require('node:os')
 const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
-const { isError, safeStringify, mergeFragment, messageTail } = require('./serialize')
+const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage } = require('./format')
-const { Sink } = require('./sink')
+const { Sink, MERGE_OPEN, MERGE_CLOSE } = require('./sink')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -28,15 +28,36 @@ function rest (args, from) {
 
 // The start of a line, `{"level":N,"time":T,"pid":..,...bindings`: built and sent to the
 // sink once per logger, level and millisecond, and referred to by every line that shares
-// it (at high rates many lines share one millisecond).
-function lineHead (logger, level) {
+// it (at high rates many lines share one millisecond). `open` adds the marker that a merge
+// object's JSON follows. (Levels are multiples of 10: level + 1 is a free index.)
+function lineHead (logger, level, open) {
   const now = Date.now()
   const sink = logger[kCore].sink
   let heads = logger[kHeads]
   if (heads.time !== now || heads.epoch !== sink.headEpoch) {
-    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, byLevel: [] }
+    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, refs: [] }
   }
-  return heads.byLevel[level] || (heads.byLevel[level] = sink.defineHead(PREFIX[level] + now + logger[kBindings]))
+  const index = open ? level + 1 : level
+  let ref = heads.refs[index]
+  if (ref === undefined) {
+    ref = heads.refs[level] || (heads.refs[level] = sink.defineHead(PREFIX[level] + now + logger[kBindings]))
+    if (open) ref = heads.refs[index] = ref + MERGE_OPEN
+  }
+  return ref
+}
+
+// `messageTail` after a merge object's JSON, with the marker that ends it, remembered for
+// the last message like messageTail itself.
+let lastClosedMessage = ''
+let lastClosedLimit = 0
+let lastClosedTail = ''
+function closedMessageTail (message, limit) {
+  if (message !== lastClosedMessage || limit !== lastClosedLimit) {
+    lastClosedMessage = message
+    lastClosedLimit = limit
+    lastClosedTail = MERGE_CLOSE + messageTail(message, limit)
+  }
+  return lastClosedTail
 }
 
 function errorMessage (err) {
@@ -73,7 +94,7 @@ function buildLine (logger, level, args) {
     message = `[prodkit: could not serialise the log call: ${String(err && err.message)}]`
   }
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
-  const line = lineHead(logger, level) + merge
+  const line = lineHead(logger, level, false) + merge
   return message === undefined ? line + '}\n' : line + messageTail(message, limit)
 }
 
@@ -88,7 +109,10 @@ for (const name of LEVEL_NAMES) {
       if (arguments.length === 2 && typeof second === 'string' && typeof first === 'object' &&
           first !== null && !(first instanceof Error) && typeof first.stack !== 'string') {
         const limit = core.maxStringLength
-        line = lineHead(this, level) + mergeFragment(first, limit) + messageTail(second, limit)
+        const json = mergeJson(first, limit)
+        line = json === undefined
+          ? lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
+          : lineHead(this, level, true) + json + closedMessageTail(second, limit)
       }
     } catch {} // a throwing `stack` getter: the general path below copes with it
     if (line !== undefined) {
@@ -103,7 +127,7 @@ class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core
     this[kBindings] = bindings
-    this[kHeads] = { time: 0, epoch: 0, byLevel: [] }
+    this[kHeads] = { time: 0, epoch: 0, refs: [] }
     this.level = level
   }
 

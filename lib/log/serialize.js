@@ -175,6 +175,20 @@ function mergeFragment (obj, limit) {
   return ',"value":' + json
 }
 
+// The merge object's JSON text for the hot path, braces included (the sink splices it
+// into the line: see lib/log/sink.js), or undefined when the general path must handle it:
+// an Error among its values, JSON.stringify throwing, too long, empty, or not an object.
+function mergeJson (obj, limit) {
+  try {
+    if (hasErrorValue(obj)) return undefined
+    const json = JSON.stringify(obj)
+    if (json === undefined || json.length > limit || json.length === 2 || json.charCodeAt(0) !== 123) return undefined
+    return json
+  } catch {
+    return undefined
+  }
+}
+
 // Characters that JSON.stringify would escape (or, for surrogates, check for pairing).
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/
 
@@ -184,7 +198,7 @@ const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/
 let lastMessage = ''
 let lastTail = ',"msg":""}\n'
 function messageTail (str, limit) {
-  if (str === lastMessage) return lastTail
+  if (str === lastMessage && str.length <= limit) return lastTail
   if (str.length < 256 && str.length <= limit && !NEEDS_ESCAPE.test(str)) {
     lastMessage = str
     lastTail = ',"msg":"' + str + '"}\n'
@@ -193,4 +207,4 @@ function messageTail (str, limit) {
   return ',"msg":' + JSON.stringify(str.length > limit ? truncate(str, limit) : str) + '}\n'
 }
 
-module.exports = { isError, safeStringify, mergeFragment, messageTail, truncate }
+module.exports = { isError, safeStringify, mergeFragment, mergeJson, messageTail, truncate }

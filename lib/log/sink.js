@@ -10,7 +10,8 @@
 // A line's start (`{"level":30,"time":..,"pid":..` and bindings) is sent once per logger,
 // level and millisecond and referred to by the lines after it (src/log/chunk.rs has the
 // format): fewer characters to copy out of V8, the largest cost of a line after
-// JSON.stringify.
+// JSON.stringify. For the same reason a merge object's JSON goes in with its braces,
+// between two markers, and the writer drops the braces (a slice() here costs more).
 
 const EventEmitter = require('node:events')
 const { LogSink } = require('../native')
@@ -20,6 +21,8 @@ const BATCH_CHARS = 64 * 1024
 const HEAD_REF = '\u0001'
 const HEAD_DEFINE = '\u0002'
 const HEAD_END = '\u0003'
+const MERGE_OPEN = '\u0004'
+const MERGE_CLOSE = '\u0005'
 const SLOT_BASE = 0x80 // slot characters stay in 0x80..0xFF: the batch stays one-byte in V8
 const SLOTS = 1 << 14
 const open = new Set()
@@ -117,4 +120,4 @@ class Sink extends EventEmitter {
   }
 }
 
-module.exports = { Sink }
+module.exports = { Sink, MERGE_OPEN, MERGE_CLOSE }

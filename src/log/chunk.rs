@@ -6,7 +6,10 @@
 //! and the bindings), so JS sends it once and refers to it:
 //!
 //! - `DEFINE slot <head text> END` stores the head text in a slot;
-//! - `REF slot` stands for the head text of that slot.
+//! - `REF slot` stands for the head text of that slot;
+//! - `OPEN {<fields>} CLOSE` stands for `,<fields>` (nothing for `{}`): the merge object's
+//!   JSON as JSON.stringify made it, its braces dropped here rather than with a
+//!   `slice()` on the JS thread (which costs as much as copying the whole line).
 //!
 //! `slot` is two code units, `SLOT_BASE + (n >> 7)` and `SLOT_BASE + (n & 127)`: both in
 //! 0x80..=0xFF, so that the string stays one byte per character inside V8 (a character
@@ -19,6 +22,8 @@
 pub const HEAD_REF: u16 = 0x0001;
 pub const HEAD_DEFINE: u16 = 0x0002;
 pub const HEAD_END: u16 = 0x0003;
+pub const MERGE_OPEN: u16 = 0x0004;
+pub const MERGE_CLOSE: u16 = 0x0005;
 pub const SLOT_BASE: u16 = 0x0080;
 /// Number of slots: two code units of 7 bits each.
 pub const SLOTS: usize = 1 << 14;
@@ -108,11 +113,35 @@ impl Decoder {
     while i < units.len() {
       let marker = units[i..]
         .iter()
-        .position(|&u| u == HEAD_REF || u == HEAD_DEFINE)
+        .position(|&u| (HEAD_REF..=MERGE_OPEN).contains(&u))
         .map_or(units.len(), |p| i + p);
       push_utf16(&units[i..marker], out);
       if marker == units.len() {
         break;
+      }
+      if units[marker] == MERGE_OPEN {
+        let start = marker + 1;
+        let close = units[start..]
+          .iter()
+          .position(|&u| u == MERGE_CLOSE)
+          .map_or(units.len(), |p| start + p);
+        let object = &units[start..close];
+        match object {
+          [b, inner @ .., e] if *b == b'{' as u16 && *e == b'}' as u16 => {
+            if !inner.is_empty() {
+              out.push(b',');
+              push_utf16(inner, out);
+            }
+          }
+          // Not an object: keep it whole under "value" so the line stays valid JSON.
+          other if !other.is_empty() => {
+            out.extend_from_slice(b",\"value\":");
+            push_utf16(other, out);
+          }
+          _ => {}
+        }
+        i = close + 1;
+        continue;
       }
       let slot = slot_at(units, marker + 1);
       if units[marker] == HEAD_REF {
@@ -196,6 +225,41 @@ mod tests {
       decode(&mut d, second),
       "{\"level\":30,\"time\":1,\"msg\":\"b\"}\n{\"plain\":true}\n{\"level\":50,\"time\":3}\n"
     );
+  }
+
+  #[test]
+  fn a_merge_object_is_spliced_into_the_line_without_its_braces() {
+    let mut d = Decoder::default();
+    let mut units = define(3, "{\"level\":30");
+    units.extend(reference(3, ""));
+    units.push(MERGE_OPEN);
+    units.extend(utf16("{\"a\":1,\"b\":{\"c\":\"}\"}}"));
+    units.push(MERGE_CLOSE);
+    units.extend(utf16(",\"msg\":\"m\"}\n"));
+    units.extend(reference(3, ""));
+    units.push(MERGE_OPEN);
+    units.extend(utf16("{}"));
+    units.push(MERGE_CLOSE);
+    units.extend(utf16("}\n"));
+    assert_eq!(
+      decode(&mut d, units),
+      "{\"level\":30,\"a\":1,\"b\":{\"c\":\"}\"},\"msg\":\"m\"}\n{\"level\":30}\n"
+    );
+  }
+
+  #[test]
+  fn a_malformed_merge_object_still_gives_valid_json() {
+    let mut d = Decoder::default();
+    for (inner, expected) in [("[1]", "{\"x\":1,\"value\":[1]}\n"), ("", "{\"x\":1}\n")] {
+      let mut units = utf16("{\"x\":1");
+      units.push(MERGE_OPEN);
+      units.extend(utf16(inner));
+      units.push(MERGE_CLOSE);
+      units.extend(utf16("}\n"));
+      assert_eq!(decode(&mut d, units), expected);
+    }
+    decode(&mut d, vec![MERGE_OPEN]);
+    decode(&mut d, vec![MERGE_OPEN, b'{' as u16]);
   }
 
   #[test]
