@@ -126,19 +126,19 @@ impl Decoder {
           .position(|&u| u == MERGE_CLOSE)
           .map_or(units.len(), |p| start + p);
         let object = &units[start..close];
+        let braced = |b: u16, e: u16| b == b'{' as u16 && e == b'}' as u16;
         match object {
-          [b, inner @ .., e] if *b == b'{' as u16 && *e == b'}' as u16 => {
-            if !inner.is_empty() {
-              out.push(b',');
-              push_utf16(inner, out);
-            }
+          [b, e] if braced(*b, *e) => {}
+          [b, inner @ .., e] if braced(*b, *e) => {
+            out.push(b',');
+            push_utf16(inner, out);
           }
           // Not an object: keep it whole under "value" so the line stays valid JSON.
-          other if !other.is_empty() => {
+          [_, ..] => {
             out.extend_from_slice(b",\"value\":");
-            push_utf16(other, out);
+            push_utf16(object, out);
           }
-          _ => {}
+          [] => {}
         }
         i = close + 1;
         continue;
