@@ -30,6 +30,15 @@ export declare class LogSink {
   stats(): LogSinkStats
 }
 
+export declare class Watchdog {
+  /** Starts the watchdog thread; its lines go to `sink`'s destination. */
+  constructor(sink: LogSink, options: WatchdogOptions)
+  /** The event loop is alive. After a reported block, writes how long it lasted. */
+  beat(): void
+  /** Stops the watchdog thread. */
+  stop(): void
+}
+
 /**
  * Options of a native log sink. JS validates them first (with messages that name the
  * user's option); these checks only guard the boundary.
@@ -63,6 +72,13 @@ export interface LogSinkStats {
   lostLines: number
   /** True while the destination is failing. */
   failing: boolean
+}
+
+export interface WatchdogOptions {
+  /** A loop without a beat for longer than this is reported as blocked. */
+  blockedMs: number
+  /** A loop blocked for longer than this ends the process with abort(). Off when absent. */
+  abortAfterMs?: number
 }
 
 /** What JS receives when a write fails. */

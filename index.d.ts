@@ -95,17 +95,106 @@ export declare class Logger {
   off(event: 'error', listener: (err: LogWriteError) => void): this
 }
 
+export interface ExceptionsOptions {
+  /** Exit code after an uncaught exception or (by default) an unhandled rejection. Default 1. */
+  exitCode?: number
+  /** Limit for all shutdown hooks together (and the default for each). Default 5000. */
+  shutdownTimeoutMs?: number
+  /** `'exit'` (default): handled like an uncaught exception; `'warn'`: logged, the process keeps running. */
+  unhandledRejection?: 'exit' | 'warn'
+}
+
+export interface WatchdogOptions {
+  /** A loop without a heartbeat for longer than this is logged (from a Rust thread). Default 5000. */
+  blockedMs?: number
+  /** A loop blocked for longer than this ends the process with abort() (SIGABRT). Off by default. */
+  abortAfterMs?: number
+}
+
 export interface InstallOptions {
   /** The service name on every line. Default: the app's package.json name. */
   service?: string
   log?: LoggerOptions
+  /** Crash capture; `false` leaves uncaught exceptions and rejections to Node. */
+  exceptions?: ExceptionsOptions | false
+  /** Graceful shutdown on SIGTERM and SIGINT (exit 0). Default true. */
+  signals?: boolean
+  /** The event-loop watchdog; `false` turns it off. */
+  watchdog?: WatchdogOptions | false
+  /** A warn line at startup when NODE_ENV is not `production`. Default true. */
+  productionWarning?: boolean
+}
+
+export interface ShutdownHookOptions {
+  /** Shown in the log when the hook fails or is cut off. Default: the function's name. */
+  name?: string
+  /** This hook's own limit. Default: `exceptions.shutdownTimeoutMs`. */
+  timeoutMs?: number
 }
 
 export interface Kit {
   log: Logger
+  /**
+   * Runs `fn` at shutdown (crash, SIGTERM/SIGINT, `shutdown()`), after the hooks added
+   * before it, cut off at its limit.
+   */
+  onShutdown(fn: () => unknown, options?: ShutdownHookOptions): void
+  /** Graceful shutdown, as on SIGTERM: hooks, flush, then exit with `exitCode` (default 0). */
+  shutdown(reason?: string, options?: { exitCode?: number }): Promise<never>
   flush(): Promise<boolean>
   flushSync(): boolean
+  /** Undoes install() without exiting: listeners off, watchdog stopped, logger closed. */
   close(): void
+}
+
+/** What Express (4 or 5) hands a middleware; only these members are used. */
+export interface HttpRequest {
+  method?: string
+  url?: string
+  originalUrl?: string
+  headers: Record<string, string | string[] | undefined>
+  /** Set by requestLogger(). */
+  id?: string
+  /** Set by requestLogger(): a child logger carrying the request id. */
+  log?: Logger
+  [key: string]: any
+}
+export type Middleware = (req: any, res: any, next: (err?: unknown) => void) => void
+export type ErrorMiddleware = (err: unknown, req: any, res: any, next: (err?: unknown) => void) => void
+
+export interface RequestLoggerOptions {
+  /** Default: the installed kit's logger. */
+  log?: Logger
+  /** Paths not logged (health checks): exact strings or RegExps, or a function. */
+  skip?: Array<string | RegExp> | ((req: HttpRequest) => boolean)
+  /** The request id header. Default `'x-request-id'`. */
+  header?: string
+}
+
+export interface ErrorPageDetails {
+  status: number
+  title: string
+  /** The error's message when it may be shown, else the status text. */
+  message: string
+  requestId?: string
+  /** Outside production only. */
+  stack?: string
+}
+
+export interface ErrorHandlerOptions {
+  /** Default: the installed kit's logger. */
+  log?: Logger
+  /** Replaces the HTML page. */
+  html?: (details: ErrorPageDetails) => string
+  /** Default: `process.env.NODE_ENV === 'production'`, read per error. */
+  production?: boolean
+}
+
+export declare const express: {
+  /** Request id, `req.log`, and one line per finished or aborted response. */
+  requestLogger(options?: RequestLoggerOptions): Middleware
+  /** The catch-all error handler, for last place. */
+  errorHandler(options?: ErrorHandlerOptions): ErrorMiddleware
 }
 
 /** Sets prodkit up for this process. Idempotent: later calls return the same kit. */
@@ -125,6 +214,7 @@ declare const prodkit: {
   Logger: typeof Logger
   levels: typeof levels
   version: typeof version
+  express: typeof express
   readonly log: Logger | undefined
 }
 export default prodkit

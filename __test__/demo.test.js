@@ -131,6 +131,13 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
   assert.match(malformed.requestId, UUID, 'a malformed X-Request-Id is replaced')
   await completedLine(malformed.requestId)
 
+  // A bug: prodkit's error handler answers without the message (production) and logs it all.
+  const broken = await request('/orders/0', { headers: { accept: 'application/json' } })
+  assert.equal(broken.res.status, 500)
+  assert.deepEqual(broken.body, { error: { status: 500, message: 'Internal Server Error', requestId: broken.requestId } })
+  const brokenLine = await completedLine(broken.requestId)
+  const errorLine = await demo.waitForLine((l) => l.msg === 'GET /orders/0 failed with 500', 'the error line')
+
   demo.child.kill('SIGTERM')
   const { code, signal } = await within(demo.closed, TIMEOUT_MS, 'the demo to exit after SIGTERM')
   assert.equal(signal, null, `stderr: ${demo.stderr}`)
@@ -157,7 +164,7 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
 
   // The request lines: id, method, url, status, duration; the 404 at warn.
   const requestLines = lines.filter((l) => l.msg === 'request completed')
-  assert.equal(requestLines.length, 5, 'one line per request, none for /health')
+  assert.equal(requestLines.length, 6, 'one line per request, none for /health')
   assert.ok(!lines.some((l) => JSON.stringify(l).includes('/health')), '/health is not logged')
   for (const line of requestLines) {
     assert.equal(typeof line.durationMs, 'number')
@@ -167,15 +174,24 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
   assert.deepEqual(pick(badIdLine), { level: 40, method: 'GET', url: '/orders/abc', status: 404 })
   assert.deepEqual(pick(placedLine), { level: 30, method: 'POST', url: '/orders', status: 201 })
   assert.deepEqual(pick(suppliedLine), { level: 30, method: 'GET', url: '/orders/7', status: 200 })
+  assert.deepEqual(pick(brokenLine), { level: 50, method: 'GET', url: '/orders/0', status: 500 })
+  assert.equal(errorLine.level, 50)
+  assert.equal(errorLine.requestId, broken.requestId)
+  assert.equal(errorLine.err.message, 'order 0 broke the invoice renderer')
+  assert.match(errorLine.err.stack, /server\.js:\d+/)
+
+  // install() logged its startup line first.
+  assert.equal(lines[0].msg, 'prodkit installed')
+  assert.equal(lines[0].nodeEnv, 'production')
 
   // The order line carries the POST's request id and the order.
   assert.equal(orderPlaced.level, 30)
   assert.equal(orderPlaced.requestId, placed.requestId)
   assert.deepEqual(orderPlaced.order, { id: placed.body.id, amount: 12.5, email: 'ann@example.com' })
 
-  // The shutdown line, logged from the signal handler, was written before the exit.
+  // prodkit's shutdown line, logged on SIGTERM, was written before the exit.
   const last = lines[lines.length - 1]
-  assert.equal(last.msg, 'shutting down')
+  assert.equal(last.msg, 'SIGTERM received: shutting down')
   assert.equal(last.signal, 'SIGTERM')
 })
 

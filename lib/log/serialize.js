@@ -47,6 +47,9 @@ function sanitizeError (err, ctx, depth) {
     type = (err.constructor && err.constructor.name) || err.name || 'Error'
   } catch {}
   out.type = String(type)
+  // Node's warnings and many libraries' errors say what they are in `name`, not in their class.
+  const name = read(err, 'name')
+  if (typeof name === 'string' && name !== out.type) out.name = name
   out.message = sanitize(String(read(err, 'message') ?? ''), ctx, depth)
   const stack = read(err, 'stack')
   if (stack !== undefined) out.stack = sanitize(String(stack), ctx, depth)
@@ -55,7 +58,7 @@ function sanitizeError (err, ctx, depth) {
     keys = Object.keys(err)
   } catch {}
   for (const key of keys) {
-    if (key === 'message' || key === 'stack' || key === 'type') continue
+    if (key === 'message' || key === 'stack' || key === 'type' || key === 'name') continue
     const value = sanitize(read(err, key), ctx, depth + 1)
     if (value !== undefined) out[key] = value
   }

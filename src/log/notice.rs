@@ -3,7 +3,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub const INFO: u32 = 30;
 pub const WARN: u32 = 40;
+pub const ERROR: u32 = 50;
+pub const FATAL: u32 = 60;
 
 /// Builds lines `{"level":..,"time":..,<bindings>,"msg":..,<fields>}`.
 #[derive(Clone, Debug, Default)]

@@ -142,6 +142,25 @@ impl Queue {
     Push::Dropped { lines }
   }
 
+  /// Accepts a chunk only if there is room now, never waiting: for Rust threads that must
+  /// not stall (the watchdog). A refused chunk is counted as dropped.
+  pub fn try_push(&self, chunk: impl Into<Chunk>) -> Push {
+    let chunk = chunk.into();
+    let len = chunk.held();
+    let mut s = self.lock();
+    if !s.closed && (s.held == 0 || s.held + len <= self.limit) {
+      s.held += len;
+      s.accepted += len as u64;
+      s.chunks.push_back(chunk);
+      drop(s);
+      self.work.notify_one();
+      return Push::Queued;
+    }
+    let lines = chunk.lines();
+    s.dropped_total += lines;
+    Push::Dropped { lines }
+  }
+
   /// Waits for work and takes up to `max` held bytes of whole chunks (at least one
   /// chunk). Returns `None` once the queue is closed and empty.
   pub fn take(&self, max: usize) -> Option<Batch> {
@@ -354,6 +373,14 @@ mod tests {
     assert_eq!(q.push(b"abc\n".to_vec()), Push::Queued);
     q.set_failing(true);
     assert_eq!(q.push(b"def\n".to_vec()), Push::Dropped { lines: 1 });
+  }
+
+  #[test]
+  fn try_push_never_waits() {
+    let q = Queue::new(4, Overflow::Block);
+    assert_eq!(q.try_push(b"abc\n".to_vec()), Push::Queued);
+    assert_eq!(q.try_push(b"def\n".to_vec()), Push::Dropped { lines: 1 });
+    assert_eq!(q.stats().dropped_lines, 1);
   }
 
   #[test]

@@ -81,6 +81,7 @@ impl Reporter for JsReporter {
 
 struct Shared {
   queue: Arc<Queue>,
+  notices: NoticeFormat,
   stats: Arc<WriterStats>,
   thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -145,6 +146,14 @@ fn target_of(options: &LogSinkOptions) -> Result<Target> {
   }
 }
 
+impl LogSink {
+  /// For Rust threads that write lines of their own (the watchdog): the queue and the
+  /// line format, with this sink's bindings.
+  pub(crate) fn line_writer(&self) -> (Arc<Queue>, NoticeFormat) {
+    (self.shared.queue.clone(), self.shared.notices.clone())
+  }
+}
+
 #[napi]
 impl LogSink {
   #[napi(
@@ -164,10 +173,11 @@ impl LogSink {
     let limit = options.queue_bytes.unwrap_or(8 << 20).max(1) as usize;
     let queue = Arc::new(Queue::new(limit, overflow));
     let stats = Arc::new(WriterStats::default());
+    let notices = NoticeFormat::new(options.bindings.as_deref().unwrap_or(""));
     let writer = Writer {
       queue: queue.clone(),
       destination: Destination::new(target),
-      notices: NoticeFormat::new(options.bindings.as_deref().unwrap_or("")),
+      notices: notices.clone(),
       reporter: Box::new(JsReporter(on_error)),
       stats: stats.clone(),
     };
@@ -179,6 +189,7 @@ impl LogSink {
       })?;
     let shared = Arc::new(Shared {
       queue,
+      notices,
       stats,
       thread: Mutex::new(Some(handle)),
     });

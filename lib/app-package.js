@@ -1,0 +1,37 @@
+'use strict'
+// The app's own package.json: the nearest one with a name above the main module, else
+// above the working directory. Gives the default service name and the app version.
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+let cached
+
+function findPackage () {
+  const starts = []
+  if (require.main && require.main.filename) starts.push(path.dirname(require.main.filename))
+  starts.push(process.cwd())
+  for (const start of starts) {
+    let dir = start
+    for (;;) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
+        if (pkg && typeof pkg.name === 'string' && pkg.name) {
+          return { name: pkg.name, version: typeof pkg.version === 'string' ? pkg.version : undefined }
+        }
+      } catch {}
+      const parent = path.dirname(dir)
+      if (parent === dir) break
+      dir = parent
+    }
+  }
+  return {}
+}
+
+// { name, version } (either may be undefined), read once.
+function appPackage () {
+  if (cached === undefined) cached = findPackage()
+  return cached
+}
+
+module.exports = { appPackage }

@@ -1,0 +1,98 @@
+'use strict'
+// errorHandler(): the catch-all Express error middleware, for last place. Logs the error
+// with the request's context and answers a friendly HTML page, JSON or text, chosen by
+// the Accept header. In production a 5xx never shows its message or stack; outside
+// production the stack is shown to help the developer.
+
+const http = require('node:http')
+const { loggerOption } = require('./logger-option')
+const { fail, isPlainObject } = require('../log/options')
+
+const KNOWN = ['log', 'html', 'production']
+
+function escapeHtml (text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
+}
+
+// The default page: plain, friendly, no framework, no leak.
+function defaultHtml ({ status, title, message, requestId, stack }) {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${status} ${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.6rem}code,pre{font-size:.85rem}pre{overflow:auto;background:#f4f4f4;padding:1rem}</style></head>
+<body><h1>${status} · ${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>
+${status >= 500 ? '<p>Something went wrong on our side. Please try again in a moment.</p>' : ''}
+${requestId ? `<p>Reference: <code>${escapeHtml(requestId)}</code></p>` : ''}
+${stack ? `<pre>${escapeHtml(stack)}</pre>` : ''}
+</body></html>
+`
+}
+
+// 4xx and 5xx from err.status / err.statusCode; anything else is a 500.
+function statusOf (err) {
+  const status = err && (err.status ?? err.statusCode)
+  return Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500
+}
+
+function errorHandler (options = {}) {
+  if (!isPlainObject(options)) throw fail('errorHandler(options)', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) throw new TypeError(`prodkit: unknown option errorHandler ${key} (known: ${KNOWN.join(', ')})`)
+  }
+  const log = loggerOption('errorHandler', options.log)
+  const html = options.html === undefined ? defaultHtml : options.html
+  if (typeof html !== 'function') throw fail('errorHandler html', 'a function (details) => string', html)
+  if (options.production !== undefined && typeof options.production !== 'boolean') {
+    throw fail('errorHandler production', 'true or false (default: NODE_ENV === "production")', options.production)
+  }
+
+  // Four arguments: that is how Express recognises an error handler.
+  return function prodkitErrorHandler (err, req, res, next) {
+    if (res.headersSent) return next(err)
+    const production = options.production ?? process.env.NODE_ENV === 'production'
+    const status = statusOf(err)
+    const error = err instanceof Error ? err : Object.assign(new Error(`non-error thrown: ${String(err)}`), { thrown: err })
+    const expose = status >= 500 && production ? false : typeof err?.expose === 'boolean' ? err.expose : status < 500 || !production
+    const title = http.STATUS_CODES[status] || 'Error'
+    const message = expose ? String(error.message) : title
+    const stack = production ? undefined : String(error.stack)
+    const requestId = req.id
+
+    const logger = req.log || log
+    logger[status >= 500 ? 'error' : 'warn']({
+      err: error,
+      requestId,
+      method: req.method,
+      url: req.originalUrl || req.url,
+      status,
+      remoteAddress: req.socket && req.socket.remoteAddress
+    }, `${req.method} ${req.originalUrl || req.url} failed with ${status}`)
+
+    const details = { status, title, message, requestId, stack }
+    res.statusCode = status
+    res.setHeader('Cache-Control', 'no-store')
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    const type = typeof req.accepts === 'function' ? req.accepts(['json', 'html', 'text']) : 'json'
+    if (type === 'html') {
+      let page
+      try {
+        page = html(details)
+      } catch (pageErr) {
+        logger.error({ err: pageErr }, 'errorHandler html() failed: the default page was used')
+        page = defaultHtml(details)
+      }
+      res.setHeader('Content-Type', 'text/html; charset=utf-8')
+      res.end(page)
+    } else if (type === 'text') {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+      res.end(`${status} ${message}${requestId ? ` (reference ${requestId})` : ''}\n${stack ? `\n${stack}\n` : ''}`)
+    } else {
+      res.setHeader('Content-Type', 'application/json; charset=utf-8')
+      res.end(JSON.stringify({ error: { status, message, ...(requestId ? { requestId } : {}), ...(stack ? { stack } : {}) } }))
+    }
+  }
+}
+
+module.exports = { errorHandler, defaultHtml }
