@@ -30,6 +30,20 @@ export declare class LogSink {
   stats(): LogSinkStats
 }
 
+export declare class MetricsSampler {
+  /** Starts the sampler thread: a first sample after at most 200 ms, then one per interval. */
+  constructor(intervalMs: number)
+  /** The number of the latest sample (0 before the first). */
+  seq(): number
+  summary(): SampleSummary
+  /** The latest sample as Prometheus text ('' before the first). */
+  prometheus(): string
+  /** The latest sample as JSON ('' before the first). */
+  json(): string
+  /** Stops the thread and waits for it. */
+  stop(): void
+}
+
 export declare class Watchdog {
   /** Starts the watchdog thread; its lines go to `sink`'s destination. */
   constructor(sink: LogSink, options: WatchdogOptions)
@@ -72,6 +86,15 @@ export interface LogSinkStats {
   lostLines: number
   /** True while the destination is failing. */
   failing: boolean
+}
+
+/** A few numbers of the latest sample, for JS's threshold checks. */
+export interface SampleSummary {
+  /** Increases with every sample (0 before the first). */
+  seq: number
+  residentMemoryBytes: number
+  /** Process CPU over the last interval; 1 is one core. */
+  cpuRatio: number
 }
 
 export interface WatchdogOptions {

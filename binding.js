@@ -836,4 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.LogSink = nativeBinding.LogSink
+module.exports.MetricsSampler = nativeBinding.MetricsSampler
 module.exports.Watchdog = nativeBinding.Watchdog

@@ -238,7 +238,7 @@ test('invalid install options throw a TypeError naming the option', () => {
     [{ watchdog: { blockedMs: 1000, abortAfterMs: 10 } }, /option watchdog.abortAfterMs must be an integer from 1000/],
     [{ watchdog: { blocked: 1 } }, /unknown option watchdog.blocked \(known: blockedMs, abortAfterMs\)/],
     [{ signals: 'no' }, /option signals must be true or false/],
-    [{ services: 'x' }, /unknown option services \(known: service, log, exceptions, signals, watchdog, productionWarning\)/],
+    [{ services: "x" }, /unknown option services \(known: service, log, metrics, exceptions, signals, watchdog, productionWarning\)/],
     [{ service: '' }, /option service must be a non-empty string/],
     [{ log: { level: 'loud' } }, /option log.level must be one of/]
   ]

@@ -24,6 +24,9 @@ const prodkit = {
   express,
   get log () {
     return kit ? kit.log : undefined
+  },
+  get metrics () {
+    return kit && kit.metrics ? kit.metrics : undefined
   }
 }
 // `import prodkit from '@oj/prodkit'` under TypeScript's CommonJS interop reads `.default`.

@@ -10,13 +10,14 @@ const { appPackage } = require('./app-package')
 const { Shutdown } = require('./process/shutdown')
 const { installHandlers } = require('./process/handlers')
 const { LoopWatchdog } = require('./process/watchdog')
+const { createMetrics, resolveMetricsOptions } = require('./metrics')
 const { version: prodkitVersion } = require('../package.json')
 
 const DEFAULTS = Object.freeze({
   exceptions: { exitCode: 1, shutdownTimeoutMs: 5000, unhandledRejection: 'exit' },
   watchdog: { blockedMs: 5000, abortAfterMs: undefined }
 })
-const KNOWN = ['service', 'log', 'exceptions', 'signals', 'watchdog', 'productionWarning']
+const KNOWN = ['service', 'log', 'metrics', 'exceptions', 'signals', 'watchdog', 'productionWarning']
 
 function checkKeys (name, value, known) {
   for (const key of Object.keys(value)) {
@@ -63,6 +64,8 @@ function resolveInstallOptions (options) {
       checkInteger('watchdog.abortAfterMs', watchdog.abortAfterMs, watchdog.blockedMs, 3_600_000)
     }
   }
+  // Validated here, before anything starts, so that bad options leave nothing behind.
+  if (options.metrics !== false) resolveMetricsOptions(options.metrics)
   for (const flag of ['signals', 'productionWarning']) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw fail(flag, 'true or false', options[flag])
   }
@@ -70,6 +73,7 @@ function resolveInstallOptions (options) {
     log: { ...options.log, ...(options.service !== undefined && (!options.log || options.log.service === undefined) ? { service: options.service } : {}) },
     exceptions,
     watchdog,
+    metrics: options.metrics === false ? false : options.metrics,
     signals: options.signals !== false,
     productionWarning: options.productionWarning !== false,
     // Shutdown needs a limit even when crash capture is off (SIGTERM, shutdown()).
@@ -100,10 +104,13 @@ function createKit (options, onClose) {
   const shutdown = new Shutdown({ log, timeoutMs: resolved.shutdownTimeoutMs })
   const handlers = installHandlers({ log, shutdown, exceptions: resolved.exceptions, signals: resolved.signals })
   let watchdog = null
+  let metrics = null
   try {
     if (resolved.watchdog) watchdog = new LoopWatchdog(coreOf(log).sink, resolved.watchdog)
+    if (resolved.metrics !== false) metrics = createMetrics(resolved.metrics, { log })
   } catch (err) {
     handlers.remove()
+    if (watchdog) watchdog.stop()
     log.close()
     throw err
   }
@@ -112,6 +119,8 @@ function createKit (options, onClose) {
   let closed = false
   const kit = {
     log,
+    // Counters, gauges, histograms, timers; snapshot() and prometheus() (lib/metrics).
+    metrics,
     // Runs fn at shutdown (crash, SIGTERM/SIGINT, kit.shutdown()), after the hooks added
     // before it, within its own limit (default: exceptions.shutdownTimeoutMs).
     onShutdown (fn, hookOptions = {}) {
@@ -136,6 +145,7 @@ function createKit (options, onClose) {
       closed = true
       handlers.remove()
       if (watchdog) watchdog.stop()
+      if (metrics) metrics.close()
       log.close()
       onClose()
     }

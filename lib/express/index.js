@@ -4,5 +4,6 @@
 
 const { requestLogger } = require('./request-logger')
 const { errorHandler } = require('./error-handler')
+const { metricsHandler } = require('./metrics-handler')
 
-module.exports = { requestLogger, errorHandler }
+module.exports = { requestLogger, errorHandler, metricsHandler }
