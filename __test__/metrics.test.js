@@ -1,0 +1,363 @@
+'use strict'
+// Metrics: app metrics, runtime and system sampling, Prometheus text checked by the real
+// promtool and scraped by a real Prometheus server, outgoing HTTP calls, thresholds,
+// the /metrics server and handler, and cluster-wide merging across real processes.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const http = require('node:http')
+const path = require('node:path')
+const { spawn, spawnSync, execFileSync } = require('node:child_process')
+const prodkit = require('..')
+const { createMetrics } = require('../lib/metrics')
+const { mergeFamilies } = require('../lib/metrics/cluster')
+const { ROOT, tempDir, readJsonLines, runNode } = require('./helpers')
+
+function setup (t, options = {}) {
+  const file = path.join(tempDir(t), 'metrics.log')
+  const log = prodkit.createLogger({ destination: file, level: 'debug' })
+  const metrics = createMetrics({ intervalMs: 100, ...options }, { log })
+  t.after(() => { metrics.close(); log.close() })
+  return { metrics, log, lines: () => (log.flushSync(), fs.existsSync(file) ? readJsonLines(file) : []) }
+}
+
+const waitFor = async (predicate, what, timeoutMs = 10_000) => {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const value = await predicate()
+    if (value) return value
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+// A series' value from Prometheus text, e.g. valueOf(text, 'jobs_total{kind="email"}').
+function valueOf (text, series) {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+// Tools from Debian's prometheus package: CI installs them (.ci/run); elsewhere the tests
+// that need them are skipped with the reason.
+function tool (t, name) {
+  const found = spawnSync('which', [name], { encoding: 'utf8' }).stdout.trim()
+  if (found) return found
+  if (process.env.CI) assert.fail(`${name} is not installed: .ci/run must install Debian's prometheus package`)
+  t.skip(`${name} not installed (apt-get install prometheus)`)
+  return null
+}
+
+test('counters, gauges and histograms with labels, rendered with HELP and TYPE', (t) => {
+  const { metrics } = setup(t)
+  const orders = metrics.counter('orders_total', { help: 'Orders placed.', labelNames: ['method'] })
+  orders.inc()
+  orders.inc(2)
+  const card = orders.labels({ method: 'card' })
+  card.inc()
+  card.inc()
+  assert.equal(orders.labels({ method: 'card' }), card, 'labels() returns the same child')
+  orders.inc({ method: 'sepa' }, 5)
+  const depth = metrics.gauge('queue_depth', { help: 'Jobs waiting.' })
+  depth.set(10)
+  depth.inc(2)
+  depth.dec()
+  const sizes = metrics.histogram('upload_size_bytes', { help: 'Upload sizes.', buckets: [100, 1000] })
+  for (const v of [50, 100, 101, 5000]) sizes.observe(v)
+  const text = metrics.prometheus()
+  assert.match(text, /# HELP orders_total Orders placed\.\n# TYPE orders_total counter\n/)
+  assert.equal(valueOf(text, 'orders_total{method=""}'), 3)
+  assert.equal(valueOf(text, 'orders_total{method="card"}'), 2)
+  assert.equal(valueOf(text, 'orders_total{method="sepa"}'), 5)
+  assert.equal(valueOf(text, 'queue_depth'), 11)
+  assert.equal(valueOf(text, 'upload_size_bytes_bucket{le="100"}'), 2)
+  assert.equal(valueOf(text, 'upload_size_bytes_bucket{le="1000"}'), 3)
+  assert.equal(valueOf(text, 'upload_size_bytes_bucket{le="+Inf"}'), 4)
+  assert.equal(valueOf(text, 'upload_size_bytes_sum'), 5251)
+  assert.equal(valueOf(text, 'upload_size_bytes_count'), 4)
+  assert.equal(metrics.counter('orders_total', { labelNames: ['method'] }), orders, 'the same metric again is the same object')
+})
+
+test('timers record seconds: wrap() for sync and async functions (errors pass through), start() and stop()', async (t) => {
+  const { metrics } = setup(t)
+  const timer = metrics.timer('payment_api_seconds', { labelNames: ['outcome'] })
+  const add = timer.wrap((a, b) => a + b, { outcome: 'sync' })
+  assert.equal(add(2, 3), 5)
+  const slow = timer.wrap(async (ms) => { await new Promise((resolve) => setTimeout(resolve, ms)); return 'done' }, { outcome: 'async' })
+  assert.equal(await slow(30), 'done')
+  const failing = timer.wrap(async () => { throw new Error('declined') }, { outcome: 'failed' })
+  await assert.rejects(failing(), /declined/)
+  const throwing = timer.wrap(() => { throw new RangeError('sync throw') }, { outcome: 'failed' })
+  assert.throws(() => throwing(), RangeError)
+  const stop = timer.start({ outcome: 'manual' })
+  const seconds = stop()
+  assert.ok(seconds >= 0 && seconds < 5)
+  const text = metrics.prometheus()
+  assert.equal(valueOf(text, 'payment_api_seconds_count{outcome="async"}'), 1)
+  assert.ok(valueOf(text, 'payment_api_seconds_sum{outcome="async"}') >= 0.025, 'the async time runs until the promise settles')
+  assert.equal(valueOf(text, 'payment_api_seconds_count{outcome="failed"}'), 2)
+  assert.equal(valueOf(text, 'payment_api_seconds_count{outcome="sync"}'), 1)
+  assert.equal(valueOf(text, 'payment_api_seconds_count{outcome="manual"}'), 1)
+})
+
+test('bad names and options throw TypeErrors at creation; bad updates never throw, are counted and logged once', (t) => {
+  const { metrics, lines } = setup(t)
+  const cases = [
+    [() => metrics.counter('orders'), /counter\(name\) must be a name ending in _total/],
+    [() => metrics.gauge('depth_total'), /gauge\(name\) must be a name without _total/],
+    [() => metrics.timer('payment_ms'), /timer\(name\) must be a name ending in _seconds/],
+    [() => metrics.counter('bad name_total'), /counter\(name\) must be a metric name matching/],
+    [() => metrics.counter('process_thing_total'), /outside prodkit's own families/],
+    [() => metrics.histogram('h', { buckets: [2, 1] }), /histogram buckets must be a non-empty array of finite numbers in increasing order/],
+    [() => metrics.gauge('g', { labelNames: ['le'] }), /gauge labelNames must be an array of label names/],
+    [() => metrics.gauge('g', { unit: 's' }), /unknown option gauge unit \(known: help, labelNames\)/]
+  ]
+  for (const [fn, message] of cases) assert.throws(fn, { name: 'TypeError', message })
+  metrics.gauge('same')
+  assert.throws(() => metrics.counter('same_total') && metrics.histogram('same'), { name: 'TypeError', message: /already exists as a gauge/ })
+  const c = metrics.counter('ok_total', { labelNames: ['a'] })
+  assert.doesNotThrow(() => {
+    c.inc(-1)
+    c.inc('x')
+    c.labels({ a: 1, b: 2 }).inc()
+    metrics.histogram('h2').observe(NaN)
+  })
+  const text = metrics.prometheus()
+  assert.equal(valueOf(text, 'prodkit_metrics_rejected_updates_total'), 4)
+  assert.equal(valueOf(text, 'ok_total{a="1"}'), 1)
+  const warned = lines().filter((l) => /metric update ignored/.test(l.msg))
+  assert.equal(warned.length, 1)
+})
+
+test('snapshot(): process, system, event loop, heap, GC and active resources, and the app metrics', async (t) => {
+  const { metrics } = setup(t)
+  metrics.counter('snap_total').inc(3)
+  const keepAlive = setInterval(() => {}, 1000)
+  t.after(() => clearInterval(keepAlive))
+  await waitFor(() => metrics.sampler.seq() >= 2, 'two samples')
+  const s = metrics.snapshot()
+  assert.ok(s.time > 1.6e12)
+  assert.ok(s.process.residentMemoryBytes > 10 << 20)
+  assert.ok(s.process.virtualMemoryBytes >= s.process.residentMemoryBytes)
+  assert.ok(s.process.threads >= 5, 'node has worker threads')
+  assert.ok(s.process.openFds >= 3)
+  assert.ok(s.process.cpuUserSeconds > 0)
+  assert.ok(s.system.memoryTotalBytes > s.system.memoryAvailableBytes)
+  assert.equal(s.system.cpuRatioPerCore.length, require('node:os').cpus().length)
+  assert.ok(s.system.filesystems.some((f) => f.mountpoint === '/' && f.sizeBytes > 0))
+  assert.ok(s.system.networks.lo.receiveBytes >= 0)
+  assert.ok(Object.keys(s.system.disks).length >= 0)
+  assert.ok(s.sampler.samples >= 2)
+  assert.ok(s.heap.usedBytes > 0 && s.heap.spaces.new_space && s.heap.spaces.old_space)
+  assert.ok(s.activeResources.Timeout >= 1, 'a ref\'d interval keeps the loop alive')
+  assert.equal(typeof s.eventLoop.p99Ms, 'number')
+  assert.equal(s.app.snap_total.samples[0].value, 3)
+})
+
+test('event-loop delay: a blocked loop shows in max and p99 of the interval, the timer resolution subtracted', async (t) => {
+  const { metrics } = setup(t, { intervalMs: 60_000 })
+  metrics.runtime.tick()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const end = Date.now() + 150
+  while (Date.now() < end) {}
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const window = metrics.runtime.tick()
+  assert.ok(window.maxMs >= 140, `max ${window.maxMs}`)
+  assert.ok(window.minMs < 10, `an idle tick reads near 0, not the 10 ms resolution: min ${window.minMs}`)
+  assert.equal(metrics.snapshot().eventLoop.maxMs, window.maxMs)
+  assert.ok(window.utilization > 0 && window.utilization <= 1)
+})
+
+test('GC pauses are recorded by kind', async () => {
+  const out = await runNode(`
+    const { createMetrics } = require('./lib/metrics')
+    const log = require('.').createLogger({ destination: 'stderr' })
+    const m = createMetrics({}, { log })
+    global.gc(); global.gc({ type: 'minor' })
+    setTimeout(() => { console.log(m.prometheus()); m.close(); log.close() }, 50)`, { args: ['--expose-gc'] })
+  assert.equal(out.code, 0, out.stderr)
+  assert.ok(valueOf(out.stdout, 'nodejs_gc_duration_seconds_count{kind="major"}') >= 1, out.stdout.slice(0, 500))
+  assert.ok(valueOf(out.stdout, 'nodejs_gc_duration_seconds_count{kind="minor"}') >= 1)
+})
+
+test('outgoing HTTP calls from node:http and fetch are counted and timed by host, method and status', async (t) => {
+  const { metrics } = setup(t)
+  const server = http.createServer((req, res) => { res.statusCode = req.url === '/missing' ? 404 : 200; res.end('x') })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => server.close())
+  const host = `127.0.0.1:${server.address().port}`
+  await new Promise((resolve, reject) => http.get(`http://${host}/a`, (res) => res.resume().on('end', resolve)).on('error', reject))
+  await new Promise((resolve, reject) => http.get(`http://${host}/missing`, (res) => res.resume().on('end', resolve)).on('error', reject))
+  await (await fetch(`http://${host}/b`, { method: 'POST', body: 'hi' })).text()
+  await (await fetch(`http://${host}/c`)).text()
+  const closed = http.createServer()
+  await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const refused = `127.0.0.1:${closed.address().port}`
+  await new Promise((resolve) => closed.close(resolve))
+  await fetch(`http://${refused}/refused`).catch(() => {})
+  await new Promise((resolve) => http.get(`http://${refused}/refused`).on('error', resolve))
+  const text = metrics.prometheus()
+  const count = (method, status, h = host) => valueOf(text, `http_client_request_duration_seconds_count{host="${h}",method="${method}",status="${status}"}`)
+  assert.equal(count('GET', 200), 2)
+  assert.equal(count('GET', 404), 1)
+  assert.equal(count('POST', 200), 1)
+  assert.equal(count('GET', 'error', refused), 2, 'a refused connection, from fetch and from node:http')
+  assert.ok(valueOf(text, `http_client_request_duration_seconds_sum{host="${host}",method="GET",status="200"}`) > 0)
+})
+
+test('the Prometheus text passes promtool check metrics', async (t) => {
+  const promtool = tool(t, 'promtool')
+  if (!promtool) return
+  const { metrics } = setup(t)
+  metrics.counter('jobs_total', { labelNames: ['queue'] }).inc({ queue: 'mail "quoted" \\ and\nnewline' })
+  metrics.timer('job_seconds').start()()
+  await waitFor(() => metrics.sampler.seq() >= 1, 'a sample')
+  const result = spawnSync(promtool, ['check', 'metrics'], { input: metrics.prometheus(), encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stdout + result.stderr)
+  assert.equal(result.stdout + result.stderr, '', 'no lint warnings either')
+})
+
+test('a real Prometheus server scrapes /metrics: the target is up and a prodkit series answers a query', async (t) => {
+  const prometheusBin = tool(t, 'prometheus')
+  if (!prometheusBin) return
+  const { metrics } = setup(t, { port: 0 })
+  metrics.counter('scraped_orders_total').inc(42)
+  await waitFor(() => metrics.port, 'the metrics server')
+  const dir = tempDir(t, 'prom')
+  fs.chmodSync(dir, 0o777)
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prodkit\n    static_configs:\n      - targets: ['127.0.0.1:${metrics.port}']\n`)
+  const webPort = await new Promise((resolve) => { const s = http.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
+  const prom = spawn(prometheusBin, [
+    `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${webPort}`
+  ], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let promErr = ''
+  prom.stderr.on('data', (d) => { promErr = (promErr + d).slice(-4000) })
+  t.after(() => prom.kill('SIGKILL'))
+  const api = `http://127.0.0.1:${webPort}/api/v1`
+  const getJson = async (url) => { try { return await (await fetch(url)).json() } catch { return null } }
+  const up = await waitFor(async () => {
+    const targets = await getJson(`${api}/targets`)
+    const target = targets && targets.data.activeTargets.find((x) => x.labels.job === 'prodkit')
+    return target && target.health === 'up' ? target : null
+  }, `the target to be up (prometheus said: ${promErr})`, 30_000)
+  assert.equal(up.lastError, '')
+  const result = await waitFor(async () => {
+    const r = await getJson(`${api}/query?query=${encodeURIComponent('scraped_orders_total{job="prodkit"}')}`)
+    return r && r.data.result.length ? r.data.result : null
+  }, 'the series', 30_000)
+  assert.equal(result[0].value[1], '42')
+  const rss = await getJson(`${api}/query?query=process_resident_memory_bytes`)
+  assert.ok(Number(rss.data.result[0].value[1]) > 0)
+})
+
+test('the /metrics server binds to 127.0.0.1, serves GET /metrics and 404 elsewhere; express.metricsHandler serves the same', async (t) => {
+  const { metrics } = setup(t, { port: 0 })
+  metrics.counter('served_total').inc()
+  await waitFor(() => metrics.port, 'the metrics server')
+  assert.equal(metrics.server.address().address, '127.0.0.1')
+  const res = await fetch(`http://127.0.0.1:${metrics.port}/metrics`)
+  assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
+  assert.equal(valueOf(await res.text(), 'served_total'), 1)
+  assert.equal((await fetch(`http://127.0.0.1:${metrics.port}/other`)).status, 404)
+  const app = require('express')()
+  app.get('/metrics', prodkit.express.metricsHandler({ metrics }))
+  const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
+  t.after(() => server.close())
+  const viaExpress = await fetch(`http://127.0.0.1:${server.address().port}/metrics`)
+  assert.equal(valueOf(await viaExpress.text(), 'served_total'), 1)
+  assert.throws(() => prodkit.express.metricsHandler({ metrics: {} }), { name: 'TypeError', message: /metricsHandler metrics must be the metrics of a prodkit kit/ })
+})
+
+test('thresholds: one warn line after K intervals above the limit, one line when it clears', async (t) => {
+  const { metrics, lines } = setup(t, { intervalMs: 60_000, thresholds: { eventLoopDelayP99Ms: 50, intervals: 2 } })
+  const block = (ms) => { const end = Date.now() + ms; while (Date.now() < end) {} }
+  const interval = async (blockMs) => {
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    if (blockMs) block(blockMs)
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    metrics.tick()
+  }
+  metrics.tick()
+  await interval(120)
+  assert.equal(lines().filter((l) => l.metric).length, 0, 'one interval above is not enough')
+  await interval(120)
+  await interval(120)
+  await interval(0)
+  await interval(0)
+  const alerts = lines().filter((l) => l.metric === 'eventLoopDelayP99Ms')
+  assert.equal(alerts.length, 2)
+  assert.equal(alerts[0].level, 40)
+  assert.match(alerts[0].msg, /event-loop delay p99 above 50 ms for 2 intervals/)
+  assert.equal(alerts[1].level, 30)
+  assert.match(alerts[1].msg, /event-loop delay p99 back under 50 ms/)
+})
+
+test('invalid metrics options throw TypeErrors naming the option', () => {
+  const cases = [
+    [{ intervalMs: 5 }, /option metrics.intervalMs must be an integer from 100/],
+    [{ port: 70000 }, /option metrics.port must be an integer from 0 to 65535/],
+    [{ thresholds: { cpu: 1 } }, /unknown option metrics.thresholds.cpu/],
+    [{ every: 1 }, /unknown option metrics.every/],
+    ['on', /option metrics must be an object, or false to turn metrics off/]
+  ]
+  for (const [metrics, message] of cases) {
+    assert.throws(() => prodkit.install({ metrics }), { name: 'TypeError', message })
+  }
+})
+
+test('mergeFamilies: counters summed, gauges labelled by worker, histograms merged by bucket', () => {
+  const reports = [1, 2].map((w) => ({
+    worker: String(w),
+    families: [
+      { name: 'c_total', help: 'c', type: 'counter', samples: [{ labels: { k: 'a' }, value: w }] },
+      { name: 'g', help: 'g', type: 'gauge', samples: [{ labels: {}, value: w * 10 }] },
+      { name: 'h', help: 'h', type: 'histogram', buckets: [1, 2], samples: [{ labels: {}, counts: [w, 0, 1], sum: w + 5, count: w + 1 }] }
+    ]
+  }))
+  const [c, g, h] = mergeFamilies(reports)
+  assert.deepEqual(c.samples, [{ labels: { k: 'a' }, value: 3 }])
+  assert.deepEqual(g.samples, [{ labels: { worker: '1' }, value: 10 }, { labels: { worker: '2' }, value: 20 }])
+  assert.deepEqual(h.samples, [{ labels: {}, counts: [3, 0, 2], sum: 13, count: 5 }])
+})
+
+test('cluster: the primary merges real workers; a worker that does not answer in time is left out and counted', async (t) => {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'cluster-metrics.js')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  t.after(() => child.kill('SIGKILL'))
+  let buffer = ''
+  const waiters = []
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    buffer += d
+    let i
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i)
+      buffer = buffer.slice(i + 1)
+      waiters.shift()(line)
+    }
+  })
+  const nextLine = () => new Promise((resolve) => waiters.push(resolve))
+  assert.equal(await nextLine(), 'ready')
+  child.stdin.write('scrape\n')
+  const all = JSON.parse(await nextLine()).text
+  assert.equal(valueOf(all, 'jobs_total{kind="email"}'), 3, 'counters summed (1 + 2)')
+  assert.equal(valueOf(all, 'jobs_total{kind="sms"}'), 20)
+  assert.equal(valueOf(all, 'queue_depth{worker="1"}'), 100, 'gauges labelled by worker')
+  assert.equal(valueOf(all, 'queue_depth{worker="2"}'), 200)
+  assert.equal(valueOf(all, 'job_size_bytes_bucket{le="10"}'), 2, 'histograms merged by bucket')
+  assert.equal(valueOf(all, 'job_size_bytes_bucket{le="1000"}'), 4)
+  assert.equal(valueOf(all, 'job_size_bytes_count'), 4)
+  assert.equal(valueOf(all, 'prodkit_cluster_workers{state="answered"}'), 2)
+  assert.ok(valueOf(all, 'process_resident_memory_bytes') > 0, "the primary's own process figures")
+  assert.ok(valueOf(all, 'nodejs_heap_size_used_bytes{worker="primary"}') > 0)
+  assert.equal((all.match(/^# TYPE nodejs_heap_size_used_bytes /gm) || []).length, 1, 'one TYPE line per family')
+  child.stdin.write('block\nscrape\n')
+  const partial = JSON.parse(await nextLine()).text
+  assert.equal(valueOf(partial, 'prodkit_cluster_workers{state="missing"}'), 1)
+  assert.equal(valueOf(partial, 'prodkit_cluster_missing_reports_total'), 1)
+  assert.equal(valueOf(partial, 'jobs_total{kind="email"}'), 1, 'only worker 1 counted')
+  if (spawnSync('which', ['promtool']).status === 0) {
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: all, encoding: 'utf8' })
+    assert.equal(check.status, 0, check.stdout + check.stderr)
+  }
+  child.stdin.write('exit\n')
+})
