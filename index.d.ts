@@ -111,10 +111,146 @@ export interface WatchdogOptions {
   abortAfterMs?: number
 }
 
+export type Labels = Record<string, string | number | boolean>
+
+export interface MetricOptions {
+  /** The HELP text. Default: the name with spaces. */
+  help?: string
+  /** Label names this metric's series carry. */
+  labelNames?: string[]
+}
+
+export interface HistogramOptions extends MetricOptions {
+  /** Upper bounds, increasing. Default: 0.005 ... 10 (prom-client's). */
+  buckets?: number[]
+}
+
+export interface CounterSeries { inc(by?: number): void }
+export interface GaugeSeries { set(value: number): void; inc(by?: number): void; dec(by?: number): void }
+export interface HistogramSeries { observe(value: number): void }
+
+export interface Counter extends CounterSeries {
+  /** The series of these label values; keep it for hot paths (it is the same object each time). */
+  labels(values: Labels): CounterSeries
+  inc(by?: number): void
+  inc(labels: Labels, by?: number): void
+}
+export interface Gauge extends GaugeSeries {
+  labels(values: Labels): GaugeSeries
+  set(value: number): void
+  set(labels: Labels, value: number): void
+  inc(by?: number): void
+  inc(labels: Labels, by?: number): void
+  dec(by?: number): void
+  dec(labels: Labels, by?: number): void
+}
+export interface Histogram extends HistogramSeries {
+  labels(values: Labels): HistogramSeries
+  observe(value: number): void
+  observe(labels: Labels, value: number): void
+}
+export interface Timer extends Histogram {
+  /** Starts timing; the returned function records the seconds (with these and its labels) and returns them. */
+  start(labels?: Labels): (moreLabels?: Labels) => number
+  /** `fn` timed on every call, sync or async (until its promise settles); errors pass through. */
+  wrap<F extends (...args: any[]) => any>(fn: F, labels?: Labels): F
+}
+
+export interface MetricsThresholds {
+  /** Warn when the event-loop delay p99 of an interval stays above this many ms. */
+  eventLoopDelayP99Ms?: number
+  /** Warn when resident memory stays above this many bytes. */
+  residentMemoryBytes?: number
+  /** Warn when process CPU stays above this (1 is one core). */
+  cpuRatio?: number
+  /** How many intervals in a row make an alert. Default 3. */
+  intervals?: number
+}
+
+export interface MetricsOptions {
+  /** Sampling interval (the Rust sampler, event-loop windows, thresholds). Default 10000. */
+  intervalMs?: number
+  /** Serve GET /metrics on this port (0: any free port). Off by default. */
+  port?: number
+  /** The address the /metrics server binds to. Default `'127.0.0.1'`. */
+  host?: string
+  /** Count and time outgoing HTTP calls (node:http and fetch). Default true. */
+  httpClient?: boolean
+  thresholds?: MetricsThresholds
+  /** In a cluster's primary: how long a scrape waits for each worker. Default 1000. */
+  clusterTimeoutMs?: number
+}
+
+/** A metric family in `snapshot().app`. */
+export interface MetricFamily {
+  name: string
+  help: string
+  type: 'counter' | 'gauge' | 'histogram'
+  buckets?: number[]
+  samples: Array<{ labels: Record<string, string>; value?: number; counts?: number[]; sum?: number; count?: number }>
+}
+
+export interface MetricsSnapshot {
+  /** When the Rust sampler took its latest sample (ms since the epoch; null before the first). */
+  time: number | null
+  process: {
+    cpuUserSeconds: number
+    cpuSystemSeconds: number
+    cpuRatio: number
+    residentMemoryBytes: number
+    virtualMemoryBytes: number
+    openFds: number | null
+    threads: number | null
+    diskReadBytes: number
+    diskWrittenBytes: number
+  } | null
+  system: {
+    cpuRatio: number
+    cpuRatioPerCore: number[]
+    load1: number
+    load5: number
+    load15: number
+    memoryTotalBytes: number
+    memoryAvailableBytes: number
+    memoryUsedBytes: number
+    swapTotalBytes: number
+    swapUsedBytes: number
+    filesystems: Array<{ mountpoint: string; device: string; fstype: string; sizeBytes: number; availableBytes: number }>
+    disks: Record<string, { readBytes: number; writtenBytes: number }>
+    networks: Record<string, { receiveBytes: number; transmitBytes: number }>
+  } | null
+  sampler: { cpuSeconds: number; samples: number } | null
+  /** Over the last completed interval. */
+  eventLoop: { minMs: number; maxMs: number; meanMs: number; p50Ms: number; p90Ms: number; p99Ms: number; utilization: number }
+  heap: { totalBytes: number; usedBytes: number; limitBytes: number; externalBytes: number; spaces: Record<string, { sizeBytes: number; usedBytes: number; availableBytes: number }> }
+  gc: Record<string, { count: number; seconds: number }>
+  activeResources: Record<string, number>
+  app: Record<string, MetricFamily>
+}
+
+export interface Metrics {
+  counter(name: string, options?: MetricOptions): Counter
+  gauge(name: string, options?: MetricOptions): Gauge
+  histogram(name: string, options?: HistogramOptions): Histogram
+  timer(name: string, options?: HistogramOptions): Timer
+  snapshot(): MetricsSnapshot
+  /** Prometheus exposition text (format 0.0.4). */
+  prometheus(): string
+  /** In a cluster's primary: every process's metrics merged. */
+  clusterPrometheus(): Promise<string>
+  /** What a scrape gets: prometheus(), or clusterPrometheus() in a primary with workers. */
+  scrape(): Promise<string>
+  /** The /metrics server's port, when `port` was given. */
+  readonly port: number | undefined
+  close(): void
+}
+
 export interface InstallOptions {
   /** The service name on every line. Default: the app's package.json name. */
   service?: string
   log?: LoggerOptions
+  /** The metrics sampler; `false` turns it off. */
+  metrics?: MetricsOptions | false
   /** Crash capture; `false` leaves uncaught exceptions and rejections to Node. */
   exceptions?: ExceptionsOptions | false
   /** Graceful shutdown on SIGTERM and SIGINT (exit 0). Default true. */
@@ -134,6 +270,8 @@ export interface ShutdownHookOptions {
 
 export interface Kit {
   log: Logger
+  /** null when installed with `metrics: false`. */
+  metrics: Metrics | null
   /**
    * Runs `fn` at shutdown (crash, SIGTERM/SIGINT, `shutdown()`), after the hooks added
    * before it, cut off at its limit.
@@ -195,6 +333,8 @@ export declare const express: {
   requestLogger(options?: RequestLoggerOptions): Middleware
   /** The catch-all error handler, for last place. */
   errorHandler(options?: ErrorHandlerOptions): ErrorMiddleware
+  /** Serves the Prometheus text (merged across the cluster in a primary). */
+  metricsHandler(options?: { metrics?: Metrics }): Middleware
 }
 
 /** Sets prodkit up for this process. Idempotent: later calls return the same kit. */
@@ -207,6 +347,8 @@ export declare const levels: Readonly<Record<LevelName, number>>
 export declare const version: string
 /** The installed kit's logger, or undefined before `install()`. */
 export declare const log: Logger | undefined
+/** The installed kit's metrics, or undefined. */
+export declare const metrics: Metrics | undefined
 
 declare const prodkit: {
   install: typeof install
@@ -216,5 +358,6 @@ declare const prodkit: {
   version: typeof version
   express: typeof express
   readonly log: Logger | undefined
+  readonly metrics: Metrics | undefined
 }
 export default prodkit

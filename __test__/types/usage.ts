@@ -36,6 +36,7 @@ log.close()
 const kit: Kit = install({
   service: 'typed',
   log: { level: 'warn' },
+  metrics: { intervalMs: 5000, port: 9464, host: '0.0.0.0', httpClient: true, clusterTimeoutMs: 500, thresholds: { eventLoopDelayP99Ms: 200, residentMemoryBytes: 2 ** 30, cpuRatio: 0.9, intervals: 3 } },
   exceptions: { exitCode: 2, shutdownTimeoutMs: 3000, unhandledRejection: 'warn' },
   signals: true,
   watchdog: { blockedMs: 2000, abortAfterMs: 30000 },
@@ -49,12 +50,34 @@ kit.flush().then(() => kit.close())
 kit.flushSync()
 if (Math.random() > 2) kit.shutdown('deploy', { exitCode: 0 }).then((never) => never)
 
+// Metrics.
+const m = kit.metrics!
+const orders = m.counter('orders_total', { help: 'Orders', labelNames: ['method'] })
+orders.inc()
+orders.inc({ method: 'card' }, 2)
+const cardOrders = orders.labels({ method: 'card' })
+cardOrders.inc()
+m.gauge('queue_depth').set(3)
+m.histogram('size_bytes', { buckets: [1, 10] }).observe(5)
+const apiTimer = m.timer('payment_api_seconds', { labelNames: ['outcome'] })
+const charge = apiTimer.wrap(async (amount: number) => amount * 2, { outcome: 'ok' })
+charge(3).then((doubled: number) => doubled)
+const stopTimer = apiTimer.start({ outcome: 'manual' })
+const took: number = stopTimer()
+const snap = m.snapshot()
+const rss: number | undefined = snap.process?.residentMemoryBytes
+const p99: number = snap.eventLoop.p99Ms
+const text: string = m.prometheus()
+m.scrape().then((t: string) => t.length)
+console.log(took, rss, p99, text, prodkit.metrics === m)
+
 // Express: the middlewares fit app.use() of Express 4 and 5.
 import express4 = require('express')
 const app = express4()
 app.use(express.requestLogger({ skip: ['/health', /^\/metrics/], header: 'x-correlation-id', log }))
 app.use(prodkit.express.requestLogger({ skip: (req) => req.url === '/ping' }))
 app.get('/', (req, res) => { (req as any).log.info('hello'); res.send('ok') })
+app.get('/metrics', express.metricsHandler())
 app.use(express.errorHandler({ html: ({ status, message, requestId }) => `<h1>${status} ${message} ${requestId}</h1>`, production: true }))
 const same: Logger | undefined = prodkit.log
 const v: string = version + prodkit.version
