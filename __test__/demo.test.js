@@ -131,6 +131,14 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
   assert.match(malformed.requestId, UUID, 'a malformed X-Request-Id is replaced')
   await completedLine(malformed.requestId)
 
+  // The metrics route: Prometheus text with the app's own metrics and the process's.
+  const metricsRes = await within(fetch(base + '/metrics'), TIMEOUT_MS, '/metrics to answer')
+  assert.equal(metricsRes.status, 200)
+  const metricsText = await metricsRes.text()
+  assert.match(metricsText, /^demo_orders_placed_total\{method="card"\} 1$/m)
+  assert.match(metricsText, /^demo_payment_seconds_count 1$/m)
+  assert.match(metricsText, /^# TYPE nodejs_eventloop_delay_p99_seconds gauge$/m)
+
   // A bug: prodkit's error handler answers without the message (production) and logs it all.
   const broken = await request('/orders/0', { headers: { accept: 'application/json' } })
   assert.equal(broken.res.status, 500)
@@ -166,6 +174,7 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
   const requestLines = lines.filter((l) => l.msg === 'request completed')
   assert.equal(requestLines.length, 6, 'one line per request, none for /health')
   assert.ok(!lines.some((l) => JSON.stringify(l).includes('/health')), '/health is not logged')
+  assert.ok(!lines.some((l) => l.url === '/metrics'), '/metrics is not logged')
   for (const line of requestLines) {
     assert.equal(typeof line.durationMs, 'number')
     assert.ok(line.durationMs >= 0)

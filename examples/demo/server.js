@@ -9,6 +9,7 @@
 //   curl localhost:3000/orders/0       (500: a bug, logged at error; no stack in production)
 //   curl -X POST localhost:3000/orders -H 'content-type: application/json' \
 //        -d '{"amount": 12.5, "email": "ann@example.com"}'
+//   curl localhost:3000/metrics        (Prometheus text: process, system, event loop, app)
 //
 // PORT sets the port (default 3000; PORT=0 picks a free one). NODE_ENV=production or
 // LOG_LEVEL=info hides the debug lines. Ctrl-C (or SIGTERM) shuts down cleanly: prodkit
@@ -22,11 +23,18 @@ const { log } = kit
 const crypto = require('node:crypto')
 const express = require('express')
 
+// App metrics: a counter of orders by payment method, and a timer around the (fake)
+// payment provider call.
+const ordersPlaced = kit.metrics.counter('demo_orders_placed_total', { help: 'Orders placed.', labelNames: ['method'] })
+const charge = kit.metrics.timer('demo_payment_seconds', { help: 'Time spent charging the payment provider.' })
+  .wrap(async (amount) => { await new Promise((resolve) => setTimeout(resolve, 5)); return { charged: amount } })
+
 const app = express()
 // A request id (X-Request-Id), req.log, and one line per response; health checks skipped.
-app.use(prodkit.express.requestLogger({ skip: ['/health'] }))
+app.use(prodkit.express.requestLogger({ skip: ['/health', '/metrics'] }))
 
 app.get('/health', (req, res) => res.json({ ok: true }))
+app.get('/metrics', prodkit.express.metricsHandler())
 
 app.get('/orders/:id', (req, res) => {
   const { id } = req.params
@@ -36,12 +44,18 @@ app.get('/orders/:id', (req, res) => {
   res.json({ id: Number(id), status: 'shipped', amount: 42.5, currency: 'EUR' })
 })
 
-app.post('/orders', express.json(), (req, res) => {
-  const { amount, email } = req.body || {}
+app.post('/orders', express.json(), async (req, res, next) => {
+  const { amount, email, method = 'card' } = req.body || {}
   if (typeof amount !== 'number' || !(amount > 0)) {
     return res.status(400).json({ error: 'amount must be a positive number' })
   }
+  try {
+    await charge(amount)
+  } catch (err) {
+    return next(err)
+  }
   const order = { id: crypto.randomInt(1e6), amount, email }
+  ordersPlaced.inc({ method: String(method) })
   req.log.info({ order }, 'order placed')
   res.status(201).json(order)
 })
