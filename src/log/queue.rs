@@ -108,7 +108,16 @@ impl Queue {
 
   /// Accepts a chunk of whole lines, waiting for space under `Overflow::Block`.
   pub fn push(&self, chunk: impl Into<Chunk>) -> Push {
-    let chunk = chunk.into();
+    self.enqueue(chunk.into(), self.overflow == Overflow::Block)
+  }
+
+  /// Accepts a chunk only if there is room now, never waiting: for Rust threads that must
+  /// not stall (the watchdog). A refused chunk is dropped and counted like any other.
+  pub fn try_push(&self, chunk: impl Into<Chunk>) -> Push {
+    self.enqueue(chunk.into(), false)
+  }
+
+  fn enqueue(&self, chunk: Chunk, may_wait: bool) -> Push {
     if chunk.is_empty() {
       return Push::Queued;
     }
@@ -126,7 +135,7 @@ impl Queue {
         self.work.notify_one();
         return Push::Queued;
       }
-      if self.overflow == Overflow::Drop || s.failing {
+      if !may_wait || s.failing {
         break;
       }
       s = self.progress.wait(s).unwrap_or_else(|e| e.into_inner());
@@ -139,25 +148,6 @@ impl Queue {
       // Wake the writer so the count is logged even if nothing else comes.
       self.work.notify_one();
     }
-    Push::Dropped { lines }
-  }
-
-  /// Accepts a chunk only if there is room now, never waiting: for Rust threads that must
-  /// not stall (the watchdog). A refused chunk is counted as dropped.
-  pub fn try_push(&self, chunk: impl Into<Chunk>) -> Push {
-    let chunk = chunk.into();
-    let len = chunk.held();
-    let mut s = self.lock();
-    if !s.closed && (s.held == 0 || s.held + len <= self.limit) {
-      s.held += len;
-      s.accepted += len as u64;
-      s.chunks.push_back(chunk);
-      drop(s);
-      self.work.notify_one();
-      return Push::Queued;
-    }
-    let lines = chunk.lines();
-    s.dropped_total += lines;
     Push::Dropped { lines }
   }
 
