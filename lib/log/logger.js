@@ -8,7 +8,7 @@ const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage } = require('./format')
-const { Sink, MERGE_OPEN, MERGE_CLOSE } = require('./sink')
+const { Sink, MERGE_OPEN } = require('./sink')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -40,24 +40,10 @@ function lineHead (logger, level, open) {
   const index = open ? level + 1 : level
   let ref = heads.refs[index]
   if (ref === undefined) {
-    ref = heads.refs[level] || (heads.refs[level] = sink.defineHead(PREFIX[level] + now + logger[kBindings]))
+    ref = heads.refs[level] || (heads.refs[level] = sink.define(PREFIX[level] + now + logger[kBindings]))
     if (open) ref = heads.refs[index] = ref + MERGE_OPEN
   }
   return ref
-}
-
-// `messageTail` after a merge object's JSON, with the marker that ends it, remembered for
-// the last message like messageTail itself.
-let lastClosedMessage = ''
-let lastClosedLimit = 0
-let lastClosedTail = ''
-function closedMessageTail (message, limit) {
-  if (message !== lastClosedMessage || limit !== lastClosedLimit) {
-    lastClosedMessage = message
-    lastClosedLimit = limit
-    lastClosedTail = MERGE_CLOSE + messageTail(message, limit)
-  }
-  return lastClosedTail
 }
 
 function errorMessage (err) {
@@ -112,7 +98,7 @@ for (const name of LEVEL_NAMES) {
         const json = mergeJson(first, limit)
         line = json === undefined
           ? lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
-          : lineHead(this, level, true) + json + closedMessageTail(second, limit)
+          : lineHead(this, level, true) + json + core.sink.closedTail(second, limit)
       }
     } catch {} // a throwing `stack` getter: the general path below copes with it
     if (line !== undefined) {

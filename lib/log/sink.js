@@ -15,6 +15,7 @@
 
 const EventEmitter = require('node:events')
 const { LogSink } = require('../native')
+const { messageTail } = require('./serialize')
 
 const BATCH_CHARS = 64 * 1024
 // The batch format's markers and slots (see src/log/chunk.rs).
@@ -36,6 +37,9 @@ class Sink extends EventEmitter {
     super()
     this.pending = ''
     this.nextSlot = 0
+    this.definitions = 0
+    // The end of the line after a merge object, for the last message seen (see closedTail).
+    this.tail = { message: '', limit: 0, epoch: -1, ref: null, at: 0 }
     // Bumped when a batch is dropped: it may have held head definitions, so every cached
     // head reference is stale and must be defined again.
     this.headEpoch = 0
@@ -64,15 +68,37 @@ class Sink extends EventEmitter {
     }
   }
 
-  // Sends `head` once and returns the three characters that stand for it in later lines.
-  // Slots are reused in turn; a logger's cached reference lives for one millisecond, far
-  // less than 16384 definitions take, so a reused slot is never still referred to.
-  defineHead (head) {
+  // Sends `text` once and returns the three characters that stand for it in later lines.
+  // Slots are reused in turn. A logger's cached line head lives for one millisecond, far
+  // less than 16384 definitions take; a cached message tail is renewed after SLOTS / 2
+  // definitions; so a reused slot is never still referred to.
+  define (text) {
+    this.definitions++
     const n = this.nextSlot
     const slot = String.fromCharCode(SLOT_BASE + (n >> 7), SLOT_BASE + (n & 127))
     this.nextSlot = (this.nextSlot + 1) % SLOTS
-    this.pending += HEAD_DEFINE + slot + head + HEAD_END
+    this.pending += HEAD_DEFINE + slot + text + HEAD_END
     return HEAD_REF + slot
+  }
+
+  // What ends a line after a merge object's JSON: the close marker, `,"msg":..}`, a
+  // newline. Apps log the same message again and again: from its second use in a row it is
+  // a slot reference (3 characters instead of the whole message). The newline stays
+  // outside the slot: the writer counts lines by their newlines.
+  closedTail (message, limit) {
+    const t = this.tail
+    if (message === t.message && limit === t.limit && t.epoch === this.headEpoch) {
+      if (t.ref === null || this.definitions - t.at >= SLOTS / 2) {
+        t.ref = MERGE_CLOSE + this.define(messageTail(message, limit).slice(0, -1)) + '\n'
+        t.at = this.definitions
+      }
+      return t.ref
+    }
+    t.message = message
+    t.limit = limit
+    t.epoch = this.headEpoch
+    t.ref = null
+    return MERGE_CLOSE + messageTail(message, limit)
   }
 
   ship () {
