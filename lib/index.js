@@ -3,6 +3,7 @@
 
 const { createLogger, Logger, LEVELS } = require('./log/logger')
 const { fail, isPlainObject } = require('./log/options')
+const { createKeyring, decryptLine, generateKey } = require('./crypt')
 const { version } = require('../package.json')
 
 const INSTALL_OPTIONS = ['service', 'log']
@@ -38,6 +39,9 @@ const prodkit = {
   Logger,
   levels: LEVELS,
   version,
+  createKeyring,
+  decryptLine,
+  generateKey,
   get log () {
     return kit ? kit.log : undefined
   }
