@@ -150,7 +150,11 @@ class FieldProtection {
       return (value) => this.seal(value, path)
     }
     const object = this.compileObject(tree, prefix)
-    return (value) => (typeof value === 'object' && value !== null ? object(value) : value)
+    return (value) => {
+      if (typeof value !== 'object' || value === null) return value
+      const view = jsonView(value)
+      return typeof view === 'object' && view !== null ? object(view) : view
+    }
   }
 
   // The placeholder for a sealed value; its JSON text goes into the table.
@@ -187,7 +191,8 @@ class FieldProtection {
     this.table = ''
     this.count = 0
     if (this.stack.length !== 0) this.stack.length = 0 // left over by a throw
-    return this.root(obj)
+    const view = jsonView(obj)
+    return typeof view === 'object' && view !== null ? this.root(view) : view
   }
 
   // The table of the last `apply` or `fragment`, to put before the line's head.
@@ -201,19 +206,24 @@ class FieldProtection {
   // throwing getters...). Never throws; if even a sanitised copy cannot be protected,
   // the object is left out rather than written unprotected.
   fragment (obj, limit) {
-    let safe
     try {
-      if (!hasErrorValue(obj)) safe = this.apply(obj)
-    } catch {}
-    if (safe === undefined) {
-      try {
-        safe = this.apply(sanitizeValue(obj, limit))
-      } catch (err) {
-        this.table = ''
-        return ',"prodkitProtectError":' + JSON.stringify(String(err && err.message))
+      if (!hasErrorValue(obj)) {
+        // Only when the protected copy serialises as it is: a cycle back to the app's
+        // own (unprotected) objects must not be followed, so those go the sanitised way.
+        const json = JSON.stringify(this.apply(obj))
+        if (json !== undefined && json.length <= limit) {
+          if (json === '{}') return ''
+          return json.charCodeAt(0) === 123 ? ',' + json.slice(1, -1) : ',"value":' + json
+        }
       }
+    } catch {}
+    try {
+      // Cycles, BigInts, Errors and throwing getters made plain first, then protected.
+      return mergeFragment(this.apply(sanitizeValue(obj, limit)), limit)
+    } catch (err) {
+      this.table = ''
+      return ',"prodkitProtectError":' + JSON.stringify(String(err && err.message))
     }
-    return mergeFragment(safe, limit)
   }
 
   // Bindings (child() and base): the fragment with its own table, to go into the line
@@ -239,6 +249,12 @@ class FieldProtection {
       this.table = ''
     }
   }
+}
+
+// What JSON.stringify serialises for an object: its toJSON() result when it has one, so
+// that paths match the JSON the line holds (a class whose toJSON renames fields).
+function jsonView (value) {
+  return typeof value.toJSON === 'function' ? value.toJSON() : value
 }
 
 // Whether a sealed field at or below `tree` is reached through a `*` or an array index

@@ -12,6 +12,8 @@
 //! Nothing here ever formats key bytes: errors and `Debug` output name keys by id only.
 
 pub mod format;
+#[cfg(test)]
+mod fuzz;
 pub mod key;
 pub mod keyring;
 pub mod line;
