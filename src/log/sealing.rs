@@ -7,13 +7,15 @@
 //! sealer failing) gives a redacted string instead, never the value in clear. A
 //! placeholder without an entry stays as it is: it carries no part of the value.
 
-use crate::crypt::path;
+use crate::crypt::path::{self, Segment};
 use crate::crypt::seal::Sealer;
 
 use super::chunk::{push_utf16, SEAL_CLOSE, SEAL_OPEN, SEAL_SEP};
 
 /// Written instead of a value that could not be encrypted.
 pub const REDACTED: &[u8] = b"\"[Redacted: not encrypted]\"";
+/// Paths kept parsed: a logger seals the same few paths line after line.
+const CACHED_PATHS: usize = 32;
 /// Placeholder ids are `[0-9a-z]{1,16}`.
 const MAX_ID_LEN: usize = 16;
 const QUOTE: u16 = b'"' as u16;
@@ -25,6 +27,10 @@ pub struct FieldSealing {
   pattern: Vec<u16>,
   /// Entries of the current line (or head): id and the JSON string that replaces it.
   pending: Vec<(Vec<u16>, Vec<u8>)>,
+  /// Recently seen paths as JS sent them, parsed.
+  paths: Vec<(Vec<u16>, Vec<Segment>)>,
+  /// The value being sealed, as UTF-8.
+  value: Vec<u8>,
 }
 
 fn valid_id(id: &[u16]) -> bool {
@@ -51,6 +57,8 @@ impl FieldSealing {
       sealer,
       pattern,
       pending: Vec::new(),
+      paths: Vec::new(),
+      value: Vec::new(),
     }
   }
 
@@ -69,10 +77,28 @@ impl FieldSealing {
 
   fn seal(&mut self, path: &[u16], value: &[u16]) -> Option<Vec<u8>> {
     let sealer = self.sealer.as_mut()?;
-    let segments = path::parse_json(&String::from_utf16(path).ok()?)?;
-    let value = String::from_utf16(value).ok()?;
-    let mut out = Vec::with_capacity(value.len() * 4 / 3 + 96);
-    sealer.seal(&segments, value.as_bytes(), &mut out).ok()?;
+    let cached = self.paths.iter().position(|(text, _)| text[..] == *path);
+    let index = match cached {
+      Some(index) => index,
+      None => {
+        let segments = path::parse_json(&String::from_utf16(path).ok()?)?;
+        if self.paths.len() == CACHED_PATHS {
+          self.paths.remove(0);
+        }
+        self.paths.push((path.to_vec(), segments));
+        self.paths.len() - 1
+      }
+    };
+    // JSON.stringify never leaves a lone surrogate raw; one here means a damaged batch.
+    if char::decode_utf16(value.iter().copied()).any(|c| c.is_err()) {
+      return None;
+    }
+    self.value.clear();
+    push_utf16(value, &mut self.value);
+    let mut out = Vec::with_capacity(self.value.len() * 4 / 3 + 96);
+    sealer
+      .seal(&self.paths[index].1, &self.value, &mut out)
+      .ok()?;
     Some(out)
   }
 
