@@ -282,3 +282,30 @@ test('paths match the JSON the line holds: toJSON results, and cycles back to th
   assert.equal(clear[1].user.email, 'cycle-secret')
   assert.equal(clear[1].back, '[Circular]')
 })
+
+test("the README's decryptLine example runs and prints the value back", () => {
+  const result = require('node:child_process').spawnSync(process.execPath, [path.join(__dirname, '..', 'examples', 'decrypt-line.js')], { encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stderr)
+  const [sealed, clear, email] = result.stdout.trimEnd().split('\n')
+  assert.ok(isSealed(JSON.parse(sealed).user.email))
+  assert.equal(JSON.parse(clear).card.number, '4111 1111 1111 1111')
+  assert.equal(email, 'ann@example.com')
+})
+
+test('install() with encryption and no key throws, and sets nothing up', async () => {
+  const { runNode } = require('./helpers')
+  const code = `
+    const prodkit = require('./')
+    try { prodkit.install({ log: { encrypt: { paths: ['a'], keyEnv: 'PRODKIT_TEST_MISSING' } } }) } catch (err) { console.log(err.code + ' ' + err.message) }
+    console.log(String(prodkit.log))
+    const kit = prodkit.install({ log: { encrypt: { paths: ['a'], keyEnv: 'PRODKIT_TEST_KEY' }, destination: 'stderr' } })
+    kit.log.info({ a: 'secret' }, 'installed')`
+  const result = await runNode(code, { env: { PRODKIT_TEST_KEY: KEY_A } })
+  assert.equal(result.code, 0, result.stderr)
+  const [error, log] = result.stdout.trim().split('\n')
+  assert.match(error, /^PRODKIT_KEY_MISSING prodkit: log.encrypt: the environment variable PRODKIT_TEST_MISSING is not set or empty/)
+  assert.equal(log, 'undefined')
+  const line = result.stderr.trim()
+  assert.ok(!line.includes('secret'))
+  assert.equal(JSON.parse(prodkit.decryptLine(line, KEY_A)).a, 'secret')
+})
