@@ -178,6 +178,7 @@ declare const prodkit: {
   decryptLine: typeof decryptLine
   createKeyring: typeof createKeyring
   generateKey: typeof generateKey
+  Keyring: typeof Keyring
   readonly log: Logger | undefined
 }
 export default prodkit

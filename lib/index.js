@@ -3,7 +3,7 @@
 
 const { createLogger, Logger, LEVELS } = require('./log/logger')
 const { fail, isPlainObject } = require('./log/options')
-const { createKeyring, decryptLine, generateKey } = require('./crypt')
+const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
 const { version } = require('../package.json')
 
 const INSTALL_OPTIONS = ['service', 'log']
@@ -42,6 +42,7 @@ const prodkit = {
   createKeyring,
   decryptLine,
   generateKey,
+  Keyring,
   get log () {
     return kit ? kit.log : undefined
   }
