@@ -9,6 +9,28 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Decrypts a byte stream of lines: `push` returns the whole lines decrypted so far. */
+export declare class DecryptStream {
+  /**
+   * `paths`: JSON `[["user","email"],["cards",null,"number"]]` (null is `*`), to
+   * decrypt only those fields.
+   */
+  constructor(keyring: Keyring, paths?: string | undefined | null)
+  push(chunk: Uint8Array): Buffer
+  /** The end of the input: the last line, if it had no newline. */
+  finish(): Buffer
+  stats(): DecryptStats
+}
+
+/** Keys for decryption, with the subkeys derived so far (one per writer process seen). */
+export declare class Keyring {
+  constructor(keys: Array<KeyringEntry>)
+  /** The ids of the keys, in order. */
+  get ids(): Array<string>
+  /** The line with its sealed fields decrypted (see `decryptLine` in index.d.ts). */
+  decryptLine(line: string): string
+}
+
 export declare class LogSink {
   constructor(options: LogSinkOptions, onError?: (failure: WriteFailure) => void)
   /**
@@ -53,6 +75,26 @@ export declare class Watchdog {
   stop(): void
 }
 
+/** Counters of a decryption stream. */
+export interface DecryptStats {
+  lines: number
+  decrypted: number
+  failed: number
+  /** Failures by reason (`unknown key id`, `wrong key`, `tampered (or moved from another field)`...). */
+  reasons: Record<string, number>
+}
+
+/** The id a key gets when none is given (8 characters derived from the key). */
+export declare function keyIdOf(key: Buffer): string
+
+/** One key of a keyring. */
+export interface KeyringEntry {
+  /** The key's text: base64 or hex of 32 bytes. */
+  key: Buffer
+  /** The key's id, if it was given one with `log.encrypt.keyId`; default: derived from it. */
+  keyId?: string
+}
+
 /**
  * Options of a native log sink. JS validates them first (with messages that name the
  * user's option); these checks only guard the boundary.
@@ -70,6 +112,8 @@ export interface LogSinkOptions {
   overflow?: string
   /** JSON object body (`"pid":1,"hostname":"h"`) added to the lines Rust writes itself. */
   bindings?: string
+  /** Encrypt the fields JS marks as sealed (`log.encrypt`); the key is checked here. */
+  encrypt?: SinkEncryption
 }
 
 /** Counters of a sink, all since it was created. */
@@ -95,6 +139,16 @@ export interface SampleSummary {
   residentMemoryBytes: number
   /** Process CPU over the last interval; 1 is one core. */
   cpuRatio: number
+}
+
+/** `log.encrypt` as the native sink takes it (JS has read the key from its source). */
+export interface SinkEncryption {
+  /** The key's text: base64 or hex of 32 bytes. */
+  key: Buffer
+  /** The id written in each ciphertext; default: derived from the key. */
+  keyId?: string
+  /** The random part of the placeholders JS puts in sealed fields (`[A-Za-z0-9_-]{8,64}`). */
+  token: string
 }
 
 export interface WatchdogOptions {

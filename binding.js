@@ -835,6 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.DecryptStream = nativeBinding.DecryptStream
+module.exports.Keyring = nativeBinding.Keyring
 module.exports.LogSink = nativeBinding.LogSink
 module.exports.MetricsSampler = nativeBinding.MetricsSampler
 module.exports.Watchdog = nativeBinding.Watchdog
+module.exports.keyIdOf = nativeBinding.keyIdOf

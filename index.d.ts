@@ -28,7 +28,36 @@ export interface LoggerOptions {
   overflow?: 'block' | 'drop'
   /** Strings longer than this are cut and marked `...[truncated N chars]`. Default 65536. */
   maxStringLength?: number
+  /**
+   * Fields replaced by a censor on every line: paths such as `'user.password'`,
+   * `'cards.*.number'`, `'headers["x-api-key"]'`, `'items[0].secret'`.
+   */
+  redact?: string[] | RedactOptions
+  /** Fields encrypted on every line (AES-256-GCM, decrypted with `prodkit decrypt` or `decryptLine`). */
+  encrypt?: EncryptOptions
 }
+
+/** A field path: dotted keys, `*` for any key or index at one level, `["any key"]`, `[0]`. */
+export type FieldPath = string
+
+export interface RedactOptions {
+  paths: FieldPath[]
+  /** What replaces a redacted value. Default `'[Redacted]'`. */
+  censor?: string | number | boolean | null
+  /** Leave redacted fields out instead. Default false. */
+  remove?: boolean
+}
+
+/** Exactly one of `keyEnv`, `keyFile` or `key` gives the key: 32 bytes as base64 or hex. */
+export type EncryptOptions = {
+  paths: FieldPath[]
+  /** The key's id in every ciphertext (`[A-Za-z0-9_-]{1,32}`). Default: derived from the key. */
+  keyId?: string
+} & (
+  | { /** The name of the environment variable that holds the key. */ keyEnv: string; keyFile?: never; key?: never }
+  | { /** A file that holds the key (a warning if group or others can read it). */ keyFile: string; keyEnv?: never; key?: never }
+  | { /** The key itself. */ key: string | Uint8Array; keyEnv?: never; keyFile?: never }
+)
 
 export interface ChildOptions {
   /** The child's level. Default: the parent's level when the child is made. */
@@ -245,6 +274,27 @@ export interface Metrics {
   close(): void
 }
 
+/** A key for decryption: its text (base64 or hex), or with the `keyId` it was given in `log.encrypt`. */
+export type KeyringKey = string | Uint8Array | { key: string | Uint8Array; keyId?: string }
+
+/** Keys for decryption, made once with `createKeyring` (it keeps the subkeys it derives). */
+export declare class Keyring {
+  private constructor()
+  /** The ids of its keys. */
+  readonly ids: string[]
+}
+
+/**
+ * `line` with every encrypted field replaced by its value. A field that cannot be
+ * decrypted becomes `{"decryptError": reason, "ciphertext": "$pk1$..."}`; a line that is
+ * not JSON or has no encrypted field comes back unchanged.
+ */
+export declare function decryptLine(line: string, keyring: Keyring | KeyringKey | KeyringKey[]): string
+/** A keyring of one or more keys (old and new ones, for logs written across a rotation). */
+export declare function createKeyring(keys: KeyringKey | KeyringKey[]): Keyring
+/** A new random key, base64. */
+export declare function generateKey(): string
+
 export interface InstallOptions {
   /** The service name on every line. Default: the app's package.json name. */
   service?: string
@@ -357,6 +407,10 @@ declare const prodkit: {
   levels: typeof levels
   version: typeof version
   express: typeof express
+  decryptLine: typeof decryptLine
+  createKeyring: typeof createKeyring
+  generateKey: typeof generateKey
+  Keyring: typeof Keyring
   readonly log: Logger | undefined
   readonly metrics: Metrics | undefined
 }

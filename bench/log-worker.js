@@ -7,6 +7,7 @@
 // for all, so that the time includes the storage device.
 
 const fs = require('node:fs')
+const { BENCH_KEY, SEALED_PATHS, cardLine } = require('./log-line')
 
 const [contender, file, linesArg, fsyncArg] = process.argv.slice(2)
 const lines = Number(linesArg)
@@ -15,8 +16,12 @@ const fsyncAtEnd = fsyncArg === 'fsync'
 function makeLogger () {
   switch (contender) {
     case 'prodkit':
+    case 'prodkit-card':
+    case 'prodkit-encrypt':
     case 'baseline': {
-      const log = require('..').createLogger({ destination: file, service: 'bench', level: 'info' })
+      const options = { destination: file, service: 'bench', level: 'info' }
+      if (contender === 'prodkit-encrypt') options.encrypt = { paths: SEALED_PATHS, key: BENCH_KEY }
+      const log = require('..').createLogger(options)
       return {
         log,
         // flush() resolves true once every line logged before it is written; false would
@@ -29,11 +34,14 @@ function makeLogger () {
       }
     }
     case 'pino-sync':
+    case 'pino-redact':
     case 'pino-async': {
       const pino = require('pino')
-      const sync = contender === 'pino-sync'
+      const sync = contender !== 'pino-async'
       const dest = pino.destination({ dest: file, sync })
-      const log = pino({ base: { pid: process.pid, hostname: require('node:os').hostname(), service: 'bench' } }, dest)
+      const options = { base: { pid: process.pid, hostname: require('node:os').hostname(), service: 'bench' } }
+      if (contender === 'pino-redact') options.redact = SEALED_PATHS
+      const log = pino(options, dest)
       return {
         log,
         done: () => new Promise((resolve) => {
@@ -76,15 +84,26 @@ async function main () {
   // Warm up the JIT on a second logger of the same kind would double the file handles;
   // instead the first 5% of the lines count as warm-up and are excluded from the timing.
   const warm = Math.floor(lines / 20)
-  for (let i = 0; i < warm; i++) {
-    log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
+  const card = contender === 'prodkit-card' || contender === 'prodkit-encrypt' || contender === 'pino-redact'
+  let t0, t1, cpu0
+  if (card) {
+    // The line with a card: two sensitive fields, encrypted, redacted or (prodkit-card) as they are.
+    for (let i = 0; i < warm; i++) log.info(cardLine(i), 'order placed')
+    cpu0 = process.cpuUsage()
+    t0 = process.hrtime.bigint()
+    for (let i = warm; i < lines; i++) log.info(cardLine(i), 'order placed')
+    t1 = process.hrtime.bigint()
+  } else {
+    for (let i = 0; i < warm; i++) {
+      log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
+    }
+    cpu0 = process.cpuUsage()
+    t0 = process.hrtime.bigint()
+    for (let i = warm; i < lines; i++) {
+      log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
+    }
+    t1 = process.hrtime.bigint()
   }
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  for (let i = warm; i < lines; i++) {
-    log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
-  }
-  const t1 = process.hrtime.bigint()
   const flushed = await done(log)
   if (fsyncAtEnd) fsyncFile()
   const t2 = process.hrtime.bigint()

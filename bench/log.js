@@ -1,6 +1,8 @@
 'use strict'
 // `npm run bench:log`: prodkit's logger against pino 10 with its sync and async file
-// destinations. Same lines, same run, same disk, side by side.
+// destinations. Same lines, same run, same disk, side by side. And field encryption: a
+// line with two sensitive fields (bench/log-line.js) encrypted by prodkit, as it is by
+// prodkit, and redacted by pino (sync destination).
 //
 //   node bench/log.js [--rounds 5] [--lines 200000] [--fsync]
 //
@@ -21,7 +23,9 @@ const { parseArgs } = require('node:util')
 
 const WORKER = path.join(__dirname, 'log-worker.js')
 const OUT_DIR = path.join(__dirname, 'out')
-const CONTENDERS = ['prodkit', 'pino-sync', 'pino-async']
+const CONTENDERS = ['prodkit', 'pino-sync', 'pino-async', 'prodkit-card', 'prodkit-encrypt', 'pino-redact']
+const { BENCH_KEY, SEALED_PATHS } = require('./log-line')
+const prodkit = require('..')
 // Loads prodkit and opens a logger, logs nothing: the RSS prodkit's peak is measured from.
 const BASELINE = 'baseline'
 // prodkit's default queue limit (log.queueBytes), the bound on what it holds in memory.
@@ -29,7 +33,9 @@ const QUEUE_LIMIT_MIB = 8
 // The targets the logger is judged by (see the issue).
 const TARGETS = {
   jsTimeVsPinoSync: 0.33,
-  linesPerSecVsPino: 2
+  linesPerSecVsPino: 2,
+  // An encrypted line costs the JS thread less than pino's redacted one.
+  encryptedJsVsPinoRedact: 1
 }
 
 function parseOptions () {
@@ -88,7 +94,7 @@ function runWorker (contender, file, { lines, fsync }) {
 // Reads a log file back, one line at a time so that the check stays small in memory
 // whatever the line count: every line must be valid JSON, there must be exactly `lines`
 // of them, and every orderId from ord-0 to ord-<lines-1> must appear exactly once.
-async function checkFile (file, lines) {
+async function checkFile (file, lines, contender) {
   const seen = new Uint8Array(lines)
   const problems = []
   const note = (message) => { if (problems.length < 5) problems.push(message) }
@@ -115,6 +121,11 @@ async function checkFile (file, lines) {
       continue
     }
     const index = orderIndex(entry, lines)
+    const sealed = index === -1 ? null : checkSealed(contender, entry, index, text)
+    if (sealed) {
+      invalid++
+      note(`line ${count}: ${sealed}`)
+    }
     if (index === -1) {
       unexpected++
       note(`line ${count} has an unexpected orderId: ${JSON.stringify(entry && entry.orderId)}`)
@@ -131,6 +142,19 @@ async function checkFile (file, lines) {
   if (missing > 0) note(`${missing} orderIds missing`)
   const ok = count === lines && invalid === 0 && unexpected === 0 && duplicates === 0 && missing === 0
   return { ok, lines: count, bytes, invalid, unexpected, duplicates, missing, problems }
+}
+
+// What is wrong with the sensitive fields of a card line, or null: encrypted by
+// prodkit-encrypt (every 997th line is decrypted back), redacted by pino-redact.
+const keyring = prodkit.createKeyring(BENCH_KEY)
+function checkSealed (contender, entry, i, text) {
+  const values = SEALED_PATHS.map((p) => p.split('.').reduce((o, k) => (o == null ? o : o[k]), entry))
+  if (contender === 'pino-redact') return values.every((v) => v === '[Redacted]') ? null : 'not redacted'
+  if (contender !== 'prodkit-encrypt') return null
+  if (!values.every((v) => typeof v === 'string' && v.startsWith('$pk1$'))) return 'a sensitive field is not encrypted'
+  if (i % 997 !== 0) return null
+  const clear = JSON.parse(prodkit.decryptLine(text, keyring))
+  return clear.user.email === `user${i}@example.com` && clear.card.number.startsWith('4111 1111') ? null : 'does not decrypt back'
 }
 
 // The i of an entry's "ord-<i>", or -1 if it is not one of the orderIds logged.
@@ -151,7 +175,7 @@ async function runRounds (options) {
       fs.rmSync(file, { force: true })
       const result = runWorker(contender, file, options)
       if (contender !== BASELINE && !result.error) {
-        result.integrity = await checkFile(file, options.lines)
+        result.integrity = await checkFile(file, options.lines, contender)
       }
       fs.rmSync(file, { force: true })
       runs[contender].push(result)
@@ -217,7 +241,10 @@ function ratios (s) {
   return {
     jsTimeVsPinoSync: check(prodkit.jsNsPerLine / s['pino-sync'].jsNsPerLine, TARGETS.jsTimeVsPinoSync, 'lower'),
     linesPerSecVsPinoSync: check(prodkit.linesPerSec / s['pino-sync'].linesPerSec, TARGETS.linesPerSecVsPino, 'higher'),
-    linesPerSecVsPinoAsync: check(prodkit.linesPerSec / s['pino-async'].linesPerSec, TARGETS.linesPerSecVsPino, 'higher')
+    linesPerSecVsPinoAsync: check(prodkit.linesPerSec / s['pino-async'].linesPerSec, TARGETS.linesPerSecVsPino, 'higher'),
+    encryptedJsVsPinoRedact: check(s['prodkit-encrypt'].jsNsPerLine / s['pino-redact'].jsNsPerLine, TARGETS.encryptedJsVsPinoRedact, 'lower'),
+    encryptedJsVsPlain: s['prodkit-encrypt'].jsNsPerLine / s['prodkit-card'].jsNsPerLine,
+    sealedFieldsPerSec: s['prodkit-encrypt'].linesPerSec * SEALED_PATHS.length
   }
 }
 
@@ -267,6 +294,9 @@ function report (options, summaries, r, mem) {
   out.push(`- JS time, prodkit / pino-sync: ${r.jsTimeVsPinoSync.value.toFixed(2)} (target ≤ ${TARGETS.jsTimeVsPinoSync}) ${mark(r.jsTimeVsPinoSync)}`)
   out.push(`- lines/s, prodkit / pino-sync: ${r.linesPerSecVsPinoSync.value.toFixed(2)} (target ≥ ${TARGETS.linesPerSecVsPino}) ${mark(r.linesPerSecVsPinoSync)}`)
   out.push(`- lines/s, prodkit / pino-async: ${r.linesPerSecVsPinoAsync.value.toFixed(2)} (target ≥ ${TARGETS.linesPerSecVsPino}) ${mark(r.linesPerSecVsPinoAsync)}`)
+  out.push(`- JS time, prodkit-encrypt / pino-redact: ${r.encryptedJsVsPinoRedact.value.toFixed(2)} (target < ${TARGETS.encryptedJsVsPinoRedact}) ${mark(r.encryptedJsVsPinoRedact)}` +
+    `; prodkit-encrypt / prodkit-card (the same line in clear): ${r.encryptedJsVsPlain.toFixed(2)}`)
+  out.push(`- fields encrypted end-to-end: ${Math.round(r.sealedFieldsPerSec).toLocaleString('en-US')} a second (2 a line, writer thread; \`npm run bench:seal\` measures the writer alone)`)
   out.push(`- memory: prodkit peak RSS ${mem.prodkitPeakRssMiB.toFixed(1)} MiB = baseline ${mem.baselinePeakRssMiB.toFixed(1)} MiB` +
     ` + ${mem.prodkitAboveBaselineMiB.toFixed(1)} MiB (queue limit ${mem.queueLimitMiB} MiB;` +
     ` ${signed(mem.prodkitAbovePinoSyncMiB)} MiB vs pino-sync, which holds no lines in flight)`)

@@ -4,6 +4,7 @@
 const { createLogger, Logger, LEVELS } = require('./log/logger')
 const { createKit } = require('./install')
 const express = require('./express')
+const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
 const { version } = require('../package.json')
 
 let kit = null
@@ -22,6 +23,10 @@ const prodkit = {
   levels: LEVELS,
   version,
   express,
+  createKeyring,
+  decryptLine,
+  generateKey,
+  Keyring,
   get log () {
     return kit ? kit.log : undefined
   },

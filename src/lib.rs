@@ -3,6 +3,7 @@
 //! Node.js to link against, so the logic under them is tested as plain Rust.
 #![deny(clippy::all)]
 
+pub mod crypt;
 pub mod log;
 pub mod metrics;
 

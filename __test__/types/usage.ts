@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit } from '@oj/prodkit'
+import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, decryptLine, createKeyring, generateKey, Keyring } from '@oj/prodkit'
 
 const options: LoggerOptions = {
   level: 'info',
@@ -83,6 +83,23 @@ const same: Logger | undefined = prodkit.log
 const v: string = version + prodkit.version
 prodkit.createLogger().info('default export')
 
+const key: string = generateKey()
+const sealed = createLogger({
+  destination: '/tmp/prodkit-types.log',
+  redact: ['user.password', 'headers["x-api-key"]'],
+  encrypt: { paths: ['user.email', 'cards.*.number', 'items[0]'], keyEnv: 'PRODKIT_LOG_KEY', keyId: 'k2025' }
+})
+createLogger({ redact: { paths: ['token'], censor: '***', remove: false }, encrypt: { paths: ['a'], keyFile: '/etc/app/log.key' } })
+createLogger({ encrypt: { paths: ['a'], key: Buffer.alloc(32) } })
+const keyring: Keyring = createKeyring([key, { key: Buffer.alloc(32), keyId: 'old' }])
+const ids: string[] = keyring.ids
+const clear: string = decryptLine('{"a":"$pk1$..."}', keyring) + prodkit.decryptLine('{}', key)
+sealed.close()
+// @ts-expect-error: a key from two sources
+createLogger({ encrypt: { paths: ['a'], keyEnv: 'K', key: 'x' } })
+// @ts-expect-error: paths are strings
+createLogger({ redact: [1] })
+
 // @ts-expect-error: not a level
 log.level = 'verbose'
 // @ts-expect-error: not an overflow policy
@@ -92,4 +109,4 @@ install({ unknown: true })
 // @ts-expect-error: not a policy
 install({ exceptions: { unhandledRejection: 'ignore' } })
 
-console.log(enabled, value, written, synced, same, v)
+console.log(enabled, value, written, synced, same, v, ids, clear)

@@ -4,11 +4,14 @@
 // and hands it to the sink. Disabled levels are no-op methods, so they cost a call.
 
 const os = require('node:os')
+const { randomBytes } = require('node:crypto')
 const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage } = require('./format')
 const { Sink, MERGE_OPEN } = require('./sink')
+const { FieldProtection } = require('./protect')
+const { keyError } = require('./protect-options')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -57,16 +60,17 @@ function errorMessage (err) {
 // Builds the line for one call; never throws.
 function buildLine (logger, level, args) {
   const limit = logger[kCore].maxStringLength
+  const protect = logger[kCore].protect
   let merge = ''
   let message
   try {
     const first = args[0]
     if (typeof first === 'object' && first !== null) {
       if (first instanceof Error || (typeof first.stack === 'string' && isError(first))) {
-        merge = ',"err":' + safeStringify(first, limit)
+        merge = protect ? protect.fragment({ err: first }, limit) : ',"err":' + safeStringify(first, limit)
         message = args.length > 1 ? formatMessage(args[1], rest(args, 2), limit) : errorMessage(first)
       } else {
-        merge = mergeFragment(first, limit)
+        merge = protect ? protect.fragment(first, limit) : mergeFragment(first, limit)
         if (args.length > 1) message = formatMessage(args[1], rest(args, 2), limit)
       }
     } else if (first === null || first === undefined) {
@@ -80,7 +84,9 @@ function buildLine (logger, level, args) {
     message = `[prodkit: could not serialise the log call: ${String(err && err.message)}]`
   }
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
-  const line = lineHead(logger, level, false) + merge
+  // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
+  const table = protect ? protect.takeTable() : ''
+  const line = table + lineHead(logger, level, false) + merge
   return message === undefined ? line + '}\n' : line + messageTail(message, limit)
 }
 
@@ -109,6 +115,33 @@ for (const name of LEVEL_NAMES) {
   }
 }
 
+// The same methods for loggers with log.redact or log.encrypt: the merge object's
+// configured fields are redacted or sealed (lib/log/protect.js) before serialisation.
+const PROTECTED_METHODS = {}
+for (const name of LEVEL_NAMES) {
+  const level = LEVELS[name]
+  PROTECTED_METHODS[name] = function (first, second) {
+    const core = this[kCore]
+    let line
+    try {
+      if (arguments.length === 2 && typeof second === 'string' && typeof first === 'object' &&
+          first !== null && !(first instanceof Error) && typeof first.stack !== 'string') {
+        const limit = core.maxStringLength
+        const protect = core.protect
+        const json = mergeJson(protect.apply(first), limit)
+        if (json !== undefined) {
+          line = protect.takeTable() + lineHead(this, level, true) + json + core.sink.closedTail(second, limit)
+        }
+      }
+    } catch {} // a throwing getter: the general path copes with it
+    if (line !== undefined) {
+      core.sink.write(line)
+      return
+    }
+    core.sink.write(buildLine(this, level, Array.prototype.slice.call(arguments)))
+  }
+}
+
 class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core
@@ -126,8 +159,9 @@ class Logger {
     const threshold = levelValue(name)
     this[kLevel] = name
     this[kThreshold] = threshold
+    const methods = this[kCore].protect ? PROTECTED_METHODS : METHODS
     for (const method of LEVEL_NAMES) {
-      this[method] = LEVELS[method] >= threshold ? METHODS[method] : noop
+      this[method] = LEVELS[method] >= threshold ? methods[method] : noop
     }
   }
 
@@ -147,7 +181,9 @@ class Logger {
     }
     if (options !== undefined && !isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
     const level = options && options.level !== undefined ? checkLevel('child options.level', options.level) : this[kLevel]
-    const extra = bindings ? mergeFragment(bindings, this[kCore].maxStringLength) : ''
+    const { protect, maxStringLength } = this[kCore]
+    let extra = ''
+    if (bindings) extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength)
     return new Logger(this[kCore], this[kBindings] + extra, level)
   }
 
@@ -188,17 +224,33 @@ class Logger {
 
 function createLogger (options) {
   const resolved = resolveOptions(options)
+  const limit = resolved.maxStringLength
+  const { redact, encrypt } = resolved
+  // The random part of sealed fields' placeholders: app data cannot forge one.
+  const token = encrypt ? randomBytes(12).toString('base64url') : undefined
+  const protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
   let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
-  bindings += mergeFragment(resolved.base, resolved.maxStringLength)
-  const sink = new Sink({
-    destination: resolved.destination,
-    queueBytes: resolved.queueBytes,
-    overflow: resolved.overflow,
-    bindings: bindings.slice(1)
-  })
-  const core = { sink, maxStringLength: resolved.maxStringLength }
+  const noticeBindings = bindings + (protect ? protect.noticeFragment(resolved.base, limit) : mergeFragment(resolved.base, limit))
+  bindings += protect ? protect.bindingsFragment(resolved.base, limit) : mergeFragment(resolved.base, limit)
+  const sink = newSink(resolved, noticeBindings.slice(1), token)
+  const core = { sink, maxStringLength: limit, protect }
   return new Logger(core, bindings, resolved.level)
+}
+
+// The sink; with log.encrypt, Rust checks the key here (fail closed: no logger without
+// a usable key). The key's bytes are wiped from JS memory once Rust has its copy.
+function newSink (resolved, bindings, token) {
+  const { encrypt } = resolved
+  const options = { destination: resolved.destination, queueBytes: resolved.queueBytes, overflow: resolved.overflow, bindings }
+  if (!encrypt) return new Sink(options)
+  try {
+    return new Sink({ ...options, encrypt: { key: encrypt.key, keyId: encrypt.keyId, token } })
+  } catch (err) {
+    throw keyError('PRODKIT_KEY_INVALID', `log.encrypt: the key from ${encrypt.source} is not usable: ${err.message}`)
+  } finally {
+    encrypt.key.fill(0)
+  }
 }
 
 // The shared internals of a logger (its sink), for prodkit's own modules.

@@ -5,13 +5,14 @@
 const path = require('node:path')
 const { ACCEPTED, levelValue } = require('./levels')
 const { appPackage } = require('../app-package')
+const { resolveRedact, resolveEncrypt } = require('./protect-options')
 
 const DEFAULTS = Object.freeze({
   queueBytes: 8 * 1024 * 1024,
   overflow: 'block',
   maxStringLength: 64 * 1024
 })
-const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength']
+const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength', 'redact', 'encrypt']
 const MIN_QUEUE_BYTES = 64 * 1024
 const MAX_QUEUE_BYTES = 2 ** 32 - 1
 
@@ -99,7 +100,9 @@ function resolveOptions (options, env = process.env) {
     base: options.base || {},
     queueBytes: checkInteger('log.queueBytes', options.queueBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES, DEFAULTS.queueBytes),
     overflow,
-    maxStringLength: checkInteger('log.maxStringLength', options.maxStringLength, 16, 2 ** 30, DEFAULTS.maxStringLength)
+    maxStringLength: checkInteger('log.maxStringLength', options.maxStringLength, 16, 2 ** 30, DEFAULTS.maxStringLength),
+    redact: resolveRedact(options.redact),
+    encrypt: resolveEncrypt(options.encrypt, env)
   }
 }
 

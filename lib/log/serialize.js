@@ -152,6 +152,11 @@ function safeStringify (value, limit) {
   return JSON.stringify(sanitize(value, { limit, ancestors: [] }, 0))
 }
 
+// A plain copy of any value that JSON.stringify cannot fail on (see `sanitize`).
+function sanitizeValue (value, limit) {
+  return sanitize(value, { limit, ancestors: [] }, 0)
+}
+
 // Hot path: `instanceof` only (isNativeError is a native call, too slow per line). Errors
 // from another realm (vm contexts) are still serialised in full by `sanitize`.
 function hasErrorValue (obj) {
@@ -210,4 +215,4 @@ function messageTail (str, limit) {
   return ',"msg":' + JSON.stringify(str.length > limit ? truncate(str, limit) : str) + '}\n'
 }
 
-module.exports = { isError, safeStringify, mergeFragment, mergeJson, messageTail, truncate }
+module.exports = { isError, safeStringify, sanitizeValue, mergeFragment, mergeJson, messageTail, truncate }

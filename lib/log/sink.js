@@ -33,7 +33,7 @@ process.on('exit', () => {
 })
 
 class Sink extends EventEmitter {
-  constructor ({ destination, queueBytes, overflow, bindings }) {
+  constructor ({ destination, queueBytes, overflow, bindings, encrypt }) {
     super()
     this.pending = ''
     this.nextSlot = 0
@@ -49,7 +49,7 @@ class Sink extends EventEmitter {
     this.reportedErrors = 0
     this.ship = this.ship.bind(this)
     this.native = new LogSink(
-      { ...destination, queueBytes, overflow, bindings },
+      { ...destination, queueBytes, overflow, bindings, encrypt },
       (failure) => this.onWriteError(failure)
     )
     open.add(this)

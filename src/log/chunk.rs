@@ -11,6 +11,19 @@
 //!   JSON as JSON.stringify made it, its braces dropped here rather than with a
 //!   `slice()` on the JS thread (which costs as much as copying the whole line).
 //!
+//! Sealed fields (`log.encrypt`): JS cannot put a marker inside JSON.stringify's output
+//! (it escapes control characters), so a value to encrypt travels beside its line:
+//!
+//! - `SEAL_OPEN id SEAL_SEP path SEAL_SEP value SEAL_CLOSE` is a table entry: `value` is
+//!   the field's JSON text, `path` its location as a JSON array (`["user","email"]`), `id`
+//!   is `[0-9a-z]{1,16}`. Entries come before the text that refers to them: a line's
+//!   entries before its head reference, a head's (from bindings) inside its definition.
+//! - In the JSON, the field holds the placeholder string `"\u0006<token><id>"` (the
+//!   escaped form JSON.stringify gives the SEAL_OPEN character, then the sink's random
+//!   token, then the id). The writer replaces it with the sealed value's ciphertext; a
+//!   line's entries end at its newline. User data cannot forge a placeholder without the
+//!   token, and a forged one could only receive a ciphertext. See `sealing.rs`.
+//!
 //! `slot` is two code units, `SLOT_BASE + (n >> 7)` and `SLOT_BASE + (n & 127)`: both in
 //! 0x80..=0xFF, so that the string stays one byte per character inside V8 (a character
 //! above 0xFF would double the size of the whole batch). The markers are control
@@ -24,9 +37,14 @@ pub const HEAD_DEFINE: u16 = 0x0002;
 pub const HEAD_END: u16 = 0x0003;
 pub const MERGE_OPEN: u16 = 0x0004;
 pub const MERGE_CLOSE: u16 = 0x0005;
+pub const SEAL_OPEN: u16 = 0x0006;
+pub const SEAL_SEP: u16 = 0x0007;
+pub const SEAL_CLOSE: u16 = 0x0008;
 pub const SLOT_BASE: u16 = 0x0080;
 /// Number of slots: two code units of 7 bits each.
 pub const SLOTS: usize = 1 << 14;
+
+use super::sealing::FieldSealing;
 
 /// The slot number encoded by the two code units after a marker.
 fn slot_at(units: &[u16], at: usize) -> Option<usize> {
@@ -81,11 +99,12 @@ impl From<Vec<u8>> for Chunk {
 #[derive(Default)]
 pub struct Decoder {
   heads: Vec<Vec<u8>>,
+  sealing: FieldSealing,
 }
 
 /// Appends UTF-16 as UTF-8. encoding_rs converts with SIMD (ASCII runs at memory speed);
 /// lone surrogates (JSON.stringify never emits them raw) become U+FFFD.
-fn push_utf16(units: &[u16], out: &mut Vec<u8>) {
+pub(super) fn push_utf16(units: &[u16], out: &mut Vec<u8>) {
   let start = out.len();
   out.resize(start + units.len() * 3, 0);
   let written = encoding_rs::mem::convert_utf16_to_utf8(units, &mut out[start..]);
@@ -93,6 +112,14 @@ fn push_utf16(units: &[u16], out: &mut Vec<u8>) {
 }
 
 impl Decoder {
+  /// A decoder that encrypts the sealed fields of the chunks it decodes.
+  pub fn with_sealing(sealing: FieldSealing) -> Decoder {
+    Decoder {
+      heads: Vec::new(),
+      sealing,
+    }
+  }
+
   /// Appends the chunk's lines as UTF-8 to `out`. Returns the chunk's UTF-16 buffer so
   /// that it can be reused.
   pub fn decode(&mut self, chunk: Chunk, out: &mut Vec<u8>) -> Option<Vec<u16>> {
@@ -113,11 +140,21 @@ impl Decoder {
     while i < units.len() {
       let marker = units[i..]
         .iter()
-        .position(|&u| (HEAD_REF..=MERGE_OPEN).contains(&u))
+        .position(|&u| matches!(u, HEAD_REF..=MERGE_OPEN | SEAL_OPEN))
         .map_or(units.len(), |p| i + p);
-      push_utf16(&units[i..marker], out);
+      self.sealing.push_text(&units[i..marker], out);
       if marker == units.len() {
         break;
+      }
+      if units[marker] == SEAL_OPEN {
+        let start = marker + 1;
+        let close = units[start..]
+          .iter()
+          .position(|&u| u == SEAL_CLOSE)
+          .map_or(units.len(), |p| start + p);
+        self.sealing.entry(&units[start..close]);
+        i = close + 1;
+        continue;
       }
       if units[marker] == MERGE_OPEN {
         let start = marker + 1;
@@ -131,12 +168,12 @@ impl Decoder {
           [b, e] if braced(*b, *e) => {}
           [b, inner @ .., e] if braced(*b, *e) => {
             out.push(b',');
-            push_utf16(inner, out);
+            self.sealing.push_text(inner, out);
           }
           // Not an object: keep it whole under "value" so the line stays valid JSON.
           [_, ..] => {
             out.extend_from_slice(b",\"value\":");
-            push_utf16(object, out);
+            self.sealing.push_text(object, out);
           }
           [] => {}
         }
@@ -165,7 +202,7 @@ impl Decoder {
           }
           let head = &mut self.heads[slot];
           head.clear();
-          push_utf16(&units[text_start..end], head);
+          self.sealing.push_head(&units[text_start..end], head);
         }
         i = end + 1;
       }

@@ -2,6 +2,7 @@
 //! lines); a Rust thread appends them to the destination, one write per batch.
 //!
 //! - `chunk`: the batch format JS hands over (UTF-16 with shared line heads) and its decoder.
+//! - `sealing`: encrypting the fields the batch marks as sealed (`log.encrypt`).
 //! - `queue`: the bounded byte queue between the JS thread and the writer thread.
 //! - `destination`: where bytes go (stdout, stderr, a file path, a file descriptor).
 //! - `writer`: the writer thread: batching, retry on errors, the dropped-lines notice.
@@ -11,6 +12,7 @@ pub mod chunk;
 pub mod destination;
 pub mod notice;
 pub mod queue;
+pub mod sealing;
 pub mod writer;
 
 #[cfg(not(test))]

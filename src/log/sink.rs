@@ -34,6 +34,8 @@ pub struct LogSinkOptions {
   pub overflow: Option<String>,
   /// JSON object body (`"pid":1,"hostname":"h"`) added to the lines Rust writes itself.
   pub bindings: Option<String>,
+  /// Encrypt the fields JS marks as sealed (`log.encrypt`); the key is checked here.
+  pub encrypt: Option<crate::crypt::napi::SinkEncryption>,
 }
 
 /// Counters of a sink, all since it was created.
@@ -162,6 +164,7 @@ impl LogSink {
   )]
   pub fn new(env: Env, options: LogSinkOptions, on_error: Option<ErrorCallback>) -> Result<Self> {
     let target = target_of(&options)?;
+    let decoder = crate::crypt::napi::decoder_for(options.encrypt.as_ref())?;
     let overflow = match options.overflow.as_deref() {
       None => Overflow::Block,
       Some(value) => Overflow::parse(value).ok_or_else(|| {
@@ -183,7 +186,7 @@ impl LogSink {
     };
     let handle = std::thread::Builder::new()
       .name("prodkit-log".into())
-      .spawn(move || writer.run())
+      .spawn(move || writer.run_with(decoder))
       .map_err(|e| {
         Error::from_reason(format!("prodkit: cannot start the log writer thread: {e}"))
       })?;

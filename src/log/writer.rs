@@ -46,9 +46,13 @@ struct Failure {
 }
 
 impl Writer {
-  pub fn run(mut self) {
+  pub fn run(self) {
+    self.run_with(Decoder::default())
+  }
+
+  /// `run` with a decoder set up beforehand (one that seals fields, for `log.encrypt`).
+  pub fn run_with(mut self, mut decoder: Decoder) {
     let mut failure: Option<Failure> = None;
-    let mut decoder = Decoder::default();
     let mut buf = Vec::new();
     while let Some(batch) = self.queue.take(BATCH_BYTES) {
       let held = batch.held;
