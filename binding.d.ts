@@ -25,9 +25,42 @@ export declare class LogSink {
   flushSync(timeoutMs?: number | undefined | null): boolean
   /** `flushSync` on a libuv pool thread; resolves to the same boolean. */
   flush(timeoutMs?: number | undefined | null): Promise<boolean>
+  /**
+   * Asks the writer to reopen a file destination before its next batch (after an
+   * external tool such as logrotate moved it). Lines already queued go to the new file.
+   */
+  reopen(): void
   /** Stops accepting lines, writes what is queued and ends the writer thread. */
   close(): void
   stats(): LogSinkStats
+}
+
+/** When to rotate a log file and what to do with rotated files (see `src/log/rotate.rs`). */
+export interface LogRotateOptions {
+  /** Rotate before a batch would take the file past this many bytes. */
+  sizeBytes?: number
+  /** Rotate when the file was born in an earlier period of this many ms (from the epoch). */
+  intervalMs?: number
+  /** Keep at most this many rotated files. */
+  keep?: number
+  /** Delete rotated files older than this many ms. */
+  maxAgeMs?: number
+  /** Gzip rotated files on a background thread. Default true. */
+  compress?: boolean
+}
+
+/** Rotation counters, present when the sink rotates. */
+export interface LogRotationStats {
+  /** Rotations this process made. */
+  rotations: number
+  /** Failed rotations, compressions and deletions of rotated files. */
+  errors: number
+  /** Rotated files this process compressed. */
+  compressedFiles: number
+  /** Bytes of plain rotated files compressed. */
+  compressedBytes: number
+  /** Milliseconds the archive thread spent compressing them. */
+  compressMs: number
 }
 
 /**
@@ -47,6 +80,8 @@ export interface LogSinkOptions {
   overflow?: string
   /** JSON object body (`"pid":1,"hostname":"h"`) added to the lines Rust writes itself. */
   bindings?: string
+  /** Rotation of a `kind: "file"` destination. */
+  rotate?: LogRotateOptions
 }
 
 /** Counters of a sink, all since it was created. */
@@ -63,6 +98,8 @@ export interface LogSinkStats {
   lostLines: number
   /** True while the destination is failing. */
   failing: boolean
+  /** Present when the sink rotates its file. */
+  rotation?: LogRotationStats
 }
 
 /** What JS receives when a write fails. */

@@ -1,6 +1,8 @@
 //! The writer thread: takes batches of whole lines from the queue and appends each with
 //! as few `write(2)` calls as the destination allows (one, for a regular file). A failed
 //! write is retried from the byte where it stopped, so a line is never torn or repeated.
+//! With rotation on, each write happens under the rotation lock, after the rotation check
+//! (see `rotate.rs`).
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +13,7 @@ use super::chunk::Decoder;
 use super::destination::{error_code, Destination};
 use super::notice::NoticeFormat;
 use super::queue::Queue;
+use super::rotate::Rotation;
 
 /// Largest batch written at once.
 pub const BATCH_BYTES: usize = 1 << 20;
@@ -19,9 +22,10 @@ const LAST_RETRY: Duration = Duration::from_secs(1);
 /// Retries still made after `close()` before the remaining bytes are given up for lost.
 const RETRIES_AFTER_CLOSE: u32 = 3;
 
-/// Told about write failures; implemented by the napi layer to emit an `'error'` event.
-pub trait Reporter: Send {
-  fn write_failed(&self, code: &str, message: &str);
+/// Told about failures (writes, rotations, compressions); implemented by the napi layer
+/// to emit an `'error'` event.
+pub trait Reporter: Send + Sync {
+  fn failed(&self, code: &str, message: &str);
 }
 
 #[derive(Default)]
@@ -34,8 +38,10 @@ pub struct Writer {
   pub queue: Arc<Queue>,
   pub destination: Destination,
   pub notices: NoticeFormat,
-  pub reporter: Box<dyn Reporter>,
+  pub reporter: Arc<dyn Reporter>,
   pub stats: Arc<WriterStats>,
+  /// Set for a file destination with `rotate` options.
+  pub rotation: Option<Rotation>,
 }
 
 /// A failure episode: from the first failed write to the next one that succeeds.
@@ -76,11 +82,7 @@ impl Writer {
     let mut delay = FIRST_RETRY;
     let mut retries_after_close = 0;
     while offset < buf.len() {
-      let result = match self.destination.ensure_current() {
-        Ok(()) => self.destination.write(&buf[offset..]),
-        Err(err) => Err(err),
-      };
-      match result {
+      match self.write_once(&buf[offset..], offset == 0) {
         Ok(0) => self.failed(io::Error::from(io::ErrorKind::WriteZero), failure),
         Ok(n) => {
           offset += n;
@@ -105,6 +107,24 @@ impl Writer {
     true
   }
 
+  /// One write attempt: checks that the file is current (and with rotation, under the
+  /// lock, rotates if due at the start of a batch) then makes one `write(2)`.
+  fn write_once(&mut self, buf: &[u8], batch_start: bool) -> io::Result<usize> {
+    let Some(rotation) = &mut self.rotation else {
+      self.destination.ensure_current()?;
+      return self.destination.write(buf);
+    };
+    let _locked = rotation.lock()?;
+    self.destination.ensure_current()?;
+    // Only at the start of a batch: the rest of a batch cut short by an error belongs
+    // right after its first part.
+    if batch_start {
+      rotation.before_batch(&mut self.destination, buf.len())?;
+    }
+    self.destination.reserve(buf.len())?;
+    self.destination.write(buf)
+  }
+
   fn failed(&mut self, err: io::Error, failure: &mut Option<Failure>) {
     self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
     if let Some(ongoing) = failure {
@@ -123,7 +143,7 @@ impl Writer {
     });
     self.queue.set_failing(true);
     eprintln!("{message}");
-    self.reporter.write_failed(&code, &message);
+    self.reporter.failed(&code, &message);
   }
 
   fn recovered(&mut self, ended: Failure) {
@@ -135,7 +155,7 @@ impl Writer {
       ended.since.elapsed().as_millis(),
     );
     // Best effort: the notice explains the gap; the lines themselves were kept.
-    let _ = self.destination.write(&notice);
+    let _ = self.write_once(&notice, false);
   }
 }
 
@@ -148,7 +168,7 @@ mod tests {
 
   struct Collect(Arc<Mutex<Vec<String>>>);
   impl Reporter for Collect {
-    fn write_failed(&self, code: &str, _message: &str) {
+    fn failed(&self, code: &str, _message: &str) {
       self.0.lock().unwrap().push(code.to_string());
     }
   }
@@ -167,8 +187,9 @@ mod tests {
       queue,
       destination: Destination::new(target),
       notices: NoticeFormat::new("\"pid\":1"),
-      reporter: Box::new(Collect(codes.clone())),
+      reporter: Arc::new(Collect(codes.clone())),
       stats: stats.clone(),
+      rotation: None,
     };
     (std::thread::spawn(move || writer.run()), codes, stats)
   }
