@@ -175,6 +175,12 @@ class Logger {
     return this[kCore].sink.flushSync()
   }
 
+  // For external rotation (logrotate): the writer opens the file path afresh before its
+  // next batch. A file renamed or removed is noticed anyway; this also covers the rest.
+  reopen () {
+    this[kCore].sink.reopen()
+  }
+
   // Writes what is queued and stops the writer; later calls are counted as dropped.
   close () {
     this[kCore].sink.close()
@@ -209,7 +215,9 @@ function createLogger (options) {
     destination: resolved.destination,
     queueBytes: resolved.queueBytes,
     overflow: resolved.overflow,
-    bindings: bindings.slice(1)
+    bindings: bindings.slice(1),
+    rotate: resolved.rotate,
+    reopenOnSignal: resolved.reopenOnSignal
   })
   const core = { sink, maxStringLength: resolved.maxStringLength }
   return new Logger(core, bindings, resolved.level)

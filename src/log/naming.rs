@@ -5,8 +5,9 @@
 //! compressed (written first as `....log.gz.tmp`, renamed when complete). The current file
 //! keeps its name. The timestamp is the time of the rotation, in UTC, fixed width, so that
 //! sorting the names sorts the files in the order they were written; it has no colons
-//! (not allowed on Windows, and `host:path` to scp and rsync). Two rotations in the same
-//! millisecond get consecutive milliseconds, so a name is never reused.
+//! (not allowed on Windows, and `host:path` to scp and rsync). A rotation never takes a
+//! name that sorts before an existing one: two rotations in the same millisecond get
+//! consecutive milliseconds, and so does a rotation after the clock was set back.
 //!
 //! Only names of exactly this shape are ever compressed or deleted: other files in the
 //! folder (another log's, logrotate's `app.log.1`) are never touched.
@@ -110,10 +111,16 @@ impl Naming {
       .join(format!("{}{}{}", self.prefix, stamp(ms), self.ext))
   }
 
-  /// A plain rotated name for a rotation now whose plain and compressed names are both
-  /// free: the first free millisecond from `now_ms` on.
-  pub fn free_plain(&self, now_ms: i64) -> PathBuf {
-    let mut ms = now_ms;
+  /// The plain name for a rotation now: at `now_ms`, or just after the newest rotation
+  /// there is if that is later (several rotations in one millisecond, or a clock set
+  /// back), so that a new name always sorts after every existing one. Called under the
+  /// rotation lock, so no other process picks a name meanwhile.
+  pub fn next_plain(&self, now_ms: i64) -> PathBuf {
+    let newest = self
+      .list()
+      .ok()
+      .and_then(|found| found.last().map(|r| r.ms));
+    let mut ms = newest.map_or(now_ms, |newest| now_ms.max(newest + 1));
     loop {
       let plain = self.plain(ms);
       let taken = [plain.clone(), with_suffix(&plain, GZ)]
@@ -242,7 +249,7 @@ mod tests {
   }
 
   #[test]
-  fn listing_groups_the_files_of_a_rotation_and_a_taken_millisecond_is_skipped() {
+  fn listing_groups_the_files_of_a_rotation_and_new_names_sort_after_existing_ones() {
     let dir = std::env::temp_dir().join(format!("prodkit-naming-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
@@ -258,9 +265,19 @@ mod tests {
     assert!(list[0].gzip.is_some() && list[0].plain.is_none());
     assert_eq!(list[1].plain, Some(n.plain(2000)));
     assert!(list[1].partial.is_some());
-    assert_eq!(n.free_plain(1000), n.plain(1001), "taken by a .gz");
-    assert_eq!(n.free_plain(2000), n.plain(2001), "taken by a plain file");
-    assert_eq!(n.free_plain(3000), n.plain(3000));
+    assert_eq!(n.next_plain(3000), n.plain(3000));
+    assert_eq!(n.next_plain(2000), n.plain(2001), "taken");
+    assert_eq!(
+      n.next_plain(1500),
+      n.plain(2001),
+      "a name older than the newest"
+    );
+    fs::remove_file(n.plain(2000)).unwrap();
+    assert_eq!(
+      n.next_plain(1500),
+      n.plain(2001),
+      "a partial .gz still counts"
+    );
     fs::remove_dir_all(&dir).unwrap();
   }
 }

@@ -1,13 +1,14 @@
 //! Rotation of a log file by size and/or time, decided by the writer thread before each
-//! batch, under the lock file (see `lockfile.rs`), so that of several processes appending
+//! write, under the lock file (see `lockfile.rs`), so that of several processes appending
 //! to one path exactly one renames the file and every other one moves to the new file
 //! before its next write.
 //!
-//! - size: the file is rotated before a batch that would take it past the limit (a file
-//!   is never rotated empty, so one batch larger than the limit still goes in whole).
+//! - size: a batch goes to the current file as far as its whole lines fit under the
+//!   limit; the file is then rotated and the rest goes to the new file (each part one
+//!   write, under the lock). A file passes the limit only by a single line longer than it.
 //! - interval: periods are aligned to the UTC epoch (`daily` turns at 00:00 UTC,
 //!   `hourly` on the hour); a file born in an earlier period than now is rotated before
-//!   the next batch. A file's period comes from its birth time on the file system, which
+//!   the next write. A file's period comes from its birth time on the file system, which
 //!   every process sees alike, so the first process to write after the turn rotates and
 //!   the others find a new file. (Where the file system has no birth time, the time this
 //!   process first saw the file stands in.)
@@ -39,13 +40,16 @@ pub struct RotatePolicy {
   pub retention: Retention,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Due {
-  No,
-  Rotate,
-  /// An empty file from an earlier period: made anew rather than kept as a rotated file,
-  /// so that its birth (and so its period) is now.
-  Recreate,
+/// The length of the longest run of whole lines at the start of `buf` within `room`
+/// bytes (all of `buf` if it fits).
+fn fitting(buf: &[u8], room: u64) -> usize {
+  if buf.len() as u64 <= room {
+    return buf.len();
+  }
+  buf[..room as usize]
+    .iter()
+    .rposition(|&b| b == b'\n')
+    .map_or(0, |p| p + 1)
 }
 
 pub struct Rotation {
@@ -116,60 +120,81 @@ impl Rotation {
     self.lock.lock()
   }
 
-  /// Under the lock, with `dest` current: rotates first if due. Errors are those of
-  /// opening the new file, which the writer handles as write errors; a failed rename is
-  /// reported here and the batch goes to the current file.
-  pub fn before_batch(&mut self, dest: &mut Destination, len: usize) -> io::Result<()> {
+  /// Under the lock, with `dest` current and `buf` starting at a line: rotates if due
+  /// and returns how many bytes of `buf` (whole lines) go to the file now. Errors are
+  /// those of opening the new file, which the writer handles as write errors; a failed
+  /// rename is reported here and the bytes go to the current file.
+  pub fn before_write(&mut self, dest: &mut Destination, buf: &[u8]) -> io::Result<usize> {
     let Some(meta) = dest.open_metadata() else {
-      return Ok(());
+      return Ok(buf.len());
     };
+    let meta = meta?;
     let now = SystemTime::now();
-    match self.due(&meta?, len, now) {
-      Due::No => Ok(()),
-      Due::Recreate => match fs::remove_file(&self.path) {
-        Ok(()) => dest.reopen(),
-        Err(err) => {
-          self.failed(&err);
-          Ok(())
-        }
-      },
-      Due::Rotate => {
-        let rotated = self.naming.free_plain(ms_since_epoch(now) as i64);
-        match fs::rename(&self.path, &rotated) {
-          Ok(()) => {
-            self.stats.rotations.fetch_add(1, Ordering::Relaxed);
-            self.failing = None;
-            if let Some(archiver) = &self.archiver {
-              archiver.request_sweep();
-            }
-            dest.reopen()
-          }
-          Err(err) => {
-            self.failed(&err);
-            Ok(())
-          }
-        }
+    let mut size = meta.len();
+    if self.period_over(&meta, now) {
+      let renewed = if size > 0 {
+        self.rotate(dest, now)?
+      } else {
+        self.recreate(dest)?
+      };
+      if renewed {
+        size = 0;
       }
     }
+    let Some(limit) = self.policy.size else {
+      return Ok(buf.len());
+    };
+    let mut take = fitting(buf, limit.saturating_sub(size));
+    if take == 0 && size > 0 {
+      if !self.rotate(dest, now)? {
+        return Ok(buf.len());
+      }
+      take = fitting(buf, limit);
+    }
+    if take == 0 {
+      // A line longer than the limit: alone in its file, whole.
+      take = buf
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(buf.len(), |p| p + 1);
+    }
+    Ok(take)
   }
 
-  fn due(&mut self, meta: &Metadata, len: usize, now: SystemTime) -> Due {
-    if let Some(limit) = self.policy.size {
-      if meta.len() > 0 && meta.len().saturating_add(len as u64) > limit {
-        return Due::Rotate;
-      }
+  /// Renames the file to its rotated name and opens a new one. False if the rename
+  /// failed (reported).
+  fn rotate(&mut self, dest: &mut Destination, now: SystemTime) -> io::Result<bool> {
+    let rotated = self.naming.next_plain(ms_since_epoch(now) as i64);
+    if let Err(err) = fs::rename(&self.path, &rotated) {
+      self.failed(&err);
+      return Ok(false);
     }
-    if let Some(interval) = self.policy.interval_ms.filter(|&ms| ms > 0) {
-      let born = ms_since_epoch(self.born(meta, now));
-      if born / interval < ms_since_epoch(now) / interval {
-        return if meta.len() > 0 {
-          Due::Rotate
-        } else {
-          Due::Recreate
-        };
-      }
+    self.stats.rotations.fetch_add(1, Ordering::Relaxed);
+    self.failing = None;
+    if let Some(archiver) = &self.archiver {
+      archiver.request_sweep();
     }
-    Due::No
+    dest.reopen()?;
+    Ok(true)
+  }
+
+  /// An empty file from an earlier period is made anew rather than kept as a rotated
+  /// file, so that its birth (and so its period) is now.
+  fn recreate(&mut self, dest: &mut Destination) -> io::Result<bool> {
+    if let Err(err) = fs::remove_file(&self.path) {
+      self.failed(&err);
+      return Ok(false);
+    }
+    dest.reopen()?;
+    Ok(true)
+  }
+
+  fn period_over(&mut self, meta: &Metadata, now: SystemTime) -> bool {
+    let Some(interval) = self.policy.interval_ms.filter(|&ms| ms > 0) else {
+      return false;
+    };
+    let born = ms_since_epoch(self.born(meta, now));
+    born / interval < ms_since_epoch(now) / interval
   }
 
   fn born(&mut self, meta: &Metadata, now: SystemTime) -> SystemTime {
@@ -233,10 +258,15 @@ mod tests {
 
   /// What the writer does for one batch.
   fn write_batch(rotation: &mut Rotation, dest: &mut Destination, batch: &[u8]) {
-    let _locked = rotation.lock().unwrap();
-    dest.ensure_current().unwrap();
-    rotation.before_batch(dest, batch.len()).unwrap();
-    assert_eq!(dest.write(batch).unwrap(), batch.len());
+    let mut offset = 0;
+    while offset < batch.len() {
+      let _locked = rotation.lock().unwrap();
+      dest.ensure_current().unwrap();
+      let take = rotation.before_write(dest, &batch[offset..]).unwrap();
+      assert!(take > 0);
+      assert_eq!(dest.write(&batch[offset..offset + take]).unwrap(), take);
+      offset += take;
+    }
   }
 
   fn rotated_files(dir: &Path) -> Vec<PathBuf> {
@@ -250,7 +280,7 @@ mod tests {
   }
 
   #[test]
-  fn a_batch_that_would_pass_the_size_limit_goes_to_a_new_file() {
+  fn whole_lines_fill_a_file_up_to_the_size_limit_and_the_rest_goes_to_a_new_one() {
     let dir = temp_dir("size");
     let path = dir.join("app.log");
     let policy = RotatePolicy {
@@ -262,17 +292,33 @@ mod tests {
     write_batch(&mut r, &mut dest, b"aaaa\n"); // 5
     write_batch(&mut r, &mut dest, b"bbbb\n"); // 10: fits exactly
     write_batch(&mut r, &mut dest, b"c\n"); // would be 12: rotates first
-    write_batch(&mut r, &mut dest, b"0123456789abcdef\n"); // larger than the limit: rotates, then goes in whole
-    write_batch(&mut r, &mut dest, b"d\n");
+    write_batch(&mut r, &mut dest, b"dd\neee\nffff\n"); // 2 + 7 fit, then a new file
+    write_batch(&mut r, &mut dest, b"0123456789abcdef\ng\n"); // a line over the limit: alone, whole
     let rotated = rotated_files(&dir);
     let contents: Vec<String> = rotated
       .iter()
       .map(|p| fs::read_to_string(p).unwrap())
       .collect();
-    assert_eq!(contents, vec!["aaaa\nbbbb\n", "c\n", "0123456789abcdef\n"]);
-    assert_eq!(fs::read_to_string(&path).unwrap(), "d\n");
-    assert_eq!(r.stats.rotations.load(Ordering::Relaxed), 3);
+    assert_eq!(
+      contents,
+      vec![
+        "aaaa\nbbbb\n",
+        "c\ndd\neee\n",
+        "ffff\n",
+        "0123456789abcdef\n"
+      ]
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), "g\n");
+    assert_eq!(r.stats.rotations.load(Ordering::Relaxed), 4);
     fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn fitting_takes_whole_lines_only() {
+    assert_eq!(fitting(b"ab\ncd\n", 100), 6);
+    assert_eq!(fitting(b"ab\ncd\n", 5), 3);
+    assert_eq!(fitting(b"ab\ncd\n", 2), 0);
+    assert_eq!(fitting(b"ab\ncd\n", 0), 0);
   }
 
   #[test]

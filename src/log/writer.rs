@@ -82,7 +82,8 @@ impl Writer {
     let mut delay = FIRST_RETRY;
     let mut retries_after_close = 0;
     while offset < buf.len() {
-      match self.write_once(&buf[offset..], offset == 0) {
+      let at_line_start = offset == 0 || buf[offset - 1] == b'\n';
+      match self.write_once(&buf[offset..], at_line_start) {
         Ok(0) => self.failed(io::Error::from(io::ErrorKind::WriteZero), failure),
         Ok(n) => {
           offset += n;
@@ -107,22 +108,25 @@ impl Writer {
     true
   }
 
-  /// One write attempt: checks that the file is current (and with rotation, under the
-  /// lock, rotates if due at the start of a batch) then makes one `write(2)`.
-  fn write_once(&mut self, buf: &[u8], batch_start: bool) -> io::Result<usize> {
+  /// One write attempt: checks that the file is current then makes one `write(2)`. With
+  /// rotation, all under the lock, and first rotating if due (which may leave part of
+  /// `buf` for the next attempt, in the next file).
+  fn write_once(&mut self, buf: &[u8], at_line_start: bool) -> io::Result<usize> {
     let Some(rotation) = &mut self.rotation else {
       self.destination.ensure_current()?;
       return self.destination.write(buf);
     };
     let _locked = rotation.lock()?;
     self.destination.ensure_current()?;
-    // Only at the start of a batch: the rest of a batch cut short by an error belongs
-    // right after its first part.
-    if batch_start {
-      rotation.before_batch(&mut self.destination, buf.len())?;
-    }
-    self.destination.reserve(buf.len())?;
-    self.destination.write(buf)
+    // Only between lines: the rest of a line cut short by an error belongs right after
+    // its first part.
+    let len = if at_line_start {
+      rotation.before_write(&mut self.destination, buf)?
+    } else {
+      buf.len()
+    };
+    self.destination.reserve(len)?;
+    self.destination.write(&buf[..len])
   }
 
   fn failed(&mut self, err: io::Error, failure: &mut Option<Failure>) {
@@ -155,7 +159,7 @@ impl Writer {
       ended.since.elapsed().as_millis(),
     );
     // Best effort: the notice explains the gap; the lines themselves were kept.
-    let _ = self.write_once(&notice, false);
+    let _ = self.write_once(&notice, true);
   }
 }
 
