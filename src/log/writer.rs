@@ -44,6 +44,19 @@ pub struct Writer {
   pub rotation: Option<Rotation>,
 }
 
+/// A failure episode that starts again this soon after the last reported one, with the
+/// same error, is not reported again: a nearly full disk (several processes, space freed
+/// and taken) makes writes fail and succeed by turns, and one report says it all.
+const REPORT_AGAIN_AFTER: Duration = Duration::from_secs(60);
+
+/// Failure episodes of a writer.
+#[derive(Default)]
+struct Episodes {
+  current: Option<Failure>,
+  /// The error code and time of the last episode reported.
+  reported: Option<(String, Instant)>,
+}
+
 /// A failure episode: from the first failed write to the next one that succeeds.
 struct Failure {
   code: String,
@@ -53,7 +66,7 @@ struct Failure {
 
 impl Writer {
   pub fn run(mut self) {
-    let mut failure: Option<Failure> = None;
+    let mut failure = Episodes::default();
     let mut decoder = Decoder::default();
     let mut buf = Vec::new();
     while let Some(batch) = self.queue.take(BATCH_BYTES) {
@@ -77,7 +90,7 @@ impl Writer {
   }
 
   /// Writes `buf` completely, retrying with backoff; false if given up after close.
-  fn write_all(&mut self, buf: &[u8], failure: &mut Option<Failure>) -> bool {
+  fn write_all(&mut self, buf: &[u8], failure: &mut Episodes) -> bool {
     let mut offset = 0;
     let mut delay = FIRST_RETRY;
     let mut retries_after_close = 0;
@@ -87,7 +100,7 @@ impl Writer {
         Ok(0) => self.failed(io::Error::from(io::ErrorKind::WriteZero), failure),
         Ok(n) => {
           offset += n;
-          if let Some(ended) = failure.take() {
+          if let Some(ended) = failure.current.take() {
             self.recovered(ended);
           }
           delay = FIRST_RETRY;
@@ -129,25 +142,33 @@ impl Writer {
     self.destination.write(&buf[..len])
   }
 
-  fn failed(&mut self, err: io::Error, failure: &mut Option<Failure>) {
+  fn failed(&mut self, err: io::Error, failure: &mut Episodes) {
     self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
-    if let Some(ongoing) = failure {
+    if let Some(ongoing) = &mut failure.current {
       ongoing.count += 1;
       return;
     }
     let code = error_code(&err);
-    let message = format!(
-      "prodkit: cannot write the log to {}: {err} ({code}). Retrying; lines are kept in memory up to the queue limit, then dropped and counted.",
-      self.destination.describe()
-    );
-    *failure = Some(Failure {
+    failure.current = Some(Failure {
       code: code.clone(),
       since: Instant::now(),
       count: 1,
     });
     self.queue.set_failing(true);
+    let repeat = failure
+      .reported
+      .as_ref()
+      .is_some_and(|(last, at)| *last == code && at.elapsed() < REPORT_AGAIN_AFTER);
+    if repeat {
+      return;
+    }
+    let message = format!(
+      "prodkit: cannot write the log to {}: {err} ({code}). Retrying; lines are kept in memory up to the queue limit, then dropped and counted.",
+      self.destination.describe()
+    );
     eprintln!("{message}");
     self.reporter.failed(&code, &message);
+    failure.reported = Some((code, Instant::now()));
   }
 
   fn recovered(&mut self, ended: Failure) {
