@@ -59,7 +59,7 @@ export interface LogRotationStats {
   compressedFiles: number
   /** Bytes of plain rotated files compressed. */
   compressedBytes: number
-  /** Milliseconds the archive thread spent compressing them. */
+  /** CPU milliseconds the archive thread spent compressing them. */
   compressMs: number
 }
 

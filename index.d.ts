@@ -70,7 +70,7 @@ export interface RotationStats {
   compressedFiles: number
   /** Bytes of rotated files compressed (before compression). */
   compressedBytes: number
-  /** Milliseconds the background thread spent compressing them. */
+  /** CPU milliseconds the background thread spent compressing them. */
   compressMs: number
 }
 

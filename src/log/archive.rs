@@ -1,5 +1,5 @@
 //! The archive thread: compresses rotated files and applies retention, off the writer
-//! thread (and far from the JS thread), at a lower CPU priority than the app.
+//! thread (and far from the JS thread), on CPU time the app leaves idle.
 //!
 //! It works by sweeps of the log's folder rather than by a list of files it was told
 //! about: a sweep compresses every plain rotated file it finds, whoever rotated it, so the
@@ -12,7 +12,7 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::compress::{claim, gzip_rotated};
 use super::destination::error_code;
@@ -45,8 +45,9 @@ pub struct RotationStats {
   pub compressed_files: AtomicU64,
   /// Bytes of plain files compressed.
   pub compressed_bytes: AtomicU64,
-  /// Time the archive thread spent compressing.
-  pub compress_ns: AtomicU64,
+  /// CPU time the archive thread spent compressing (CPU rather than wall time: the
+  /// thread runs at a low priority, so its wall time says more about the app's load).
+  pub compress_cpu_ns: AtomicU64,
 }
 
 /// The handle the writer keeps; dropping it ends the thread after its current sweep.
@@ -100,6 +101,17 @@ fn now_ms() -> i64 {
     .unwrap_or(0)
 }
 
+/// CPU time of the calling thread, in ns.
+fn thread_cpu_ns() -> u64 {
+  let mut ts = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+  };
+  // SAFETY: clock_gettime writes one timespec we own.
+  unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+  ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// Removes a file; one already gone is fine.
 fn remove(path: &std::path::Path) -> io::Result<()> {
   match fs::remove_file(path) {
@@ -108,14 +120,20 @@ fn remove(path: &std::path::Path) -> io::Result<()> {
   }
 }
 
-/// Lowers the calling thread's CPU priority, so that compression takes what the app
-/// leaves idle rather than competing with the JS and writer threads.
+/// Puts the calling thread at the back of the CPU queue, so that compression takes the
+/// CPU time the app leaves idle rather than competing with the JS and writer threads
+/// (measured: at nice 10 alone, a logging loop on two cores ran ~8% slower while files
+/// were compressed; under SCHED_IDLE, no slower). Compression of a file is delayed, never
+/// skipped: SCHED_IDLE threads still get a small share of a busy CPU.
 fn lower_priority() {
   #[cfg(target_os = "linux")]
-  // SAFETY: on Linux, PRIO_PROCESS with a thread id changes that thread only.
+  // SAFETY: on Linux, both calls with a thread id change that thread only; failures
+  // leave the default priority, which is still correct.
   unsafe {
-    let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-    libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    let tid = libc::syscall(libc::SYS_gettid) as libc::pid_t;
+    libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+    let param = libc::sched_param { sched_priority: 0 };
+    libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param);
   }
 }
 
@@ -165,15 +183,15 @@ impl Sweeper {
     }
     if self.retention.compress {
       for plain in kept.iter().filter_map(|r| r.plain.as_ref()) {
-        let started = Instant::now();
+        let started = thread_cpu_ns();
         match gzip_rotated(plain) {
           Ok(Some(done)) => {
             let s = &self.stats;
             s.compressed_files.fetch_add(1, Ordering::Relaxed);
             s.compressed_bytes
               .fetch_add(done.input_bytes, Ordering::Relaxed);
-            s.compress_ns
-              .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            s.compress_cpu_ns
+              .fetch_add(thread_cpu_ns().saturating_sub(started), Ordering::Relaxed);
           }
           Ok(None) => {}
           Err(err) => {

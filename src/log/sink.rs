@@ -66,7 +66,7 @@ pub struct LogRotationStats {
   pub compressed_files: f64,
   /// Bytes of plain rotated files compressed.
   pub compressed_bytes: f64,
-  /// Milliseconds the archive thread spent compressing them.
+  /// CPU milliseconds the archive thread spent compressing them.
   pub compress_ms: f64,
 }
 
@@ -342,7 +342,7 @@ impl LogSink {
         errors: r.errors.load(Ordering::Relaxed) as f64,
         compressed_files: r.compressed_files.load(Ordering::Relaxed) as f64,
         compressed_bytes: r.compressed_bytes.load(Ordering::Relaxed) as f64,
-        compress_ms: r.compress_ns.load(Ordering::Relaxed) as f64 / 1e6,
+        compress_ms: r.compress_cpu_ns.load(Ordering::Relaxed) as f64 / 1e6,
       }),
     }
   }
