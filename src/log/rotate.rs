@@ -64,6 +64,15 @@ pub struct Rotation {
   failing: Option<String>,
   /// (dev, ino, when) of the file as first seen, for file systems without birth times.
   first_seen: Option<(u64, u64, SystemTime)>,
+  unlockable_reported: bool,
+}
+
+/// Errors of a file system without flock, as opposed to a failure to open the lock file.
+fn cannot_lock(err: &io::Error) -> bool {
+  matches!(
+    err.raw_os_error(),
+    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS)
+  )
 }
 
 fn ms_since_epoch(t: SystemTime) -> u64 {
@@ -112,12 +121,32 @@ impl Rotation {
       reporter,
       failing: None,
       first_seen: None,
+      unlockable_reported: false,
     }
   }
 
-  /// Takes the lock every writer of this path holds around its check-and-write.
-  pub fn lock(&mut self) -> io::Result<Locked> {
-    self.lock.lock()
+  /// Takes the lock every writer of this path holds around its check-and-write. `None`
+  /// on a file system that cannot lock (NFS without a lock daemon): writing goes on
+  /// without it, safe for one process, and that is reported once.
+  pub fn lock(&mut self) -> io::Result<Option<Locked>> {
+    match self.lock.lock() {
+      Ok(locked) => Ok(Some(locked)),
+      Err(err) if cannot_lock(&err) => {
+        if !self.unlockable_reported {
+          self.unlockable_reported = true;
+          self.stats.errors.fetch_add(1, Ordering::Relaxed);
+          let code = error_code(&err);
+          let message = format!(
+            "prodkit: cannot lock {}: {err} ({code}). Rotating without the lock: safe for one process, but several processes writing this file could lose lines at a rotation.",
+            self.lock.path().display()
+          );
+          eprintln!("{message}");
+          self.reporter.failed(&code, &message);
+        }
+        Ok(None)
+      }
+      Err(err) => Err(err),
+    }
   }
 
   /// Under the lock, with `dest` current and `buf` starting at a line: rotates if due
@@ -260,7 +289,7 @@ mod tests {
   fn write_batch(rotation: &mut Rotation, dest: &mut Destination, batch: &[u8]) {
     let mut offset = 0;
     while offset < batch.len() {
-      let _locked = rotation.lock().unwrap();
+      let _locked = rotation.lock().unwrap().unwrap();
       dest.ensure_current().unwrap();
       let take = rotation.before_write(dest, &batch[offset..]).unwrap();
       assert!(take > 0);
