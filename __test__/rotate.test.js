@@ -67,7 +67,7 @@ test('rotate options are validated with TypeErrors that name the option and what
   assert.equal(prodkit.createLogger({ destination: file }).stats().rotation, undefined, 'no rotation stats without rotate')
 })
 
-test('size: each batch that would pass the limit starts a new file; names sort in rotation order; every line once', async (t) => {
+test('size: files fill with whole lines up to the limit, then rotate; names sort in rotation order; every line once', async (t) => {
   const dir = tempDir(t)
   const file = path.join(dir, 'app.log')
   const log = prodkit.createLogger({ destination: file, service: 's', rotate: { size: '16KiB', compress: false } })
