@@ -47,6 +47,11 @@ export declare class LogSink {
   flushSync(timeoutMs?: number | undefined | null): boolean
   /** `flushSync` on a libuv pool thread; resolves to the same boolean. */
   flush(timeoutMs?: number | undefined | null): Promise<boolean>
+  /**
+   * Asks the writer to reopen a file destination before its next batch (after an
+   * external tool such as logrotate moved it). Lines already queued go to the new file.
+   */
+  reopen(): void
   /** Stops accepting lines, writes what is queued and ends the writer thread. */
   close(): void
   stats(): LogSinkStats
@@ -95,6 +100,34 @@ export interface KeyringEntry {
   keyId?: string
 }
 
+/** When to rotate a log file and what to do with rotated files (see `src/log/rotate.rs`). */
+export interface LogRotateOptions {
+  /** Rotate before a batch would take the file past this many bytes. */
+  sizeBytes?: number
+  /** Rotate when the file was born in an earlier period of this many ms (from the epoch). */
+  intervalMs?: number
+  /** Keep at most this many rotated files. */
+  keep?: number
+  /** Delete rotated files older than this many ms. */
+  maxAgeMs?: number
+  /** Gzip rotated files on a background thread. Default true. */
+  compress?: boolean
+}
+
+/** Rotation counters, present when the sink rotates. */
+export interface LogRotationStats {
+  /** Rotations this process made. */
+  rotations: number
+  /** Failed rotations, compressions and deletions of rotated files. */
+  errors: number
+  /** Rotated files this process compressed. */
+  compressedFiles: number
+  /** Bytes of plain rotated files compressed. */
+  compressedBytes: number
+  /** CPU milliseconds the archive thread spent compressing them. */
+  compressMs: number
+}
+
 /**
  * Options of a native log sink. JS validates them first (with messages that name the
  * user's option); these checks only guard the boundary.
@@ -114,6 +147,8 @@ export interface LogSinkOptions {
   bindings?: string
   /** Encrypt the fields JS marks as sealed (`log.encrypt`); the key is checked here. */
   encrypt?: SinkEncryption
+  /** Rotation of a `kind: "file"` destination. */
+  rotate?: LogRotateOptions
 }
 
 /** Counters of a sink, all since it was created. */
@@ -130,6 +165,8 @@ export interface LogSinkStats {
   lostLines: number
   /** True while the destination is failing. */
   failing: boolean
+  /** Present when the sink rotates its file. */
+  rotation?: LogRotationStats
 }
 
 /** A few numbers of the latest sample, for JS's threshold checks. */

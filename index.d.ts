@@ -35,6 +35,50 @@ export interface LoggerOptions {
   redact?: string[] | RedactOptions
   /** Fields encrypted on every line (AES-256-GCM, decrypted with `prodkit decrypt` or `decryptLine`). */
   encrypt?: EncryptOptions
+  /** Rotation of a file destination (off by default). See {@link RotateOptions}. */
+  rotate?: RotateOptions | false
+  /**
+   * Reopen the file destination when the process receives this signal (for logrotate's
+   * `postrotate`). Off by default; while on, the signal no longer ends the process.
+   */
+  reopenOnSignal?: 'SIGHUP' | 'SIGUSR2' | false
+}
+
+/**
+ * When a log file is rotated and what happens to rotated files. `app.log` is renamed
+ * `app.<UTC time of rotation, 2026-11-25T12-00-00.123Z>.log`, then compressed to
+ * `...log.gz`; the current file keeps its name. Needs `size` and/or `interval`.
+ */
+export interface RotateOptions {
+  /**
+   * Rotate before a write would take the file past this size: `'100MB'`, `'512KiB'`,
+   * `'1GiB'` (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB) or a number of bytes.
+   */
+  size?: string | number
+  /**
+   * Rotate files born in an earlier period: `'hourly'` (on the hour), `'daily'` (at
+   * 00:00 UTC) or a number of milliseconds (from 1000; periods count from the epoch).
+   */
+  interval?: 'hourly' | 'daily' | number
+  /** Keep at most this many rotated files (the newest). Default: all. */
+  keep?: number
+  /** Delete rotated files older than this: `'14d'`, `'12h'` (ms, s, m, h, d, w) or milliseconds. Default: never. */
+  maxAge?: string | number
+  /** Gzip rotated files on a background thread. Default `true`. */
+  compress?: boolean
+}
+
+export interface RotationStats {
+  /** Rotations this process made (other processes on the same file count their own). */
+  rotations: number
+  /** Failed rotations, compressions and deletions of rotated files. */
+  errors: number
+  /** Rotated files this process compressed. */
+  compressedFiles: number
+  /** Bytes of rotated files compressed (before compression). */
+  compressedBytes: number
+  /** CPU milliseconds the background thread spent compressing them. */
+  compressMs: number
 }
 
 /** A field path: dotted keys, `*` for any key or index at one level, `["any key"]`, `[0]`. */
@@ -77,6 +121,8 @@ export interface LogStats {
   lostLines: number
   /** True while the destination is failing. */
   failing: boolean
+  /** Present when the logger rotates its file. */
+  rotation?: RotationStats
 }
 
 /** A write error: `code` is the errno name (`ENOSPC`, `EACCES`, `EBADF`...). */
@@ -115,10 +161,18 @@ export declare class Logger {
   flush(): Promise<boolean>
   /** `flush()`, blocking the calling thread. */
   flushSync(): boolean
+  /**
+   * Opens the file destination afresh before the next write, after an external tool
+   * (logrotate) moved it. Returns at once; nothing logged is lost either way.
+   */
+  reopen(): void
   /** Writes what is queued and stops the writer; later lines are counted as dropped. */
   close(): void
   stats(): LogStats
-  /** `'error'`: a write failed (reported once per failure episode; writes are retried). */
+  /**
+   * `'error'`: a write, rotation or compression failed (reported once per failure
+   * episode; it is retried).
+   */
   on(event: 'error', listener: (err: LogWriteError) => void): this
   once(event: 'error', listener: (err: LogWriteError) => void): this
   off(event: 'error', listener: (err: LogWriteError) => void): this

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const prodkit = require('..')
-const { ROOT, tempDir, readJsonLines, parseJsonLines, runNode } = require('./helpers')
+const { ROOT, tempDir, readJsonLines, parseJsonLines, runNode, copyPackageForNobody } = require('./helpers')
 
 test('stdout (the default) and stderr receive the lines', async () => {
   const code = `
@@ -103,20 +103,6 @@ test('a full disk (/dev/full, ENOSPC): reported once, the app keeps running, mem
   assert.ok(r.dropped > 0, 'a full queue on a failing destination drops (and counts) instead of blocking the app')
   assert.match(out.stderr, /cannot write the log to \/dev\/full: .*\(ENOSPC\)/)
 })
-
-// The files a process needs to load prodkit, copied into `dir` (which must be readable by
-// others) and readable by everyone.
-function copyPackageForNobody (dir) {
-  const target = path.join(dir, 'pkg')
-  for (const entry of ['package.json', 'index.js', 'binding.js', 'lib']) {
-    fs.cpSync(path.join(ROOT, entry), path.join(target, entry), { recursive: true })
-  }
-  for (const name of fs.readdirSync(ROOT).filter((n) => n.endsWith('.node'))) {
-    fs.copyFileSync(path.join(ROOT, name), path.join(target, name))
-  }
-  fs.chmodSync(target, 0o755)
-  return target
-}
 
 test('no permission (EACCES): reported, retried, and every line arrives once permission is given', async (t) => {
   const dir = tempDir(t)

@@ -4,6 +4,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const zlib = require('node:zlib')
 const { spawn } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
@@ -57,4 +58,71 @@ function runNode (code, { env = {}, args = [], timeoutMs = 60_000, ...options } 
   })
 }
 
-module.exports = { ROOT, tempDir, readJsonLines, parseJsonLines, runNode }
+// A rotating log's files, oldest first: the rotated ones (`app.<time>.log`, or its `.gz`
+// when there is no plain file: while both exist, compression had not finished and the
+// plain file is the authority), then the current file. Partial `.gz.tmp` files are not
+// logs and are left out.
+function logFiles (file) {
+  const dir = path.dirname(file)
+  const ext = path.extname(file)
+  const stem = path.basename(file, ext)
+  const pattern = new RegExp(`^${escape(stem)}\\.(\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.\\d{3}Z)${escape(ext)}(\\.gz)?$`)
+  const rotated = new Map()
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const match = pattern.exec(name)
+    if (!match) continue
+    const [, stamp, gz] = match
+    if (!gz || !rotated.has(stamp)) rotated.set(stamp, path.join(dir, name))
+  }
+  const files = [...rotated.keys()].sort().map((stamp) => rotated.get(stamp))
+  if (fs.existsSync(file)) files.push(file)
+  return files
+}
+
+function escape (text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+// Every line of every file of a rotating log (gzip read with zlib), oldest file first,
+// each parsed as JSON (fails on one that is not, naming the file).
+function readLogSet (file) {
+  const lines = []
+  for (const name of logFiles(file)) {
+    let bytes = fs.readFileSync(name)
+    if (name.endsWith('.gz')) bytes = zlib.gunzipSync(bytes)
+    try {
+      for (const line of parseJsonLines(new TextDecoder('utf-8', { fatal: true }).decode(bytes))) lines.push(line)
+    } catch (err) {
+      throw new Error(`${path.basename(name)}: ${err.message}`)
+    }
+  }
+  return lines
+}
+
+// Polls `predicate` until it returns a truthy value (returned), or fails after `timeoutMs`.
+async function waitFor (predicate, { timeoutMs = 10_000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = predicate()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+// The files a process needs to load prodkit, copied into `dir` (which must be readable by
+// others) and readable by everyone: for tests that run the app as 'nobody', who may not
+// be able to reach the checkout (under /root, say).
+function copyPackageForNobody (dir) {
+  const target = path.join(dir, 'pkg')
+  for (const entry of ['package.json', 'index.js', 'binding.js', 'lib']) {
+    fs.cpSync(path.join(ROOT, entry), path.join(target, entry), { recursive: true })
+  }
+  for (const name of fs.readdirSync(ROOT).filter((n) => n.endsWith('.node'))) {
+    fs.copyFileSync(path.join(ROOT, name), path.join(target, name))
+  }
+  fs.chmodSync(target, 0o755)
+  return target
+}
+
+module.exports = { ROOT, tempDir, readJsonLines, parseJsonLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody }

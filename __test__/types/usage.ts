@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, decryptLine, createKeyring, generateKey, Keyring } from '@oj/prodkit'
+import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats } from '@oj/prodkit'
 
 const options: LoggerOptions = {
   level: 'info',
@@ -32,6 +32,15 @@ log.off('error', () => {})
 const synced: boolean = log.flushSync()
 log.flush().then((ok: boolean) => { if (!ok) console.error('destination failing') })
 log.close()
+
+const rotate: RotateOptions = { size: '100MB', interval: 'daily', keep: 14, maxAge: '30d', compress: true }
+const rotating = createLogger({ destination: '/tmp/prodkit-types-rotate.log', rotate, reopenOnSignal: 'SIGHUP' })
+createLogger({ destination: '/tmp/prodkit-types-rotate.log', rotate: { size: 1 << 20, interval: 60_000, maxAge: 86_400_000 } })
+createLogger({ destination: '/tmp/prodkit-types-rotate.log', rotate: false, reopenOnSignal: false })
+rotating.reopen()
+const rotation: RotationStats | undefined = rotating.stats().rotation
+const rotations: number = rotation ? rotation.rotations + rotation.compressedBytes / rotation.compressMs : 0
+rotating.close()
 
 const kit: Kit = install({
   service: 'typed',
@@ -109,4 +118,9 @@ install({ unknown: true })
 // @ts-expect-error: not a policy
 install({ exceptions: { unhandledRejection: 'ignore' } })
 
-console.log(enabled, value, written, synced, same, v, ids, clear)
+// @ts-expect-error: not an interval
+createLogger({ destination: '/tmp/x.log', rotate: { interval: 'weekly' } })
+// @ts-expect-error: not a signal prodkit reopens on
+createLogger({ destination: '/tmp/x.log', reopenOnSignal: 'SIGUSR1' })
+
+console.log(enabled, value, written, synced, same, v, ids, clear, rotations)

@@ -197,6 +197,12 @@ class Logger {
     return this[kCore].sink.flushSync()
   }
 
+  // For external rotation (logrotate): the writer opens the file path afresh before its
+  // next batch. A file renamed or removed is noticed anyway; this also covers the rest.
+  reopen () {
+    this[kCore].sink.reopen()
+  }
+
   // Writes what is queued and stops the writer; later calls are counted as dropped.
   close () {
     this[kCore].sink.close()
@@ -242,7 +248,14 @@ function createLogger (options) {
 // a usable key). The key's bytes are wiped from JS memory once Rust has its copy.
 function newSink (resolved, bindings, token) {
   const { encrypt } = resolved
-  const options = { destination: resolved.destination, queueBytes: resolved.queueBytes, overflow: resolved.overflow, bindings }
+  const options = {
+    destination: resolved.destination,
+    queueBytes: resolved.queueBytes,
+    overflow: resolved.overflow,
+    bindings,
+    rotate: resolved.rotate,
+    reopenOnSignal: resolved.reopenOnSignal
+  }
   if (!encrypt) return new Sink(options)
   try {
     return new Sink({ ...options, encrypt: { key: encrypt.key, keyId: encrypt.keyId, token } })

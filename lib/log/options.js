@@ -6,13 +6,15 @@ const path = require('node:path')
 const { ACCEPTED, levelValue } = require('./levels')
 const { appPackage } = require('../app-package')
 const { resolveRedact, resolveEncrypt } = require('./protect-options')
+const { resolveRotate, resolveReopenSignal } = require('./rotate-options')
 
 const DEFAULTS = Object.freeze({
   queueBytes: 8 * 1024 * 1024,
   overflow: 'block',
   maxStringLength: 64 * 1024
 })
-const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength', 'redact', 'encrypt']
+const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength',
+  'rotate', 'reopenOnSignal', 'redact', 'encrypt']
 const MIN_QUEUE_BYTES = 64 * 1024
 const MAX_QUEUE_BYTES = 2 ** 32 - 1
 
@@ -93,14 +95,17 @@ function resolveOptions (options, env = process.env) {
   }
   const overflow = options.overflow === undefined ? DEFAULTS.overflow : options.overflow
   if (overflow !== 'block' && overflow !== 'drop') throw fail('log.overflow', "'block' or 'drop'", overflow)
+  const destination = destinationOf(options.destination)
   return {
     level,
-    destination: destinationOf(options.destination),
+    destination,
     service: service || undefined,
     base: options.base || {},
     queueBytes: checkInteger('log.queueBytes', options.queueBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES, DEFAULTS.queueBytes),
     overflow,
     maxStringLength: checkInteger('log.maxStringLength', options.maxStringLength, 16, 2 ** 30, DEFAULTS.maxStringLength),
+    rotate: resolveRotate(options.rotate, destination, { fail, isPlainObject }),
+    reopenOnSignal: resolveReopenSignal(options.reopenOnSignal, destination, { fail }),
     redact: resolveRedact(options.redact),
     encrypt: resolveEncrypt(options.encrypt, env)
   }

@@ -16,6 +16,7 @@
 const EventEmitter = require('node:events')
 const { LogSink } = require('../native')
 const { messageTail } = require('./serialize')
+const reopenSignal = require('./reopen-signal')
 
 const BATCH_CHARS = 64 * 1024
 // The batch format's markers and slots (see src/log/chunk.rs).
@@ -33,7 +34,7 @@ process.on('exit', () => {
 })
 
 class Sink extends EventEmitter {
-  constructor ({ destination, queueBytes, overflow, bindings, encrypt }) {
+  constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal }) {
     super()
     this.pending = ''
     this.nextSlot = 0
@@ -49,10 +50,12 @@ class Sink extends EventEmitter {
     this.reportedErrors = 0
     this.ship = this.ship.bind(this)
     this.native = new LogSink(
-      { ...destination, queueBytes, overflow, bindings, encrypt },
+      { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
       (failure) => this.onWriteError(failure)
     )
     open.add(this)
+    this.reopenOnSignal = reopenOnSignal
+    if (reopenOnSignal) reopenSignal.watch(reopenOnSignal, this)
   }
 
   write (line) {
@@ -121,11 +124,20 @@ class Sink extends EventEmitter {
     return this.native.flushSync()
   }
 
+  // The writer opens the file path afresh before its next batch (lines pending here are
+  // handed over first and go wherever that batch goes: nothing is lost either way).
+  reopen () {
+    if (this.closed) return
+    this.ship()
+    this.native.reopen()
+  }
+
   close () {
     if (this.closed) return
     this.ship()
     this.closed = true
     open.delete(this)
+    if (this.reopenOnSignal) reopenSignal.unwatch(this.reopenOnSignal, this)
     this.native.close()
   }
 

@@ -1,11 +1,15 @@
 //! Where the writer thread puts bytes: stdout, stderr, a file descriptor owned by the app,
 //! or a file path that prodkit opens (and reopens) itself.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::lockfile::is_file_at;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -20,6 +24,8 @@ pub enum Target {
 pub struct Destination {
   target: Target,
   file: Option<File>,
+  /// Set by `reopen()` from JS (or its signal): the next batch opens the path afresh.
+  reopen_requested: Arc<AtomicBool>,
 }
 
 /// How long one wait for a non-blocking descriptor to become writable lasts before the
@@ -30,7 +36,16 @@ impl Destination {
   /// Never fails: a file is opened on first write, so a path that cannot be opened yet is
   /// reported (and retried) by the writer like any other write error.
   pub fn new(target: Target) -> Destination {
-    Destination { target, file: None }
+    Destination {
+      target,
+      file: None,
+      reopen_requested: Arc::default(),
+    }
+  }
+
+  /// The flag that asks the writer to reopen the file before its next batch.
+  pub fn reopen_handle(&self) -> Arc<AtomicBool> {
+    self.reopen_requested.clone()
   }
 
   pub fn describe(&self) -> String {
@@ -58,20 +73,65 @@ impl Destination {
 
   /// For a file: makes sure the open descriptor is still the file at the path (it may have
   /// been renamed by logrotate, or its folder removed) and reopens it otherwise.
+  /// Also reopens it when asked to (`reopen()`), whatever the path holds.
   pub fn ensure_current(&mut self) -> io::Result<()> {
     let Target::File(path) = &self.target else {
       return Ok(());
     };
+    let asked = self.reopen_requested.swap(false, Ordering::AcqRel);
     if let Some(file) = &self.file {
-      let still_current = match (file.metadata(), fs::metadata(path)) {
-        (Ok(open), Ok(at_path)) => open.dev() == at_path.dev() && open.ino() == at_path.ino(),
-        _ => false,
-      };
-      if still_current {
+      if !asked && is_file_at(file, path) {
         return Ok(());
       }
     }
     self.file = Some(Self::open_file(path)?);
+    Ok(())
+  }
+
+  /// Opens the file path afresh (after a rotation renamed it).
+  pub fn reopen(&mut self) -> io::Result<()> {
+    if let Target::File(path) = &self.target {
+      self.file = Some(Self::open_file(path)?);
+    }
+    Ok(())
+  }
+
+  /// The open file's metadata (fstat), for a file destination that is open.
+  pub fn open_metadata(&self) -> Option<io::Result<Metadata>> {
+    self.file.as_ref().map(File::metadata)
+  }
+
+  /// Reserves the disk space for `len` more bytes at the end of the open file, so that a
+  /// full disk fails the whole batch before any of it is written instead of cutting a
+  /// line. Only meaningful while no one else can append (under the rotation lock).
+  /// File systems without fallocate are written to as they are.
+  pub fn reserve(&self, len: usize) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if let Some(file) = &self.file {
+      let end = file.metadata()?.len() as libc::off_t;
+      loop {
+        // SAFETY: fallocate on an open descriptor has no memory effects; KEEP_SIZE
+        // leaves the file's size (and so O_APPEND's offset) as it is.
+        let r = unsafe {
+          libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_KEEP_SIZE,
+            end,
+            len as libc::off_t,
+          )
+        };
+        if r == 0 {
+          return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+          Some(libc::EINTR) => continue,
+          Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL | libc::ENODEV) => return Ok(()),
+          _ => return Err(err),
+        }
+      }
+    }
+    let _ = len;
     Ok(())
   }
 
@@ -150,6 +210,7 @@ pub fn error_code(err: &io::Error) -> String {
 #[cfg(test)]
 mod tests {
   use super::*;
+  use std::os::unix::fs::MetadataExt;
 
   fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("prodkit-dest-{}-{name}", std::process::id()));
@@ -188,6 +249,23 @@ mod tests {
     d.ensure_current().unwrap();
     d.write(b"again\n").unwrap();
     assert_eq!(fs::read(&path).unwrap(), b"again\n");
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn reopen_opens_the_path_afresh_even_when_it_holds_the_same_file() {
+    let dir = temp_dir("asked");
+    let path = dir.join("app.log");
+    let mut d = Destination::new(Target::File(path.clone()));
+    d.write(b"one\n").unwrap();
+    let before = d.fd().unwrap();
+    d.ensure_current().unwrap();
+    assert_eq!(d.fd().unwrap(), before, "not reopened unasked");
+    d.reopen_handle().store(true, Ordering::Release);
+    d.ensure_current().unwrap();
+    assert_ne!(d.fd().unwrap(), before, "a new descriptor");
+    d.write(b"two\n").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"one\ntwo\n");
     fs::remove_dir_all(&dir).unwrap();
   }
 

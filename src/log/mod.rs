@@ -6,12 +6,22 @@
 //! - `queue`: the bounded byte queue between the JS thread and the writer thread.
 //! - `destination`: where bytes go (stdout, stderr, a file path, a file descriptor).
 //! - `writer`: the writer thread: batching, retry on errors, the dropped-lines notice.
+//! - `rotate`: rotation by size and/or interval, decided by the writer before each batch;
+//!   `lockfile` (the flock that makes it safe across processes) and `naming` (names of
+//!   rotated files).
+//! - `archive`: the thread that compresses rotated files (`compress`) and applies
+//!   retention.
 //! - `sink`: the napi class JS talks to.
 
+pub mod archive;
 pub mod chunk;
+pub mod compress;
 pub mod destination;
+pub mod lockfile;
+pub mod naming;
 pub mod notice;
 pub mod queue;
+pub mod rotate;
 pub mod sealing;
 pub mod writer;
 

@@ -3,7 +3,7 @@
 //! Rust thread. See `lib/log/sink.js` for the JS side of this boundary.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -13,9 +13,11 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{check_status, JsString, JsValue};
 use napi_derive::napi;
 
+use super::archive::{Retention, RotationStats};
 use super::destination::{Destination, Target};
 use super::notice::NoticeFormat;
 use super::queue::{Chunk, Overflow, Push, Queue};
+use super::rotate::{RotatePolicy, Rotation};
 use super::writer::{Reporter, Writer, WriterStats};
 
 /// Options of a native log sink. JS validates them first (with messages that name the
@@ -36,6 +38,38 @@ pub struct LogSinkOptions {
   pub bindings: Option<String>,
   /// Encrypt the fields JS marks as sealed (`log.encrypt`); the key is checked here.
   pub encrypt: Option<crate::crypt::napi::SinkEncryption>,
+  /// Rotation of a `kind: "file"` destination.
+  pub rotate: Option<LogRotateOptions>,
+}
+
+/// When to rotate a log file and what to do with rotated files (see `src/log/rotate.rs`).
+#[napi(object)]
+pub struct LogRotateOptions {
+  /// Rotate before a batch would take the file past this many bytes.
+  pub size_bytes: Option<f64>,
+  /// Rotate when the file was born in an earlier period of this many ms (from the epoch).
+  pub interval_ms: Option<f64>,
+  /// Keep at most this many rotated files.
+  pub keep: Option<u32>,
+  /// Delete rotated files older than this many ms.
+  pub max_age_ms: Option<f64>,
+  /// Gzip rotated files on a background thread. Default true.
+  pub compress: Option<bool>,
+}
+
+/// Rotation counters, present when the sink rotates.
+#[napi(object)]
+pub struct LogRotationStats {
+  /// Rotations this process made.
+  pub rotations: f64,
+  /// Failed rotations, compressions and deletions of rotated files.
+  pub errors: f64,
+  /// Rotated files this process compressed.
+  pub compressed_files: f64,
+  /// Bytes of plain rotated files compressed.
+  pub compressed_bytes: f64,
+  /// CPU milliseconds the archive thread spent compressing them.
+  pub compress_ms: f64,
 }
 
 /// Counters of a sink, all since it was created.
@@ -53,6 +87,8 @@ pub struct LogSinkStats {
   pub lost_lines: f64,
   /// True while the destination is failing.
   pub failing: bool,
+  /// Present when the sink rotates its file.
+  pub rotation: Option<LogRotationStats>,
 }
 
 /// What JS receives when a write fails.
@@ -68,7 +104,7 @@ type ErrorCallback = ThreadsafeFunction<WriteFailure, (), WriteFailure, Status, 
 struct JsReporter(Option<ErrorCallback>);
 
 impl Reporter for JsReporter {
-  fn write_failed(&self, code: &str, message: &str) {
+  fn failed(&self, code: &str, message: &str) {
     if let Some(callback) = &self.0 {
       callback.call(
         WriteFailure {
@@ -85,6 +121,8 @@ struct Shared {
   queue: Arc<Queue>,
   notices: NoticeFormat,
   stats: Arc<WriterStats>,
+  rotation: Option<Arc<RotationStats>>,
+  reopen: Arc<AtomicBool>,
   thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -126,6 +164,35 @@ fn utf16_units(env: &Env, string: &JsString, queue: &Queue) -> Result<Vec<u16>> 
 
 fn invalid(message: String) -> Error {
   Error::new(Status::InvalidArg, message)
+}
+
+/// A count from JS (a double) as an integer, or an error naming it.
+fn count(name: &str, value: Option<f64>) -> Result<Option<u64>> {
+  match value {
+    None => Ok(None),
+    Some(v) if v.is_finite() && v >= 1.0 && v.fract() == 0.0 => Ok(Some(v as u64)),
+    Some(v) => Err(invalid(format!(
+      "LogSink: rotate.{name} must be a positive integer (got {v})"
+    ))),
+  }
+}
+
+fn rotate_policy(options: &LogRotateOptions) -> Result<RotatePolicy> {
+  let policy = RotatePolicy {
+    size: count("sizeBytes", options.size_bytes)?,
+    interval_ms: count("intervalMs", options.interval_ms)?,
+    retention: Retention {
+      keep: options.keep.map(|k| k as usize),
+      max_age_ms: count("maxAgeMs", options.max_age_ms)?,
+      compress: options.compress.unwrap_or(true),
+    },
+  };
+  if policy.size.is_none() && policy.interval_ms.is_none() {
+    return Err(invalid(
+      "LogSink: rotate needs sizeBytes and/or intervalMs".into(),
+    ));
+  }
+  Ok(policy)
 }
 
 fn target_of(options: &LogSinkOptions) -> Result<Target> {
@@ -174,15 +241,37 @@ impl LogSink {
       })?,
     };
     let limit = options.queue_bytes.unwrap_or(8 << 20).max(1) as usize;
+    let policy = match &options.rotate {
+      None => None,
+      Some(rotate) => match &target {
+        Target::File(path) => Some((path.clone(), rotate_policy(rotate)?)),
+        _ => {
+          return Err(invalid(
+            "LogSink: rotate needs a kind \"file\" destination".into(),
+          ))
+        }
+      },
+    };
     let queue = Arc::new(Queue::new(limit, overflow));
     let stats = Arc::new(WriterStats::default());
     let notices = NoticeFormat::new(options.bindings.as_deref().unwrap_or(""));
+    let reporter: Arc<dyn Reporter> = Arc::new(JsReporter(on_error));
+    let rotation_stats = policy.as_ref().map(|_| Arc::new(RotationStats::default()));
+    let rotation = match (policy, &rotation_stats) {
+      (Some((path, policy)), Some(stats)) => {
+        Some(Rotation::new(path, policy, stats.clone(), reporter.clone()))
+      }
+      _ => None,
+    };
+    let destination = Destination::new(target);
+    let reopen = destination.reopen_handle();
     let writer = Writer {
       queue: queue.clone(),
-      destination: Destination::new(target),
+      destination,
       notices: notices.clone(),
-      reporter: Box::new(JsReporter(on_error)),
+      reporter,
       stats: stats.clone(),
+      rotation,
     };
     let handle = std::thread::Builder::new()
       .name("prodkit-log".into())
@@ -194,6 +283,8 @@ impl LogSink {
       queue,
       notices,
       stats,
+      rotation: rotation_stats,
+      reopen,
       thread: Mutex::new(Some(handle)),
     });
     // When Node tears the environment down (worker thread end, process exit without the
@@ -237,6 +328,13 @@ impl LogSink {
     })
   }
 
+  /// Asks the writer to reopen a file destination before its next batch (after an
+  /// external tool such as logrotate moved it). Lines already queued go to the new file.
+  #[napi]
+  pub fn reopen(&self) {
+    self.shared.reopen.store(true, Ordering::Release);
+  }
+
   /// Stops accepting lines, writes what is queued and ends the writer thread.
   #[napi]
   pub fn close(&self) {
@@ -253,6 +351,13 @@ impl LogSink {
       write_errors: self.shared.stats.write_errors.load(Ordering::Relaxed) as f64,
       lost_lines: self.shared.stats.lost_lines.load(Ordering::Relaxed) as f64,
       failing: q.failing,
+      rotation: self.shared.rotation.as_ref().map(|r| LogRotationStats {
+        rotations: r.rotations.load(Ordering::Relaxed) as f64,
+        errors: r.errors.load(Ordering::Relaxed) as f64,
+        compressed_files: r.compressed_files.load(Ordering::Relaxed) as f64,
+        compressed_bytes: r.compressed_bytes.load(Ordering::Relaxed) as f64,
+        compress_ms: r.compress_cpu_ns.load(Ordering::Relaxed) as f64 / 1e6,
+      }),
     }
   }
 }

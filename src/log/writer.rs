@@ -1,6 +1,8 @@
 //! The writer thread: takes batches of whole lines from the queue and appends each with
 //! as few `write(2)` calls as the destination allows (one, for a regular file). A failed
 //! write is retried from the byte where it stopped, so a line is never torn or repeated.
+//! With rotation on, each write happens under the rotation lock, after the rotation check
+//! (see `rotate.rs`).
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +13,7 @@ use super::chunk::Decoder;
 use super::destination::{error_code, Destination};
 use super::notice::NoticeFormat;
 use super::queue::Queue;
+use super::rotate::Rotation;
 
 /// Largest batch written at once.
 pub const BATCH_BYTES: usize = 1 << 20;
@@ -19,9 +22,10 @@ const LAST_RETRY: Duration = Duration::from_secs(1);
 /// Retries still made after `close()` before the remaining bytes are given up for lost.
 const RETRIES_AFTER_CLOSE: u32 = 3;
 
-/// Told about write failures; implemented by the napi layer to emit an `'error'` event.
-pub trait Reporter: Send {
-  fn write_failed(&self, code: &str, message: &str);
+/// Told about failures (writes, rotations, compressions); implemented by the napi layer
+/// to emit an `'error'` event.
+pub trait Reporter: Send + Sync {
+  fn failed(&self, code: &str, message: &str);
 }
 
 #[derive(Default)]
@@ -34,8 +38,23 @@ pub struct Writer {
   pub queue: Arc<Queue>,
   pub destination: Destination,
   pub notices: NoticeFormat,
-  pub reporter: Box<dyn Reporter>,
+  pub reporter: Arc<dyn Reporter>,
   pub stats: Arc<WriterStats>,
+  /// Set for a file destination with `rotate` options.
+  pub rotation: Option<Rotation>,
+}
+
+/// A failure episode that starts again this soon after the last reported one, with the
+/// same error, is not reported again: a nearly full disk (several processes, space freed
+/// and taken) makes writes fail and succeed by turns, and one report says it all.
+const REPORT_AGAIN_AFTER: Duration = Duration::from_secs(60);
+
+/// Failure episodes of a writer.
+#[derive(Default)]
+struct Episodes {
+  current: Option<Failure>,
+  /// The error code and time of the last episode reported.
+  reported: Option<(String, Instant)>,
 }
 
 /// A failure episode: from the first failed write to the next one that succeeds.
@@ -52,7 +71,7 @@ impl Writer {
 
   /// `run` with a decoder set up beforehand (one that seals fields, for `log.encrypt`).
   pub fn run_with(mut self, mut decoder: Decoder) {
-    let mut failure: Option<Failure> = None;
+    let mut failure = Episodes::default();
     let mut buf = Vec::new();
     while let Some(batch) = self.queue.take(BATCH_BYTES) {
       let held = batch.held;
@@ -75,20 +94,17 @@ impl Writer {
   }
 
   /// Writes `buf` completely, retrying with backoff; false if given up after close.
-  fn write_all(&mut self, buf: &[u8], failure: &mut Option<Failure>) -> bool {
+  fn write_all(&mut self, buf: &[u8], failure: &mut Episodes) -> bool {
     let mut offset = 0;
     let mut delay = FIRST_RETRY;
     let mut retries_after_close = 0;
     while offset < buf.len() {
-      let result = match self.destination.ensure_current() {
-        Ok(()) => self.destination.write(&buf[offset..]),
-        Err(err) => Err(err),
-      };
-      match result {
+      let at_line_start = offset == 0 || buf[offset - 1] == b'\n';
+      match self.write_once(&buf[offset..], at_line_start) {
         Ok(0) => self.failed(io::Error::from(io::ErrorKind::WriteZero), failure),
         Ok(n) => {
           offset += n;
-          if let Some(ended) = failure.take() {
+          if let Some(ended) = failure.current.take() {
             self.recovered(ended);
           }
           delay = FIRST_RETRY;
@@ -109,25 +125,54 @@ impl Writer {
     true
   }
 
-  fn failed(&mut self, err: io::Error, failure: &mut Option<Failure>) {
+  /// One write attempt: checks that the file is current then makes one `write(2)`. With
+  /// rotation, all under the lock, and first rotating if due (which may leave part of
+  /// `buf` for the next attempt, in the next file).
+  fn write_once(&mut self, buf: &[u8], at_line_start: bool) -> io::Result<usize> {
+    let Some(rotation) = &mut self.rotation else {
+      self.destination.ensure_current()?;
+      return self.destination.write(buf);
+    };
+    let _locked = rotation.lock()?;
+    self.destination.ensure_current()?;
+    // Only between lines: the rest of a line cut short by an error belongs right after
+    // its first part.
+    let len = if at_line_start {
+      rotation.before_write(&mut self.destination, buf)?
+    } else {
+      buf.len()
+    };
+    self.destination.reserve(len)?;
+    self.destination.write(&buf[..len])
+  }
+
+  fn failed(&mut self, err: io::Error, failure: &mut Episodes) {
     self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
-    if let Some(ongoing) = failure {
+    if let Some(ongoing) = &mut failure.current {
       ongoing.count += 1;
       return;
     }
     let code = error_code(&err);
-    let message = format!(
-      "prodkit: cannot write the log to {}: {err} ({code}). Retrying; lines are kept in memory up to the queue limit, then dropped and counted.",
-      self.destination.describe()
-    );
-    *failure = Some(Failure {
+    failure.current = Some(Failure {
       code: code.clone(),
       since: Instant::now(),
       count: 1,
     });
     self.queue.set_failing(true);
+    let repeat = failure
+      .reported
+      .as_ref()
+      .is_some_and(|(last, at)| *last == code && at.elapsed() < REPORT_AGAIN_AFTER);
+    if repeat {
+      return;
+    }
+    let message = format!(
+      "prodkit: cannot write the log to {}: {err} ({code}). Retrying; lines are kept in memory up to the queue limit, then dropped and counted.",
+      self.destination.describe()
+    );
     eprintln!("{message}");
-    self.reporter.write_failed(&code, &message);
+    self.reporter.failed(&code, &message);
+    failure.reported = Some((code, Instant::now()));
   }
 
   fn recovered(&mut self, ended: Failure) {
@@ -139,7 +184,7 @@ impl Writer {
       ended.since.elapsed().as_millis(),
     );
     // Best effort: the notice explains the gap; the lines themselves were kept.
-    let _ = self.destination.write(&notice);
+    let _ = self.write_once(&notice, true);
   }
 }
 
@@ -152,7 +197,7 @@ mod tests {
 
   struct Collect(Arc<Mutex<Vec<String>>>);
   impl Reporter for Collect {
-    fn write_failed(&self, code: &str, _message: &str) {
+    fn failed(&self, code: &str, _message: &str) {
       self.0.lock().unwrap().push(code.to_string());
     }
   }
@@ -171,8 +216,9 @@ mod tests {
       queue,
       destination: Destination::new(target),
       notices: NoticeFormat::new("\"pid\":1"),
-      reporter: Box::new(Collect(codes.clone())),
+      reporter: Arc::new(Collect(codes.clone())),
       stats: stats.clone(),
+      rotation: None,
     };
     (std::thread::spawn(move || writer.run()), codes, stats)
   }

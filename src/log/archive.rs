@@ -1,0 +1,396 @@
+//! The archive thread: compresses rotated files and applies retention, off the writer
+//! thread (and far from the JS thread), on CPU time the app leaves idle.
+//!
+//! It works by sweeps of the log's folder rather than by a list of files it was told
+//! about: a sweep compresses every plain rotated file it finds, whoever rotated it, so the
+//! files a crashed or killed process left half done are finished by the next sweep of any
+//! process on that log (every logger sweeps once when it starts). Sweeps are requested
+//! after each rotation; requests that arrive during a sweep coalesce into one more.
+
+use std::fs;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::compress::{claim, gzip_rotated};
+use super::destination::error_code;
+use super::naming::{Naming, Rotated};
+use super::writer::Reporter;
+
+/// What happens to rotated files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retention {
+  /// Keep at most this many rotated files (the newest).
+  pub keep: Option<usize>,
+  /// Delete rotated files whose rotation is older than this.
+  pub max_age_ms: Option<u64>,
+  pub compress: bool,
+}
+
+impl Retention {
+  /// Whether there is any work for an archive thread.
+  pub fn is_active(&self) -> bool {
+    self.compress || self.keep.is_some() || self.max_age_ms.is_some()
+  }
+}
+
+/// Counters shared with the writer (rotations) and the napi layer.
+#[derive(Default)]
+pub struct RotationStats {
+  pub rotations: AtomicU64,
+  /// Failed rotations, compressions and deletions.
+  pub errors: AtomicU64,
+  pub compressed_files: AtomicU64,
+  /// Bytes of plain files compressed.
+  pub compressed_bytes: AtomicU64,
+  /// CPU time the archive thread spent compressing (CPU rather than wall time: the
+  /// thread runs at a low priority, so its wall time says more about the app's load).
+  pub compress_cpu_ns: AtomicU64,
+}
+
+/// The handle the writer keeps; dropping it ends the thread after its current sweep.
+pub struct Archiver {
+  wake: SyncSender<()>,
+}
+
+impl Archiver {
+  /// Starts the thread and its first sweep (which finishes what an earlier run left).
+  pub fn start(
+    naming: Naming,
+    retention: Retention,
+    stats: Arc<RotationStats>,
+    reporter: Arc<dyn Reporter>,
+  ) -> io::Result<Archiver> {
+    // One pending request is enough: a sweep looks at everything there is.
+    let (wake, requests) = sync_channel(1);
+    let sweeper = Sweeper {
+      naming,
+      retention,
+      stats,
+      reporter,
+      failing: None,
+    };
+    std::thread::Builder::new()
+      .name("prodkit-log-archive".into())
+      .spawn(move || sweeper.run(requests))?;
+    let archiver = Archiver { wake };
+    archiver.request_sweep();
+    Ok(archiver)
+  }
+
+  pub fn request_sweep(&self) {
+    let _ = self.wake.try_send(());
+  }
+}
+
+struct Sweeper {
+  naming: Naming,
+  retention: Retention,
+  stats: Arc<RotationStats>,
+  reporter: Arc<dyn Reporter>,
+  /// The error code of the failure being reported, so that it is reported once.
+  failing: Option<String>,
+}
+
+fn now_ms() -> i64 {
+  SystemTime::now()
+    .duration_since(UNIX_EPOCH)
+    .map(|d| d.as_millis() as i64)
+    .unwrap_or(0)
+}
+
+/// CPU time of the calling thread, in ns.
+fn thread_cpu_ns() -> u64 {
+  let mut ts = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+  };
+  // SAFETY: clock_gettime writes one timespec we own.
+  unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+  ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Removes a file; one already gone is fine.
+fn remove(path: &std::path::Path) -> io::Result<()> {
+  match fs::remove_file(path) {
+    Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+    _ => Ok(()),
+  }
+}
+
+/// Puts the calling thread at the back of the CPU queue, so that compression takes the
+/// CPU time the app leaves idle rather than competing with the JS and writer threads
+/// (measured: at nice 10 alone, a logging loop on two cores ran ~8% slower while files
+/// were compressed; under SCHED_IDLE, no slower). Compression of a file is delayed, never
+/// skipped: SCHED_IDLE threads still get a small share of a busy CPU.
+fn lower_priority() {
+  #[cfg(target_os = "linux")]
+  // SAFETY: on Linux, both calls with a thread id change that thread only; failures
+  // leave the default priority, which is still correct.
+  unsafe {
+    let tid = libc::syscall(libc::SYS_gettid) as libc::pid_t;
+    libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+    let param = libc::sched_param { sched_priority: 0 };
+    libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param);
+  }
+}
+
+impl Sweeper {
+  fn run(mut self, requests: Receiver<()>) {
+    lower_priority();
+    while requests.recv().is_ok() {
+      self.sweep();
+    }
+  }
+
+  /// Retention first (no point compressing a file about to be deleted), then compression
+  /// of what is kept, oldest first.
+  pub fn sweep(&mut self) {
+    let mut ok = true;
+    let found = match self.naming.list() {
+      Ok(found) => found,
+      // No folder (removed while running): nothing to do until the writer makes it again.
+      Err(err) if err.kind() == io::ErrorKind::NotFound => return,
+      Err(err) => return self.failed("list the rotated files in", &err),
+    };
+    let (junk, rotated): (Vec<Rotated>, Vec<Rotated>) = found
+      .into_iter()
+      .partition(|r| r.plain.is_none() && r.gzip.is_none());
+    for r in junk {
+      // A partial .gz whose plain file is gone: left by a crash after the plain file was
+      // compressed and removed by another run; the .gz.tmp is only debris.
+      if let Some(partial) = &r.partial {
+        ok &= self.attempt("remove", || remove(partial));
+      }
+    }
+    let now = now_ms();
+    let count = rotated.len();
+    let mut kept = Vec::new();
+    for (i, r) in rotated.into_iter().enumerate() {
+      let newer = count - i - 1;
+      let beyond_keep = self.retention.keep.is_some_and(|keep| newer >= keep);
+      let too_old = self
+        .retention
+        .max_age_ms
+        .is_some_and(|age| now.saturating_sub(r.ms) > age as i64);
+      if beyond_keep || too_old {
+        ok &= self.delete(&r);
+      } else {
+        kept.push(r);
+      }
+    }
+    if self.retention.compress {
+      for plain in kept.iter().filter_map(|r| r.plain.as_ref()) {
+        let started = thread_cpu_ns();
+        match gzip_rotated(plain) {
+          Ok(Some(done)) => {
+            let s = &self.stats;
+            s.compressed_files.fetch_add(1, Ordering::Relaxed);
+            s.compressed_bytes
+              .fetch_add(done.input_bytes, Ordering::Relaxed);
+            s.compress_cpu_ns
+              .fetch_add(thread_cpu_ns().saturating_sub(started), Ordering::Relaxed);
+          }
+          Ok(None) => {}
+          Err(err) => {
+            ok = false;
+            self.failed("compress", &err);
+          }
+        }
+      }
+    }
+    if ok {
+      self.failing = None;
+    }
+  }
+
+  /// Deletes every file of a rotation, unless another process is compressing it (then
+  /// the next sweep does it).
+  fn delete(&mut self, r: &Rotated) -> bool {
+    let mut ok = true;
+    if let Some(plain) = &r.plain {
+      match claim(plain) {
+        Ok(Some(_claimed)) => ok &= self.attempt("delete", || remove(plain)),
+        Ok(None) => return true,
+        Err(err) => {
+          self.failed("delete", &err);
+          return false;
+        }
+      }
+    }
+    for path in [&r.gzip, &r.partial].into_iter().flatten() {
+      ok &= self.attempt("delete", || remove(path));
+    }
+    ok
+  }
+
+  fn attempt(&mut self, action: &str, f: impl FnOnce() -> io::Result<()>) -> bool {
+    match f() {
+      Ok(()) => true,
+      Err(err) => {
+        self.failed(action, &err);
+        false
+      }
+    }
+  }
+
+  fn failed(&mut self, action: &str, err: &io::Error) {
+    self.stats.errors.fetch_add(1, Ordering::Relaxed);
+    let code = error_code(err);
+    if self.failing.as_deref() == Some(code.as_str()) {
+      return;
+    }
+    let message = format!(
+      "prodkit: cannot {action} rotated log files in {}: {err} ({code}). The plain files are kept; retrying after the next rotation.",
+      self.naming.dir().display()
+    );
+    eprintln!("{message}");
+    self.reporter.failed(&code, &message);
+    self.failing = Some(code);
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::super::naming::{with_suffix, GZ, GZ_PARTIAL};
+  use super::*;
+  use std::path::PathBuf;
+  use std::sync::Mutex;
+
+  struct Collect(Mutex<Vec<String>>);
+  impl Reporter for Collect {
+    fn failed(&self, code: &str, _message: &str) {
+      self.0.lock().unwrap().push(code.to_string());
+    }
+  }
+
+  fn setup(name: &str, retention: Retention) -> (PathBuf, Naming, Sweeper, Arc<Collect>) {
+    let dir = std::env::temp_dir().join(format!("prodkit-archive-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let naming = Naming::new(&dir.join("app.log"));
+    let reports = Arc::new(Collect(Mutex::default()));
+    let sweeper = Sweeper {
+      naming: naming.clone(),
+      retention,
+      stats: Arc::default(),
+      reporter: reports.clone(),
+      failing: None,
+    };
+    (dir, naming, sweeper, reports)
+  }
+
+  fn names(dir: &PathBuf) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+      .unwrap()
+      .map(|e| e.unwrap().file_name().into_string().unwrap())
+      .collect();
+    names.sort();
+    names
+  }
+
+  #[test]
+  fn keep_n_deletes_the_oldest_rotations_whatever_their_form() {
+    let retention = Retention {
+      keep: Some(2),
+      ..Retention::default()
+    };
+    let (dir, naming, mut sweeper, _) = setup("keep", retention);
+    let now = now_ms();
+    fs::write(with_suffix(&naming.plain(now - 4000), GZ), b"").unwrap();
+    fs::write(naming.plain(now - 3000), b"").unwrap();
+    fs::write(with_suffix(&naming.plain(now - 3000), GZ_PARTIAL), b"").unwrap();
+    fs::write(naming.plain(now - 2000), b"").unwrap();
+    fs::write(with_suffix(&naming.plain(now - 1000), GZ), b"").unwrap();
+    fs::write(dir.join("app.log"), b"").unwrap();
+    sweeper.sweep();
+    let expected = vec![
+      "app.log".to_string(),
+      naming
+        .plain(now - 2000)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string(),
+      format!(
+        "{}.gz",
+        naming
+          .plain(now - 1000)
+          .file_name()
+          .unwrap()
+          .to_str()
+          .unwrap()
+      ),
+    ];
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(names(&dir), expected_sorted);
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn max_age_deletes_rotations_older_than_it_and_compress_does_the_rest() {
+    let retention = Retention {
+      max_age_ms: Some(60_000),
+      compress: true,
+      ..Retention::default()
+    };
+    let (dir, naming, mut sweeper, _) = setup("age", retention);
+    let now = now_ms();
+    fs::write(naming.plain(now - 120_000), b"old\n").unwrap();
+    fs::write(naming.plain(now - 1_000), b"young\n").unwrap();
+    // Debris of a crash: a partial .gz whose plain file is gone.
+    fs::write(with_suffix(&naming.plain(now - 500), GZ_PARTIAL), b"").unwrap();
+    sweeper.sweep();
+    let young_gz = with_suffix(&naming.plain(now - 1_000), GZ);
+    assert_eq!(
+      names(&dir),
+      vec![young_gz.file_name().unwrap().to_str().unwrap().to_string()]
+    );
+    assert_eq!(sweeper.stats.compressed_files.load(Ordering::Relaxed), 1);
+    assert_eq!(sweeper.stats.compressed_bytes.load(Ordering::Relaxed), 6);
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_rotation_being_compressed_elsewhere_is_not_deleted_under_its_feet() {
+    let retention = Retention {
+      keep: Some(0),
+      ..Retention::default()
+    };
+    let (dir, naming, mut sweeper, _) = setup("claimed", retention);
+    let plain = naming.plain(now_ms() - 10);
+    fs::write(&plain, b"x\n").unwrap();
+    let claimed = claim(&plain).unwrap().unwrap();
+    sweeper.sweep();
+    assert!(plain.exists());
+    drop(claimed);
+    sweeper.sweep();
+    assert!(!plain.exists());
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn failures_are_reported_once_per_kind_until_a_sweep_succeeds() {
+    let retention = Retention {
+      compress: true,
+      ..Retention::default()
+    };
+    let (dir, naming, mut sweeper, reports) = setup("fail", retention);
+    let plain = naming.plain(now_ms());
+    fs::write(&plain, b"x\n").unwrap();
+    fs::create_dir(with_suffix(&plain, GZ_PARTIAL)).unwrap();
+    sweeper.sweep();
+    sweeper.sweep();
+    assert_eq!(sweeper.stats.errors.load(Ordering::Relaxed), 2);
+    assert_eq!(*reports.0.lock().unwrap(), vec!["EISDIR".to_string()]);
+    fs::remove_dir(with_suffix(&plain, GZ_PARTIAL)).unwrap();
+    sweeper.sweep();
+    assert!(with_suffix(&plain, GZ).exists());
+    assert!(sweeper.failing.is_none());
+    fs::remove_dir_all(&dir).unwrap();
+  }
+}

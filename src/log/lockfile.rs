@@ -1,0 +1,186 @@
+//! The lock file that lets several processes append to one rotating log.
+//!
+//! `logs/app.log` is guarded by `logs/.app.log.lock` (an empty file, never removed by
+//! prodkit). Every writer holds the lock (flock, exclusive) while it checks that its open
+//! file is still the one at the path, rotates if due, and appends one batch. So a rename
+//! never happens between a writer's check and its write: once a rotation has renamed the
+//! file, no byte is ever appended to it again, and it can be compressed and removed safely.
+//! The lock is held for one `write(2)` at a time and never while waiting to retry, so a
+//! failing disk in one process never stalls the others.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+
+pub struct LockFile {
+  path: PathBuf,
+  file: Option<File>,
+}
+
+/// Held while locked; unlocks when dropped.
+pub struct Locked(RawFd);
+
+impl Drop for Locked {
+  fn drop(&mut self) {
+    // SAFETY: the descriptor stays open while the LockFile lives, which outlives this
+    // guard within one writer step; unlocking a descriptor we locked cannot fail harmfully.
+    unsafe { libc::flock(self.0, libc::LOCK_UN) };
+  }
+}
+
+/// flock, retried when a signal interrupts it.
+pub fn flock(fd: RawFd, operation: libc::c_int) -> io::Result<()> {
+  loop {
+    // SAFETY: flock on a descriptor number has no memory effects.
+    if unsafe { libc::flock(fd, operation) } == 0 {
+      return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if err.kind() != io::ErrorKind::Interrupted {
+      return Err(err);
+    }
+  }
+}
+
+/// Whether the open file is the file at `path` (same device and inode).
+pub fn is_file_at(file: &File, path: &Path) -> bool {
+  match (file.metadata(), fs::metadata(path)) {
+    (Ok(open), Ok(at_path)) => open.dev() == at_path.dev() && open.ino() == at_path.ino(),
+    _ => false,
+  }
+}
+
+impl LockFile {
+  /// The lock file of a log file: a dot file beside it.
+  pub fn for_log(log: &Path) -> LockFile {
+    let name = log
+      .file_name()
+      .map(|n| n.to_string_lossy().into_owned())
+      .unwrap_or_default();
+    let path = log.with_file_name(format!(".{name}.lock"));
+    LockFile { path, file: None }
+  }
+
+  pub fn path(&self) -> &Path {
+    &self.path
+  }
+
+  fn open(&self) -> io::Result<File> {
+    if let Some(parent) = self.path.parent() {
+      if !parent.as_os_str().is_empty() {
+        fs::create_dir_all(parent)?;
+      }
+    }
+    let create = OpenOptions::new()
+      .read(true)
+      .write(true)
+      .create(true)
+      .mode(0o640)
+      .custom_flags(libc::O_CLOEXEC)
+      .open(&self.path);
+    match create {
+      // flock needs no write access: a lock file made by another user of the group is
+      // still usable read-only.
+      Err(err) if err.kind() == io::ErrorKind::PermissionDenied => OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&self.path),
+      other => other,
+    }
+  }
+
+  /// Takes the lock, waiting for other holders.
+  pub fn lock(&mut self) -> io::Result<Locked> {
+    loop {
+      let fd = match &self.file {
+        Some(file) => file.as_raw_fd(),
+        None => {
+          let file = self.open()?;
+          let fd = file.as_raw_fd();
+          self.file = Some(file);
+          fd
+        }
+      };
+      flock(fd, libc::LOCK_EX)?;
+      let current = self
+        .file
+        .as_ref()
+        .is_some_and(|f| is_file_at(f, &self.path));
+      if current {
+        return Ok(Locked(fd));
+      }
+      // The lock file was removed (its folder deleted, say) and perhaps made again by
+      // another process: a lock on the old file would exclude nobody. Open the path again.
+      flock(fd, libc::LOCK_UN)?;
+      self.file = None;
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::sync::atomic::{AtomicBool, Ordering};
+  use std::sync::Arc;
+  use std::time::Duration;
+
+  fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("prodkit-lock-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    dir
+  }
+
+  #[test]
+  fn the_lock_file_is_a_dot_file_beside_the_log() {
+    let lock = LockFile::for_log(Path::new("/var/log/app.log"));
+    assert_eq!(lock.path(), Path::new("/var/log/.app.log.lock"));
+  }
+
+  #[test]
+  fn two_holders_exclude_each_other() {
+    let dir = temp_dir("exclude");
+    let log = dir.join("app.log");
+    let mut first = LockFile::for_log(&log);
+    let guard = first.lock().unwrap();
+    let inside = Arc::new(AtomicBool::new(false));
+    let waiter = {
+      let inside = inside.clone();
+      let log = log.clone();
+      std::thread::spawn(move || {
+        // A separate open file description, as another process would have.
+        let mut second = LockFile::for_log(&log);
+        let _guard = second.lock().unwrap();
+        inside.store(true, Ordering::SeqCst);
+      })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!inside.load(Ordering::SeqCst), "the second holder waits");
+    drop(guard);
+    waiter.join().unwrap();
+    assert!(inside.load(Ordering::SeqCst));
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_removed_lock_file_is_made_again_instead_of_locking_a_ghost() {
+    let dir = temp_dir("removed");
+    let log = dir.join("app.log");
+    let mut lock = LockFile::for_log(&log);
+    drop(lock.lock().unwrap());
+    fs::remove_dir_all(&dir).unwrap();
+    let guard = lock.lock().unwrap();
+    assert!(lock.path().exists(), "folder and lock file made again");
+    // Another holder that opens the path now is excluded by this lock.
+    let mut other = LockFile::for_log(&log);
+    let fd = other.open().unwrap();
+    // SAFETY: a valid descriptor.
+    let got = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(got, -1, "the lock is held on the file at the path");
+    drop(guard);
+    other.file = Some(fd);
+    drop(other.lock().unwrap());
+    fs::remove_dir_all(&dir).unwrap();
+  }
+}

@@ -1,0 +1,439 @@
+//! Rotation of a log file by size and/or time, decided by the writer thread before each
+//! write, under the lock file (see `lockfile.rs`), so that of several processes appending
+//! to one path exactly one renames the file and every other one moves to the new file
+//! before its next write.
+//!
+//! - size: a batch goes to the current file as far as its whole lines fit under the
+//!   limit; the file is then rotated and the rest goes to the new file (each part one
+//!   write, under the lock). A file passes the limit only by a single line longer than it.
+//! - interval: periods are aligned to the UTC epoch (`daily` turns at 00:00 UTC,
+//!   `hourly` on the hour); a file born in an earlier period than now is rotated before
+//!   the next write. A file's period comes from its birth time on the file system, which
+//!   every process sees alike, so the first process to write after the turn rotates and
+//!   the others find a new file. (Where the file system has no birth time, the time this
+//!   process first saw the file stands in.)
+//!
+//! A rotation that fails (no permission to rename, say) is reported once and the batch is
+//! written to the current file: a line is worth more than a size limit. It is tried
+//! again before every batch.
+
+use std::fs::{self, Metadata};
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::archive::{Archiver, Retention, RotationStats};
+use super::destination::{error_code, Destination};
+use super::lockfile::{LockFile, Locked};
+use super::naming::Naming;
+use super::writer::Reporter;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RotatePolicy {
+  /// Rotate before a batch would take the file past this many bytes.
+  pub size: Option<u64>,
+  /// Rotate when the period (of this many ms, from the epoch) of the file's birth is over.
+  pub interval_ms: Option<u64>,
+  pub retention: Retention,
+}
+
+/// The length of the longest run of whole lines at the start of `buf` within `room`
+/// bytes (all of `buf` if it fits).
+fn fitting(buf: &[u8], room: u64) -> usize {
+  if buf.len() as u64 <= room {
+    return buf.len();
+  }
+  buf[..room as usize]
+    .iter()
+    .rposition(|&b| b == b'\n')
+    .map_or(0, |p| p + 1)
+}
+
+pub struct Rotation {
+  policy: RotatePolicy,
+  path: PathBuf,
+  naming: Naming,
+  lock: LockFile,
+  archiver: Option<Archiver>,
+  stats: Arc<RotationStats>,
+  reporter: Arc<dyn Reporter>,
+  /// The error code of a rotation failure being reported, so that it is reported once.
+  failing: Option<String>,
+  /// (dev, ino, when) of the file as first seen, for file systems without birth times.
+  first_seen: Option<(u64, u64, SystemTime)>,
+  unlockable_reported: bool,
+}
+
+/// Errors of a file system without flock, as opposed to a failure to open the lock file.
+fn cannot_lock(err: &io::Error) -> bool {
+  matches!(
+    err.raw_os_error(),
+    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS)
+  )
+}
+
+fn ms_since_epoch(t: SystemTime) -> u64 {
+  t.duration_since(UNIX_EPOCH)
+    .map(|d| d.as_millis() as u64)
+    .unwrap_or(0)
+}
+
+impl Rotation {
+  pub fn new(
+    path: PathBuf,
+    policy: RotatePolicy,
+    stats: Arc<RotationStats>,
+    reporter: Arc<dyn Reporter>,
+  ) -> Rotation {
+    let naming = Naming::new(&path);
+    let archiver = if policy.retention.is_active() {
+      match Archiver::start(
+        naming.clone(),
+        policy.retention,
+        stats.clone(),
+        reporter.clone(),
+      ) {
+        Ok(archiver) => Some(archiver),
+        Err(err) => {
+          // Rotation still works; rotated files stay plain until the next start.
+          let message = format!(
+            "prodkit: cannot start the log archive thread: {err}. Rotated files of {} are not compressed or cleaned up.",
+            path.display()
+          );
+          eprintln!("{message}");
+          reporter.failed(&error_code(&err), &message);
+          None
+        }
+      }
+    } else {
+      None
+    };
+    Rotation {
+      lock: LockFile::for_log(&path),
+      naming,
+      path,
+      policy,
+      archiver,
+      stats,
+      reporter,
+      failing: None,
+      first_seen: None,
+      unlockable_reported: false,
+    }
+  }
+
+  /// Takes the lock every writer of this path holds around its check-and-write. `None`
+  /// on a file system that cannot lock (NFS without a lock daemon): writing goes on
+  /// without it, safe for one process, and that is reported once.
+  pub fn lock(&mut self) -> io::Result<Option<Locked>> {
+    match self.lock.lock() {
+      Ok(locked) => Ok(Some(locked)),
+      Err(err) if cannot_lock(&err) => {
+        if !self.unlockable_reported {
+          self.unlockable_reported = true;
+          self.stats.errors.fetch_add(1, Ordering::Relaxed);
+          let code = error_code(&err);
+          let message = format!(
+            "prodkit: cannot lock {}: {err} ({code}). Rotating without the lock: safe for one process, but several processes writing this file could lose lines at a rotation.",
+            self.lock.path().display()
+          );
+          eprintln!("{message}");
+          self.reporter.failed(&code, &message);
+        }
+        Ok(None)
+      }
+      Err(err) => Err(err),
+    }
+  }
+
+  /// Under the lock, with `dest` current and `buf` starting at a line: rotates if due
+  /// and returns how many bytes of `buf` (whole lines) go to the file now. Errors are
+  /// those of opening the new file, which the writer handles as write errors; a failed
+  /// rename is reported here and the bytes go to the current file.
+  pub fn before_write(&mut self, dest: &mut Destination, buf: &[u8]) -> io::Result<usize> {
+    let Some(meta) = dest.open_metadata() else {
+      return Ok(buf.len());
+    };
+    let meta = meta?;
+    let now = SystemTime::now();
+    let mut size = meta.len();
+    if self.period_over(&meta, now) {
+      let renewed = if size > 0 {
+        self.rotate(dest, now)?
+      } else {
+        self.recreate(dest)?
+      };
+      if renewed {
+        size = 0;
+      }
+    }
+    let Some(limit) = self.policy.size else {
+      return Ok(buf.len());
+    };
+    let mut take = fitting(buf, limit.saturating_sub(size));
+    if take == 0 && size > 0 {
+      if !self.rotate(dest, now)? {
+        return Ok(buf.len());
+      }
+      take = fitting(buf, limit);
+    }
+    if take == 0 {
+      // A line longer than the limit: alone in its file, whole.
+      take = buf
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(buf.len(), |p| p + 1);
+    }
+    Ok(take)
+  }
+
+  /// Renames the file to its rotated name and opens a new one. False if the rename
+  /// failed (reported).
+  fn rotate(&mut self, dest: &mut Destination, now: SystemTime) -> io::Result<bool> {
+    let rotated = self.naming.next_plain(ms_since_epoch(now) as i64);
+    if let Err(err) = fs::rename(&self.path, &rotated) {
+      self.failed(&err);
+      return Ok(false);
+    }
+    self.stats.rotations.fetch_add(1, Ordering::Relaxed);
+    self.failing = None;
+    if let Some(archiver) = &self.archiver {
+      archiver.request_sweep();
+    }
+    dest.reopen()?;
+    Ok(true)
+  }
+
+  /// An empty file from an earlier period is made anew rather than kept as a rotated
+  /// file, so that its birth (and so its period) is now.
+  fn recreate(&mut self, dest: &mut Destination) -> io::Result<bool> {
+    if let Err(err) = fs::remove_file(&self.path) {
+      self.failed(&err);
+      return Ok(false);
+    }
+    dest.reopen()?;
+    Ok(true)
+  }
+
+  fn period_over(&mut self, meta: &Metadata, now: SystemTime) -> bool {
+    let Some(interval) = self.policy.interval_ms.filter(|&ms| ms > 0) else {
+      return false;
+    };
+    let born = ms_since_epoch(self.born(meta, now));
+    born / interval < ms_since_epoch(now) / interval
+  }
+
+  fn born(&mut self, meta: &Metadata, now: SystemTime) -> SystemTime {
+    if let Ok(born) = meta.created() {
+      return born;
+    }
+    match self.first_seen {
+      Some((dev, ino, seen)) if dev == meta.dev() && ino == meta.ino() => seen,
+      _ => {
+        self.first_seen = Some((meta.dev(), meta.ino(), now));
+        now
+      }
+    }
+  }
+
+  fn failed(&mut self, err: &io::Error) {
+    self.stats.errors.fetch_add(1, Ordering::Relaxed);
+    let code = error_code(err);
+    if self.failing.as_deref() == Some(code.as_str()) {
+      return;
+    }
+    let message = format!(
+      "prodkit: cannot rotate the log {}: {err} ({code}). Writing on to the current file; retrying before each batch.",
+      self.path.display()
+    );
+    eprintln!("{message}");
+    self.reporter.failed(&code, &message);
+    self.failing = Some(code);
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::super::destination::Target;
+  use super::*;
+  use std::path::Path;
+  use std::sync::Mutex;
+
+  struct Collect(Mutex<Vec<String>>);
+  impl Reporter for Collect {
+    fn failed(&self, code: &str, _message: &str) {
+      self.0.lock().unwrap().push(code.to_string());
+    }
+  }
+
+  fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("prodkit-rotate-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+  }
+
+  fn rotation(path: &Path, policy: RotatePolicy) -> Rotation {
+    Rotation::new(
+      path.to_path_buf(),
+      policy,
+      Arc::default(),
+      Arc::new(Collect(Mutex::default())),
+    )
+  }
+
+  /// What the writer does for one batch.
+  fn write_batch(rotation: &mut Rotation, dest: &mut Destination, batch: &[u8]) {
+    let mut offset = 0;
+    while offset < batch.len() {
+      let _locked = rotation.lock().unwrap().unwrap();
+      dest.ensure_current().unwrap();
+      let take = rotation.before_write(dest, &batch[offset..]).unwrap();
+      assert!(take > 0);
+      assert_eq!(dest.write(&batch[offset..offset + take]).unwrap(), take);
+      offset += take;
+    }
+  }
+
+  fn rotated_files(dir: &Path) -> Vec<PathBuf> {
+    let naming = Naming::new(&dir.join("app.log"));
+    naming
+      .list()
+      .unwrap()
+      .into_iter()
+      .map(|r| r.plain.unwrap())
+      .collect()
+  }
+
+  #[test]
+  fn whole_lines_fill_a_file_up_to_the_size_limit_and_the_rest_goes_to_a_new_one() {
+    let dir = temp_dir("size");
+    let path = dir.join("app.log");
+    let policy = RotatePolicy {
+      size: Some(10),
+      ..RotatePolicy::default()
+    };
+    let mut r = rotation(&path, policy);
+    let mut dest = Destination::new(Target::File(path.clone()));
+    write_batch(&mut r, &mut dest, b"aaaa\n"); // 5
+    write_batch(&mut r, &mut dest, b"bbbb\n"); // 10: fits exactly
+    write_batch(&mut r, &mut dest, b"c\n"); // would be 12: rotates first
+    write_batch(&mut r, &mut dest, b"dd\neee\nffff\n"); // 2 + 7 fit, then a new file
+    write_batch(&mut r, &mut dest, b"0123456789abcdef\ng\n"); // a line over the limit: alone, whole
+    let rotated = rotated_files(&dir);
+    let contents: Vec<String> = rotated
+      .iter()
+      .map(|p| fs::read_to_string(p).unwrap())
+      .collect();
+    assert_eq!(
+      contents,
+      vec![
+        "aaaa\nbbbb\n",
+        "c\ndd\neee\n",
+        "ffff\n",
+        "0123456789abcdef\n"
+      ]
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), "g\n");
+    assert_eq!(r.stats.rotations.load(Ordering::Relaxed), 4);
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn fitting_takes_whole_lines_only() {
+    assert_eq!(fitting(b"ab\ncd\n", 100), 6);
+    assert_eq!(fitting(b"ab\ncd\n", 5), 3);
+    assert_eq!(fitting(b"ab\ncd\n", 2), 0);
+    assert_eq!(fitting(b"ab\ncd\n", 0), 0);
+  }
+
+  #[test]
+  fn a_file_born_in_an_earlier_period_is_rotated_and_an_empty_one_made_anew() {
+    let dir = temp_dir("interval");
+    let path = dir.join("app.log");
+    let policy = RotatePolicy {
+      interval_ms: Some(1000),
+      ..RotatePolicy::default()
+    };
+    let mut r = rotation(&path, policy);
+    let mut dest = Destination::new(Target::File(path.clone()));
+    let ms = || ms_since_epoch(SystemTime::now());
+    // Start right after a turn of the second, so the next two batches share a period.
+    while ms() % 1000 > 100 {
+      std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    write_batch(&mut r, &mut dest, b"one\n");
+    write_batch(&mut r, &mut dest, b"two\n");
+    assert!(rotated_files(&dir).is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    write_batch(&mut r, &mut dest, b"three\n");
+    assert_eq!(rotated_files(&dir).len(), 1);
+    assert_eq!(
+      fs::read_to_string(&rotated_files(&dir)[0]).unwrap(),
+      "one\ntwo\n"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), "three\n");
+    // An empty file from an earlier period is not kept as a rotated file.
+    fs::write(&path, b"").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    write_batch(&mut r, &mut dest, b"four\n");
+    assert_eq!(rotated_files(&dir).len(), 1);
+    assert_eq!(fs::read_to_string(&path).unwrap(), "four\n");
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn writers_with_their_own_descriptors_follow_each_others_rotations() {
+    let dir = temp_dir("writers");
+    let path = dir.join("app.log");
+    let policy = RotatePolicy {
+      size: Some(4096),
+      ..RotatePolicy::default()
+    };
+    let threads: Vec<_> = (0..4)
+      .map(|w| {
+        let path = path.clone();
+        std::thread::spawn(move || {
+          let mut r = rotation(&path, policy);
+          let mut dest = Destination::new(Target::File(path.clone()));
+          for batch in 0..500 {
+            let mut lines = String::new();
+            for i in 0..5 {
+              lines.push_str(&format!("{{\"w\":{w},\"i\":{}}}\n", batch * 5 + i));
+            }
+            write_batch(&mut r, &mut dest, lines.as_bytes());
+          }
+          r.stats.rotations.load(Ordering::Relaxed)
+        })
+      })
+      .collect();
+    let rotations: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let mut files = rotated_files(&dir);
+    assert_eq!(
+      files.len() as u64,
+      rotations,
+      "one rotated file per rotation"
+    );
+    assert!(rotations > 20, "{rotations} rotations");
+    files.push(path.clone());
+    let mut seen = std::collections::HashSet::new();
+    for file in &files {
+      let text = fs::read_to_string(file).unwrap();
+      assert!(
+        text.len() <= 4096,
+        "{} is {} bytes",
+        file.display(),
+        text.len()
+      );
+      for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(seen.insert((v["w"].as_u64().unwrap(), v["i"].as_u64().unwrap())));
+      }
+    }
+    assert_eq!(seen.len(), 4 * 2500, "every line once");
+    fs::remove_dir_all(&dir).unwrap();
+  }
+}
