@@ -90,16 +90,21 @@ function buildLine (logger, level, args) {
   return message === undefined ? line + '}\n' : line + messageTail(message, limit)
 }
 
+// The common call, log.info({ ... }, 'message'), which skips the general argument
+// handling. Reading `stack` may throw (a getter): callers catch and take the general path.
+function isObjectAndMessage (argc, first, second) {
+  return argc === 2 && typeof second === 'string' && typeof first === 'object' &&
+    first !== null && !(first instanceof Error) && typeof first.stack !== 'string'
+}
+
 const METHODS = {}
 for (const name of LEVEL_NAMES) {
   const level = LEVELS[name]
   METHODS[name] = function (first, second) {
     const core = this[kCore]
-    // The common call, log.info({ ... }, 'message'), skips the general argument handling.
     let line
     try {
-      if (arguments.length === 2 && typeof second === 'string' && typeof first === 'object' &&
-          first !== null && !(first instanceof Error) && typeof first.stack !== 'string') {
+      if (isObjectAndMessage(arguments.length, first, second)) {
         const limit = core.maxStringLength
         const json = mergeJson(first, limit)
         line = json === undefined
@@ -124,8 +129,7 @@ for (const name of LEVEL_NAMES) {
     const core = this[kCore]
     let line
     try {
-      if (arguments.length === 2 && typeof second === 'string' && typeof first === 'object' &&
-          first !== null && !(first instanceof Error) && typeof first.stack !== 'string') {
+      if (isObjectAndMessage(arguments.length, first, second)) {
         const limit = core.maxStringLength
         const protect = core.protect
         const json = mergeJson(protect.apply(first), limit)
