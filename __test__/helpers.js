@@ -103,7 +103,7 @@ function readLogSet (file) {
 async function waitFor (predicate, { timeoutMs = 10_000, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = predicate()
+    const value = await predicate()
     if (value) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 20))

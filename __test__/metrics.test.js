@@ -12,7 +12,7 @@ const { spawn, spawnSync, execFileSync } = require('node:child_process')
 const prodkit = require('..')
 const { createMetrics } = require('../lib/metrics')
 const { mergeFamilies } = require('../lib/metrics/cluster')
-const { ROOT, tempDir, readJsonLines, runNode } = require('./helpers')
+const { ROOT, tempDir, readJsonLines, runNode, waitFor } = require('./helpers')
 
 function setup (t, options = {}) {
   const file = path.join(tempDir(t), 'metrics.log')
@@ -22,15 +22,6 @@ function setup (t, options = {}) {
   return { metrics, log, lines: () => (log.flushSync(), fs.existsSync(file) ? readJsonLines(file) : []) }
 }
 
-const waitFor = async (predicate, what, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const value = await predicate()
-    if (value) return value
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 // A series' value from Prometheus text, e.g. valueOf(text, 'jobs_total{kind="email"}').
 function valueOf (text, series) {
@@ -134,7 +125,7 @@ test('snapshot(): process, system, event loop, heap, GC and active resources, an
   metrics.counter('snap_total').inc(3)
   const keepAlive = setInterval(() => {}, 1000)
   t.after(() => clearInterval(keepAlive))
-  await waitFor(() => metrics.sampler.seq() >= 2, 'two samples')
+  await waitFor(() => metrics.sampler.seq() >= 2, { what: 'two samples' })
   const s = metrics.snapshot()
   assert.ok(s.time > 1.6e12)
   assert.ok(s.process.residentMemoryBytes > 10 << 20)
@@ -211,7 +202,7 @@ test('the Prometheus text passes promtool check metrics', async (t) => {
   const { metrics } = setup(t)
   metrics.counter('jobs_total', { labelNames: ['queue'] }).inc({ queue: 'mail "quoted" \\ and\nnewline' })
   metrics.timer('job_seconds').start()()
-  await waitFor(() => metrics.sampler.seq() >= 1, 'a sample')
+  await waitFor(() => metrics.sampler.seq() >= 1, { what: 'a sample' })
   const result = spawnSync(promtool, ['check', 'metrics'], { input: metrics.prometheus(), encoding: 'utf8' })
   assert.equal(result.status, 0, result.stdout + result.stderr)
   assert.equal(result.stdout + result.stderr, '', 'no lint warnings either')
@@ -222,7 +213,7 @@ test('a real Prometheus server scrapes /metrics: the target is up and a prodkit 
   if (!prometheusBin) return
   const { metrics } = setup(t, { port: 0 })
   metrics.counter('scraped_orders_total').inc(42)
-  await waitFor(() => metrics.port, 'the metrics server')
+  await waitFor(() => metrics.port, { what: 'the metrics server' })
   const dir = tempDir(t, 'prom')
   fs.chmodSync(dir, 0o777)
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prodkit\n    static_configs:\n      - targets: ['127.0.0.1:${metrics.port}']\n`)
@@ -240,12 +231,12 @@ test('a real Prometheus server scrapes /metrics: the target is up and a prodkit 
     const targets = await getJson(`${api}/targets`)
     const target = targets && targets.data.activeTargets.find((x) => x.labels.job === 'prodkit')
     return target && target.health === 'up' ? target : null
-  }, `the target to be up (prometheus said: ${promErr})`, 30_000)
+  }, { what: `the target to be up (prometheus said: ${promErr})`, timeoutMs: 30_000 })
   assert.equal(up.lastError, '')
   const result = await waitFor(async () => {
     const r = await getJson(`${api}/query?query=${encodeURIComponent('scraped_orders_total{job="prodkit"}')}`)
     return r && r.data.result.length ? r.data.result : null
-  }, 'the series', 30_000)
+  }, { what: 'the series', timeoutMs: 30_000 })
   assert.equal(result[0].value[1], '42')
   const rss = await getJson(`${api}/query?query=process_resident_memory_bytes`)
   assert.ok(Number(rss.data.result[0].value[1]) > 0)
@@ -254,7 +245,7 @@ test('a real Prometheus server scrapes /metrics: the target is up and a prodkit 
 test('the /metrics server binds to 127.0.0.1, serves GET /metrics and 404 elsewhere; express.metricsHandler serves the same', async (t) => {
   const { metrics } = setup(t, { port: 0 })
   metrics.counter('served_total').inc()
-  await waitFor(() => metrics.port, 'the metrics server')
+  await waitFor(() => metrics.port, { what: 'the metrics server' })
   assert.equal(metrics.server.address().address, '127.0.0.1')
   const res = await fetch(`http://127.0.0.1:${metrics.port}/metrics`)
   assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
