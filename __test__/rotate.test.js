@@ -186,12 +186,17 @@ test('interval: a file born in an earlier period is rotated before the next writ
   }
   assert.equal(await log.flush(), true)
   const names = rotatedNames(dir)
-  assert.ok(names.length >= 2 && names.length <= 3, `${names.length} rotations in 2.6 s`)
+  // One rotation per period boundary the lines crossed. Counted from the lines' own times,
+  // not the loop's, so a loaded machine cannot make it fail; a line logged just before a
+  // boundary may be written just after it, hence the one either way.
+  const all = [...names, 'app.log'].flatMap((name) => readJsonLines(path.join(dir, name)))
+  const periods = new Set(all.map((l) => Math.floor(l.time / 1000))).size
+  assert.ok(names.length >= 1 && Math.abs(names.length - (periods - 1)) <= 1, `${names.length} rotations, lines over ${periods} periods`)
   // Each rotated file's lines were logged within one second-long period (give or take the
-  // few ms between logging a line and its batch being written).
+  // time between logging a line and its batch being written, longer on a loaded machine).
   for (const name of names) {
     const times = readJsonLines(path.join(dir, name)).map((l) => l.time)
-    assert.ok(times.at(-1) - times[0] < 1000 + 100, `${name} spans ${times.at(-1) - times[0]} ms`)
+    assert.ok(times.at(-1) - times[0] < 1000 + 500, `${name} spans ${times.at(-1) - times[0]} ms`)
   }
   assertIdsOnce(readLogSet(file), id)
 })
