@@ -74,6 +74,13 @@ export interface LogSinkStats {
   failing: boolean
 }
 
+/**
+ * Sends `state` to systemd's notification socket `socket` (the value of
+ * `$NOTIFY_SOCKET`). Returns false without sending when `socket` is absent or empty
+ * (not started by systemd); throws when the datagram cannot be sent.
+ */
+export declare function sdNotify(state: string, socket?: string | undefined | null): boolean
+
 export interface WatchdogOptions {
   /** A loop without a beat for longer than this is reported as blocked. */
   blockedMs: number

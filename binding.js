@@ -837,3 +837,4 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.LogSink = nativeBinding.LogSink
 module.exports.Watchdog = nativeBinding.Watchdog
+module.exports.sdNotify = nativeBinding.sdNotify

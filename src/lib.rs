@@ -4,6 +4,7 @@
 #![deny(clippy::all)]
 
 pub mod log;
+pub mod systemd;
 
 #[cfg(not(test))]
 pub mod watchdog;
