@@ -9,6 +9,7 @@ const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage } = require('./format')
 const { Sink, MERGE_OPEN, MERGE_CLOSE } = require('./sink')
+const { workerBinding } = require('../cluster/identity')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -202,7 +203,7 @@ class Logger {
 
 function createLogger (options) {
   const resolved = resolveOptions(options)
-  let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+  let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}` + workerBinding()
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
   bindings += mergeFragment(resolved.base, resolved.maxStringLength)
   const sink = new Sink({
