@@ -29,7 +29,8 @@ function startCluster (t, { options = {}, env = {}, command } = {}) {
   const logFile = path.join(dir, 'app.log')
   const versionFile = path.join(dir, 'version.js')
   fs.writeFileSync(versionFile, "module.exports = 'v1'\n")
-  const [file, ...args] = command || [path.join(FIXTURES, 'primary.js')]
+  // `command(paths)`: the primary's script and arguments, e.g. the prodkit CLI.
+  const [file, ...args] = command ? command({ logFile }) : [path.join(FIXTURES, 'primary.js')]
   const child = spawn(process.execPath, [file, ...args], {
     cwd: ROOT,
     env: {
