@@ -8,6 +8,7 @@ const path = require('node:path')
 const prodkit = require('..')
 const { resolveClusterOptions, parseBytes } = require('../lib/cluster/options')
 const { restartDelay, CrashWindow } = require('../lib/cluster/backoff')
+const { runNode } = require('./helpers')
 
 const APP = path.join(__dirname, 'fixtures', 'cluster', 'app.js')
 
@@ -60,6 +61,12 @@ test('bad options throw a TypeError naming the option, before anything is forked
   for (const [options, message] of cases) {
     assert.throws(() => prodkit.cluster(options), (err) => err instanceof TypeError && message.test(err.message), JSON.stringify(options))
   }
+})
+
+test('start as a function needs an entry file for the workers to run (not node -e)', async () => {
+  const out = await runNode("require('@oj/prodkit').cluster({ start: () => {} })")
+  assert.equal(out.code, 1)
+  assert.match(out.stderr, /TypeError: prodkit: option start must be the path of a module when the primary does not run from a file/)
 })
 
 test('restart delays: immediate first restart, then base × factor^n up to the cap', () => {

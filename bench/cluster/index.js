@@ -7,7 +7,10 @@
 //   3. the primary's RSS over --restarts worker restarts (PM2: its God daemon, which is
 //      PM2's cluster primary), sampled every tenth of the run.
 //
-//   node bench/cluster [--workers 2] [--restarts 1000] [--crashes 20] [--only prodkit|pm2]
+// A bare node:cluster primary that only re-forks runs 2 and 3 too: the floor that both
+// managers sit on.
+//
+//   node bench/cluster [--workers 2] [--restarts 1000] [--crashes 20] [--only prodkit|pm2|node]
 //
 // PM2 runs with PM2_HOME in a temporary folder, and its daemon is killed at the end (also
 // when the benchmark fails), so that no daemon is left behind. Needs wrk (apt-get install
@@ -26,6 +29,9 @@ const APP = path.join(__dirname, 'app.js')
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2')
 const OUT = path.join(ROOT, 'bench', 'out')
 const RELOADS = 3
+
+// Requests that got no answer before their timeout (counted per contender).
+let hung = 0
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -55,7 +61,10 @@ function pidAt (port, urlPath = '/', timeoutMs = 5000) {
       res.on('error', () => resolve(null))
     })
     req.on('error', () => resolve(null))
-    req.setTimeout(timeoutMs, () => req.destroy())
+    req.setTimeout(timeoutMs, () => {
+      hung++
+      req.destroy()
+    })
   })
 }
 
@@ -64,7 +73,7 @@ async function servingPids (port, count, { timeoutMs = 30_000 } = {}) {
   const pids = new Set()
   const started = Date.now()
   while (pids.size < count) {
-    const pid = await pidAt(port)
+    const pid = await pidAt(port, '/', 500) // see crashToAnswer for why a request may hang
     if (pid) pids.add(pid)
     else await sleep(5)
     if (Date.now() - started > timeoutMs) throw new Error(`only ${pids.size} of ${count} workers answered`)
@@ -114,7 +123,7 @@ function prodkitContender (workers) {
     },
     primaryPid: () => child.pid,
     async stop () {
-      if (child && child.exitCode === null) {
+      if (child && child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGTERM')
         await exited
@@ -143,6 +152,30 @@ function pm2Contender (workers) {
     async stop () {
       if (env) spawnSync(PM2, ['kill'], { env, encoding: 'utf8' })
       fs.rmSync(home, { recursive: true, force: true })
+    }
+  }
+}
+
+// The floor of the restart figures: node:cluster alone, with no reload to measure.
+function nodeContender (workers) {
+  let child
+  return {
+    name: 'node:cluster (baseline)',
+    reloads: false,
+    async start (port) {
+      child = spawn(process.execPath, [path.join(__dirname, 'node-primary.js')], {
+        env: { ...process.env, PORT: String(port), WORKERS: String(workers) },
+        stdio: 'ignore'
+      })
+      await servingPids(port, workers)
+    },
+    primaryPid: () => child.pid,
+    async stop () {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGKILL') // its workers exit with the IPC channel
+        await exited
+      }
     }
   }
 }
@@ -207,8 +240,12 @@ function median (values) {
 async function measure (contender, options) {
   const port = await freePort()
   await contender.start(port)
-  process.stderr.write(`  ${contender.name}: ${RELOADS} reloads under load\n`)
-  const reload = await reloadsUnderLoad(contender, port)
+  hung = 0
+  let reload = null
+  if (contender.reloads !== false) {
+    process.stderr.write(`  ${contender.name}: ${RELOADS} reloads under load\n`)
+    reload = await reloadsUnderLoad(contender, port)
+  }
   process.stderr.write(`  ${contender.name}: ${options.crashes} crashes\n`)
   const crashMs = []
   for (let i = 0; i < options.crashes; i++) crashMs.push(await crashToAnswer(port, options.workers))
@@ -220,7 +257,7 @@ async function measure (contender, options) {
     if (i % every === 0) rss.push({ restarts: i, rssKiB: rssKiB(contender.primaryPid()) })
     if (i % 100 === 0) process.stderr.write(`  ${contender.name}: ${i} restarts\n`)
   }
-  return { reload, crashToAnswerMs: { median: median(crashMs), samples: crashMs }, rss }
+  return { reload, crashToAnswerMs: { median: median(crashMs), samples: crashMs }, rss, unansweredDuringCrashes: hung }
 }
 
 function report (results, options) {
@@ -232,14 +269,15 @@ function report (results, options) {
     '| --- | ---: | --- | ---: | ---: | --- |'
   ]
   for (const [name, r] of Object.entries(results)) {
-    const w = r.reload
+    const w = r.reload || { failed: '-', readErrors: '-', connectErrors: '-', timeouts: '-', non2xx: '-', requests: '-' }
     lines.push(`| ${name} | ${w.failed} | ${w.readErrors} / ${w.connectErrors} / ${w.timeouts} / ${w.non2xx} | ${w.requests} | ` +
       `${r.crashToAnswerMs.median.toFixed(0)} ms | ${mib(r.rss[0].rssKiB)} → ${mib(r.rss.at(-1).rssKiB)} (max ${mib(Math.max(...r.rss.map((s) => s.rssKiB)))}) |`)
   }
   lines.push('')
   for (const [name, r] of Object.entries(results)) {
     lines.push(`${name} RSS (MiB) every ${Math.max(1, Math.floor(options.restarts / 10))} restarts: ${r.rss.map((s) => mib(s.rssKiB)).join(', ')}`)
-    lines.push(`${name} reload durations (ms): ${r.reload.reloadMs.map((ms) => ms.toFixed(0)).join(', ')}`)
+    if (r.reload) lines.push(`${name} reload durations (ms): ${r.reload.reloadMs.map((ms) => ms.toFixed(0)).join(', ')}`)
+    lines.push(`${name} requests left unanswered around the ${options.crashes + options.restarts} crashes: ${r.unansweredDuringCrashes}`)
   }
   return lines.join('\n')
 }
@@ -258,8 +296,8 @@ async function main () {
     console.error('bench:cluster needs wrk: apt-get install wrk')
     process.exit(2)
   }
-  const contenders = [prodkitContender(options.workers), pm2Contender(options.workers)]
-    .filter((c) => !values.only || c.name === values.only)
+  const contenders = [prodkitContender(options.workers), pm2Contender(options.workers), nodeContender(options.workers)]
+    .filter((c) => !values.only || c.name.startsWith(values.only))
   const results = {}
   const stopAll = () => Promise.all(contenders.map((c) => c.stop().catch(() => {})))
   process.once('SIGINT', () => stopAll().then(() => process.exit(130)))

@@ -39,6 +39,10 @@ function cluster (options, install) {
   }
   const state = processState()
   if (state.primary) throw new Error('prodkit: cluster() was already called in this process')
+  if (resolved.start.fn && !process.argv[1]) {
+    // The workers run the primary's entry file again; `node -e` and the REPL have none.
+    throw new TypeError('prodkit: option start must be the path of a module when the primary does not run from a file (node -e, the REPL)')
+  }
   const kit = install(primaryInstallOptions(resolved))
   const workers = resolved.workers === 'auto' ? usableCpus() : resolved.workers
   const primary = new Primary({ ...resolved, workers }, kit)
