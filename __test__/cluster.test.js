@@ -88,8 +88,8 @@ test('rolling reloads (SIGHUP and the API) under continuous load answer every re
   assert.deepEqual(JSON.parse(c.stdout.trim().split('\n').pop()), { ok: true, replaced: 2 })
 })
 
-test('a reload to a version that cannot start is aborted and the old workers keep serving', async (t) => {
-  const c = startCluster(t, { options: { workers: 2, readyTimeoutMs: 5_000 } })
+test('a reload to a version that cannot start (crashes, or never listens) is aborted and the old workers keep serving', async (t) => {
+  const c = startCluster(t, { options: { workers: 2, readyTimeoutMs: 1_500 } })
   const before = pidsOf(await c.readyWorkers(2))
   const port = await c.port()
   const client = load(port, { concurrency: 4 })
@@ -110,6 +110,12 @@ test('a reload to a version that cannot start is aborted and the old workers kee
   assert.equal(c.primaryLines(lines, /^worker \d+ draining$/).length, 0)
   // The new version's error is in the log, from the worker that could not start.
   assert.ok(lines.some((l) => l.worker === 3 && l.level === 60 && /v2 cannot start/.test(l.err && l.err.message)))
+  // A version that starts but never listens: cut off at readyTimeoutMs, rollout stopped.
+  fs.writeFileSync(c.versionFile, "process.env.APP_LISTEN_AFTER_MS = 'never'\nmodule.exports = 'v2b'\n")
+  c.child.kill('SIGHUP')
+  await c.waitFor((lines) => c.primaryLines(lines, /^rolling reload aborted after 0 of 2 workers: worker 4 not ready within 1500 ms; the other workers keep serving$/).length === 1, 'the second aborted reload')
+  await c.waitFor((lines) => c.primaryLines(lines, 'worker 4 exited (signal SIGKILL)').length === 1, 'the hung worker to be killed')
+  for (let i = 0; i < 4; i++) assert.ok(before.includes(JSON.parse((await get(port, '/')).body).pid))
   // Once the version is fixed, a reload goes through.
   fs.writeFileSync(c.versionFile, "module.exports = 'v3'\n")
   c.child.kill('SIGHUP')

@@ -41,29 +41,23 @@ function track (server) {
   }
   if (server[kTracked]) return server[kTracked]
   const state = processState()
-  const sockets = new Map() // socket -> { responses: Set, idleSweeps, upgraded }
+  const sockets = new Map() // socket -> { idleSweeps, upgraded }
   const tracked = { server, sockets, drained: null }
   Object.defineProperty(server, kTracked, { value: tracked })
 
   const entryOf = (socket) => {
     let entry = sockets.get(socket)
     if (!entry) {
-      entry = { responses: new Set(), idleSweeps: 0, upgraded: false }
+      entry = { idleSweeps: 0, upgraded: false }
       sockets.set(socket, entry)
       socket.once('close', () => sockets.delete(socket))
     }
     return entry
   }
+  tracked.entryOf = entryOf
+  // Per connection, never per request: serving costs nothing more until a drain starts.
   server.on(server instanceof tls.Server ? 'secureConnection' : 'connection', entryOf)
   if (isHttp(server)) {
-    // Before the app's own listener, so that a response the app ends at once is marked.
-    server.prependListener('request', (req, res) => {
-      const entry = entryOf(req.socket)
-      entry.responses.add(res)
-      entry.idleSweeps = 0
-      if (state.draining) closeAfterResponse(res)
-      res.once('close', () => entry.responses.delete(res))
-    })
     // WebSocket and CONNECT tunnels belong to the app now: never idle, closed at the deadline.
     const taken = (req, socket) => { entryOf(socket).upgraded = true }
     server.prependListener('upgrade', taken)
@@ -74,6 +68,13 @@ function track (server) {
   // A server that starts listening while the process drains is drained at once.
   if (state.draining) server.once('listening', () => drainServer(tracked, state.drainTimeoutMs))
   return tracked
+}
+
+// The response a socket is serving now, if any. Node keeps it in `socket._httpMessage`
+// from the moment a request is parsed until its response is finished (the property is
+// internal but has been there since Node 0.x; http-terminator and others read it too).
+function currentResponse (socket) {
+  return socket._httpMessage || null
 }
 
 function drainServer (tracked, timeoutMs) {
@@ -99,17 +100,24 @@ function drainServer (tracked, timeoutMs) {
     } else {
       for (const socket of sockets.keys()) socket.once('close', () => { if (sockets.size === 0) finish() })
     }
-    for (const entry of sockets.values()) {
-      entry.idleSweeps = 0
-      for (const res of entry.responses) closeAfterResponse(res)
-    }
     if (isHttp(server)) {
+      for (const [socket, entry] of sockets) {
+        entry.idleSweeps = 0
+        const res = currentResponse(socket)
+        if (res) closeAfterResponse(res)
+      }
+      // Requests that still arrive on open keep-alive sockets are served, and end them.
+      // Before the app's own listener, so that a response the app ends at once is marked.
+      server.prependListener('request', (req, res) => {
+        tracked.entryOf(req.socket).idleSweeps = 0
+        closeAfterResponse(res)
+      })
       sweeper = setInterval(() => {
         // setImmediate runs after the poll phase: bytes that arrived during the interval
         // have been read and parsed, so a socket whose next request is waiting is busy.
         setImmediate(() => {
           for (const [socket, entry] of sockets) {
-            if (entry.responses.size > 0 || entry.upgraded) continue
+            if (entry.upgraded || currentResponse(socket)) continue
             if (++entry.idleSweeps >= 2) socket.destroy()
           }
         })
