@@ -46,6 +46,25 @@ test('a worker killed with SIGKILL is replaced and the replacement serves', asyn
   assert.ok(answered.has(second.workerPid))
 })
 
+test('a worker that throws stops accepting before it exits: under load, no other request fails', async (t) => {
+  const c = startCluster(t, { options: { workers: 2, drainTimeoutMs: 1_000 } })
+  await c.readyWorkers(2)
+  const port = await c.port()
+  const client = load(port, { concurrency: 4 })
+  await c.waitFor(() => client.stats.ok >= 100, 'some answers before the crash')
+  const thrown = await get(port, '/throw').then(() => 'answered', (err) => err.code)
+  assert.equal(thrown, 'ECONNRESET') // cut off when the drain's deadline came
+  await c.readyWorkers(3)
+  const okAfter = client.stats.ok
+  await c.waitFor(() => client.stats.ok >= okAfter + 100, 'answers after the crash')
+  const stats = await client.stop()
+  assert.equal(stats.failed, 0, stats.errors.join(', '))
+  const lines = c.lines()
+  const fatal = lines.filter((l) => l.level === 60 && l.msg === 'uncaught exception')
+  assert.equal(fatal.length, 1)
+  assert.equal(c.primaryLines(lines, `worker ${fatal[0].worker} died (code 1)`).length, 1)
+})
+
 test('a crash loop makes the primary log fatal and exit non-zero', async (t) => {
   const c = startCluster(t, {
     options: { workers: 2, restart: { baseMs: 5, maxMs: 20 }, crashLoop: { crashes: 4, windowMs: 60_000 } },

@@ -95,8 +95,8 @@ function runSync (command, args, env) {
 // --- the contenders: start, reload (resolves when done), primary pid, stop ---
 
 function prodkitContender (workers) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-prodkit-'))
-  const logFile = path.join(dir, 'primary.log')
+  let dir
+  let logFile
   let child
   let port
   const reloadsDone = () => {
@@ -110,6 +110,8 @@ function prodkitContender (workers) {
     name: 'prodkit',
     async start (p) {
       port = p
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-prodkit-'))
+      logFile = path.join(dir, 'primary.log')
       child = spawn(process.execPath, [path.join(__dirname, 'prodkit-primary.js')], {
         env: { ...process.env, NODE_ENV: 'production', PORT: String(port), WORKERS: String(workers), LOG_FILE: logFile },
         stdio: 'ignore'
@@ -128,17 +130,18 @@ function prodkitContender (workers) {
         child.kill('SIGTERM')
         await exited
       }
-      fs.rmSync(dir, { recursive: true, force: true })
+      if (dir) fs.rmSync(dir, { recursive: true, force: true })
     }
   }
 }
 
 function pm2Contender (workers) {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pm2-'))
+  let home
   let env
   return {
     name: 'pm2',
     async start (port) {
+      home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pm2-'))
       env = { ...process.env, PM2_HOME: home, PORT: String(port), NODE_ENV: 'production' }
       // --max-restarts: PM2 gives up after 16 restarts within min_uptime otherwise; the
       // 1,000-restart run needs it as prodkit needs crashLoop: false.
@@ -151,7 +154,7 @@ function pm2Contender (workers) {
     primaryPid: () => Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8')),
     async stop () {
       if (env) spawnSync(PM2, ['kill'], { env, encoding: 'utf8' })
-      fs.rmSync(home, { recursive: true, force: true })
+      if (home) fs.rmSync(home, { recursive: true, force: true })
     }
   }
 }
