@@ -178,6 +178,13 @@ export interface SampleSummary {
   cpuRatio: number
 }
 
+/**
+ * Sends `state` to systemd's notification socket `socket` (the value of
+ * `$NOTIFY_SOCKET`). Returns false without sending when `socket` is absent or empty
+ * (not started by systemd); throws when the datagram cannot be sent.
+ */
+export declare function sdNotify(state: string, socket?: string | undefined | null): boolean
+
 /** `log.encrypt` as the native sink takes it (JS has read the key from its source). */
 export interface SinkEncryption {
   /** The key's text: base64 or hex of 32 bytes. */

@@ -841,3 +841,4 @@ module.exports.LogSink = nativeBinding.LogSink
 module.exports.MetricsSampler = nativeBinding.MetricsSampler
 module.exports.Watchdog = nativeBinding.Watchdog
 module.exports.keyIdOf = nativeBinding.keyIdOf
+module.exports.sdNotify = nativeBinding.sdNotify

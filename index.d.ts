@@ -1,4 +1,6 @@
 // Public types of @oj/prodkit (hand-written; `binding.d.ts` describes the native layer).
+import type { Server as NetServer } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** A level name, or `'silent'` to log nothing. */
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
@@ -441,6 +443,87 @@ export declare const express: {
   metricsHandler(options?: { metrics?: Metrics }): Middleware
 }
 
+/** Restart of a crashed worker: immediate, then `baseMs × factor^(n-2)` up to `maxMs`. */
+export interface RestartOptions {
+  /** Delay before the second consecutive restart of a slot. Default 100. */
+  baseMs?: number
+  /** Growth of the delay per consecutive crash (1 to 100). Default 2. */
+  factor?: number
+  /** The longest delay. Default 30000. */
+  maxMs?: number
+  /** A worker up this long has its slot's crash count reset. Default 30000. */
+  stableMs?: number
+}
+
+export interface CrashLoopOptions {
+  /** This many worker crashes within `windowMs` stop the cluster (exit 1). Default 10. */
+  crashes?: number
+  /** Default 60000. */
+  windowMs?: number
+}
+
+export interface ClusterOptions {
+  /**
+   * What each worker runs: a function (the entry file runs again in every worker, and
+   * prodkit.cluster() calls it there) or the path of a module run as the worker's main.
+   */
+  start: (() => unknown) | string
+  /** `'auto'` (default): available CPUs capped by the cgroup CPU quota; or a number. */
+  workers?: 'auto' | number
+  /** Time a new worker has to listen (or call `ready()`). Default 30000. */
+  readyTimeoutMs?: number
+  /** Only `prodkit.ready()` makes a worker ready, not listening. Default false. */
+  waitReady?: boolean
+  /** Time a draining worker has to finish before it is killed. Default 10000. */
+  drainTimeoutMs?: number
+  restart?: RestartOptions
+  /** `false`: restart forever. */
+  crashLoop?: CrashLoopOptions | false
+  /** Replace a worker whose RSS is above this, gracefully: bytes or `'512MB'`. Off by default. */
+  memoryLimit?: number | string
+  /** How often workers check their RSS. Default 5000. */
+  memoryCheckMs?: number
+  /** Arguments of a `start` module (its process.argv). */
+  args?: string[]
+  /** The primary's install() options, unless it already called install(). */
+  install?: InstallOptions
+}
+
+export interface ClusterWorker {
+  /** node:cluster's worker id, also the `worker` field of the worker's log lines. */
+  id: number
+  pid: number
+  slot: number
+  state: 'starting' | 'ready' | 'draining'
+}
+
+export interface ReloadResult {
+  /** False when a new worker did not become ready: the rollout stopped there. */
+  ok: boolean
+  replaced: number
+  error?: string
+}
+
+/** The primary's handle on its workers. */
+export interface Cluster {
+  /** Resolves once every worker has been ready. */
+  readonly ready: Promise<void>
+  /** Rolling reload, as on SIGHUP. */
+  reload(): Promise<ReloadResult>
+  /** Drains every worker; resolves when all have exited. */
+  stop(): Promise<void>
+  readonly workers: ClusterWorker[]
+}
+
+/** In the primary: forks the workers and returns the handle. In a worker: runs `start`, returns null. */
+export declare function cluster(options: ClusterOptions): Cluster | null
+/** This worker can take work (or, outside a cluster, READY=1 to systemd). True when someone was told. */
+export declare function ready(): boolean
+/** Drains `server` gracefully at shutdown or when the primary asks. Returns it. */
+export declare function graceful<S extends NetServer>(server: S): S
+/** A readiness handler: 200 `{"status":"ok"}`, 503 `{"status":"draining"}` while draining. */
+export declare function health(): (req: IncomingMessage, res: ServerResponse) => void
+
 /** Sets prodkit up for this process. Idempotent: later calls return the same kit. */
 export declare function install(options?: InstallOptions): Kit
 /** A standalone logger with its own writer thread. */
@@ -465,6 +548,10 @@ declare const prodkit: {
   createKeyring: typeof createKeyring
   generateKey: typeof generateKey
   Keyring: typeof Keyring
+  cluster: typeof cluster
+  ready: typeof ready
+  graceful: typeof graceful
+  health: typeof health
   readonly log: Logger | undefined
   readonly metrics: Metrics | undefined
 }

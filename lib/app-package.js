@@ -7,10 +7,7 @@ const path = require('node:path')
 
 let cached
 
-function findPackage () {
-  const starts = []
-  if (require.main && require.main.filename) starts.push(path.dirname(require.main.filename))
-  starts.push(process.cwd())
+function findPackage (starts) {
   for (const start of starts) {
     let dir = start
     for (;;) {
@@ -30,8 +27,19 @@ function findPackage () {
 
 // { name, version } (either may be undefined), read once.
 function appPackage () {
-  if (cached === undefined) cached = findPackage()
+  if (cached === undefined) {
+    const starts = []
+    if (require.main && require.main.filename) starts.push(path.dirname(require.main.filename))
+    starts.push(process.cwd())
+    cached = findPackage(starts)
+  }
   return cached
 }
 
-module.exports = { appPackage }
+// The nearest package.json with a name at or above `dir` (the CLI, whose own main module
+// is prodkit's, looks up the app's this way).
+function packageAbove (dir) {
+  return findPackage([dir])
+}
+
+module.exports = { appPackage, packageAbove }

@@ -5,6 +5,9 @@ const { createLogger, Logger, LEVELS } = require('./log/logger')
 const { createKit } = require('./install')
 const express = require('./express')
 const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
+const { cluster } = require('./cluster')
+const { graceful, health } = require('./cluster/graceful')
+const { ready, attachKit, detachKit, installDefaults } = require('./cluster/worker')
 const { version } = require('../package.json')
 
 let kit = null
@@ -12,7 +15,13 @@ let kit = null
 // Sets prodkit up for this process and returns the kit. Idempotent: later calls return
 // the same kit and register nothing again (their options are ignored).
 function install (options) {
-  if (!kit) kit = createKit(options, () => { kit = null })
+  if (!kit) {
+    // attachKit: shutdown drains the servers first (lib/cluster/worker.js).
+    kit = attachKit(createKit(installDefaults(options), () => {
+      detachKit(kit)
+      kit = null
+    }))
+  }
   return kit
 }
 
@@ -27,6 +36,10 @@ const prodkit = {
   decryptLine,
   generateKey,
   Keyring,
+  cluster: (options) => cluster(options, install),
+  ready,
+  graceful,
+  health,
   get log () {
     return kit ? kit.log : undefined
   },

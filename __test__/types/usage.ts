@@ -1,6 +1,8 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats } from '@oj/prodkit'
+import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
+  cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult } from '@oj/prodkit'
+import * as http from 'node:http'
 
 const options: LoggerOptions = {
   level: 'info',
@@ -109,6 +111,37 @@ createLogger({ encrypt: { paths: ['a'], keyEnv: 'K', key: 'x' } })
 // @ts-expect-error: paths are strings
 createLogger({ redact: [1] })
 
+// Cluster: the primary's handle, readiness, graceful servers, the health handler.
+const clusterOptions: ClusterOptions = {
+  start: () => require('./server'),
+  workers: 'auto',
+  readyTimeoutMs: 10_000,
+  waitReady: true,
+  drainTimeoutMs: 5_000,
+  restart: { baseMs: 100, factor: 2, maxMs: 10_000, stableMs: 30_000 },
+  crashLoop: { crashes: 5, windowMs: 60_000 },
+  memoryLimit: '512MB',
+  memoryCheckMs: 1_000,
+  install: { service: 'typed', log: { destination: 'logs/app.log' } }
+}
+const handle: Cluster | null = Math.random() > 2 ? cluster(clusterOptions) : null
+if (handle) {
+  handle.ready.then(() => handle.workers.map((w) => `${w.id} ${w.pid} ${w.slot} ${w.state}`))
+  handle.reload().then((result: ReloadResult) => result.ok || console.error(result.error, result.replaced))
+  handle.stop().then(() => {})
+}
+prodkit.cluster({ start: 'server.js', workers: 4, crashLoop: false, args: ['--port', '3000'], memoryLimit: 1 << 29 })
+const told: boolean = ready() || prodkit.ready()
+const server: http.Server = graceful(http.createServer(health()))
+prodkit.graceful(server).close()
+
+// @ts-expect-error: start is required
+cluster({ workers: 2 })
+// @ts-expect-error: not a worker count
+cluster({ start: 'a.js', workers: 'all' })
+// @ts-expect-error: graceful takes a server
+graceful({})
+
 // @ts-expect-error: not a level
 log.level = 'verbose'
 // @ts-expect-error: not an overflow policy
@@ -123,4 +156,4 @@ createLogger({ destination: '/tmp/x.log', rotate: { interval: 'weekly' } })
 // @ts-expect-error: not a signal prodkit reopens on
 createLogger({ destination: '/tmp/x.log', reopenOnSignal: 'SIGUSR1' })
 
-console.log(enabled, value, written, synced, same, v, ids, clear, rotations)
+console.log(enabled, value, written, synced, same, v, ids, clear, rotations, told)

@@ -12,6 +12,7 @@ const { formatMessage } = require('./format')
 const { Sink, MERGE_OPEN } = require('./sink')
 const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
+const { workerBinding } = require('../cluster/identity')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -239,7 +240,7 @@ function createLogger (options) {
   // The random part of sealed fields' placeholders: app data cannot forge one.
   const token = encrypt ? randomBytes(12).toString('base64url') : undefined
   const protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
-  let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+  let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}` + workerBinding()
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
   const noticeBindings = bindings + (protect ? protect.noticeFragment(resolved.base, limit) : mergeFragment(resolved.base, limit))
   bindings += protect ? protect.bindingsFragment(resolved.base, limit) : mergeFragment(resolved.base, limit)

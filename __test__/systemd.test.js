@@ -1,0 +1,168 @@
+'use strict'
+// systemd: the unit `prodkit startup systemd` prints passes `systemd-analyze verify`, and
+// the notifications (READY, RELOADING, STOPPING, WATCHDOG) that the addon sends arrive on
+// a real unix datagram socket given as NOTIFY_SOCKET, from the primary's pid only.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawn, spawnSync } = require('node:child_process')
+const { ROOT, tempDir, runNode } = require('./helpers')
+const { startCluster, FIXTURES } = require('./cluster-harness')
+
+const CLI = path.join(ROOT, 'bin', 'prodkit')
+const RECEIVER = path.join(__dirname, 'fixtures', 'notify-receiver.py')
+
+function hasCommand (name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0
+}
+
+// CI installs every tool the tests need (.ci/run): there a missing one is a failure.
+function needs (t, command) {
+  if (hasCommand(command)) return true
+  if (process.env.CI) assert.fail(`${command} is required in CI (.ci/run installs it)`)
+  t.skip(`${command} is not installed`)
+  return false
+}
+
+function startReceiver (t, address) {
+  const child = spawn('python3', [RECEIVER, address], { stdio: ['pipe', 'pipe', 'pipe'] })
+  t.after(() => child.stdin.end())
+  const messages = []
+  let buffered = ''
+  let stderr = ''
+  child.stderr.on('data', (d) => { stderr += d })
+  const bound = new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`notify receiver exited (${code}): ${stderr}`)))
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      buffered += d
+      let nl
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        if (line === 'bound') resolve()
+        else messages.push(JSON.parse(line))
+      }
+    })
+  })
+  return { bound, messages }
+}
+
+test('the printed unit has every directive, and systemd-analyze verify accepts it', (t) => {
+  if (!needs(t, 'systemd-analyze')) return
+  const dir = tempDir(t, 'prodkit-unit')
+  fs.mkdirSync(path.join(dir, 'logs'))
+  fs.writeFileSync(path.join(dir, 'server.js'), '')
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"@shop/checkout"}')
+  const out = spawnSync(CLI, ['startup', 'systemd', '--user', 'checkout', '--cwd', dir, '--entry', 'server.js', '--watchdog-sec', '30'], { encoding: 'utf8' })
+  assert.equal(out.status, 0, out.stderr)
+  assert.equal(out.stderr, '')
+  const unit = out.stdout
+  for (const line of [
+    'Type=notify', 'NotifyAccess=main', 'User=checkout', `WorkingDirectory=${dir}`, 'Environment=NODE_ENV=production',
+    `ExecStart=${process.execPath} ${fs.realpathSync(CLI)} run --workers auto server.js`,
+    'ExecReload=/bin/kill -HUP $MAINPID', 'KillMode=mixed', 'TimeoutStopSec=30', 'Restart=always', 'WatchdogSec=30',
+    'NoNewPrivileges=true', 'ProtectSystem=strict', `ReadWritePaths=${path.join(dir, 'logs')}`, 'PrivateTmp=true',
+    'SyslogIdentifier=checkout', 'WantedBy=multi-user.target'
+  ]) {
+    assert.ok(unit.split('\n').includes(line), `${line}\n---\n${unit}`)
+  }
+  const file = path.join(dir, 'checkout.service')
+  fs.writeFileSync(file, unit)
+  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8' })
+  // verify exits 0 on many problems it only warns about: no output at all is the test.
+  assert.equal(verify.status, 0, verify.stderr)
+  assert.equal(verify.stderr + verify.stdout, '')
+})
+
+test('systemd-analyze verify also accepts paths with spaces and % (escaped as %%)', (t) => {
+  if (!needs(t, 'systemd-analyze')) return
+  const dir = path.join(tempDir(t, 'prodkit-unit'), 'my app %h')
+  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true })
+  const node = path.join(dir, 'node bin')
+  fs.copyFileSync(process.execPath, node)
+  fs.chmodSync(node, 0o755)
+  const out = spawnSync(CLI, ['startup', 'systemd', '--user', 'app', '--cwd', dir, '--entry', 'server.js', '--name', 'app', '--node', node], { encoding: 'utf8' })
+  assert.equal(out.status, 0, out.stderr)
+  assert.match(out.stderr, /server.js does not exist \(yet\)/)
+  const file = path.join(path.dirname(dir), 'app.service')
+  fs.writeFileSync(file, out.stdout)
+  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8' })
+  assert.equal(verify.status, 0, verify.stderr)
+  assert.equal(verify.stderr, '')
+  // Unescaped, %h would be the home folder and the command would not be found.
+  fs.writeFileSync(file, out.stdout.replaceAll('%%', '%'))
+  assert.notEqual(spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8' }).status, 0)
+})
+
+test('startup systemd refuses root, missing options and unknown init systems with exit code 2', () => {
+  const cases = [
+    [['startup', 'systemd', '--user', 'root', '--cwd', '/srv/app', '--entry', 'a.js'], /--user must not be root/],
+    [['startup', 'systemd', '--user', 'app', '--cwd', '/srv/app'], /--entry is required/],
+    [['startup', 'systemd', '--user', 'a b', '--cwd', '/srv/app', '--entry', 'a.js'], /--user must be a user name/],
+    [['startup', 'systemd', '--user', 'app', '--cwd', '/srv/app', '--entry', 'a.js', '--timeout-stop-sec', 'soon'], /--timeout-stop-sec must be a whole number/],
+    [['startup', 'systemd', '--user', 'app', '--cwd', '/srv/app', '--entry', 'a.js', '--colour'], /Unknown option '--colour'/],
+    [['startup', 'upstart'], /unknown init system "upstart"/],
+    [['run'], /the app to run is missing/],
+    [['run', '--workers', 'many', path.join(FIXTURES, 'app.js')], /option workers must be an integer from 1 to 1024 \(got "many"\)/],
+    [['run', '--bogus', 'app.js'], /Unknown option '--bogus'/],
+    [['run', 'no-such-app.js'], /option start must be a function or the path of a module \(no module at/]
+  ]
+  for (const [args, message] of cases) {
+    const out = spawnSync(CLI, args, { encoding: 'utf8', cwd: ROOT })
+    assert.equal(out.status, 2, `${args.join(' ')}: ${out.stderr}`)
+    assert.match(out.stderr, message)
+    assert.match(out.stderr, /Usage: prodkit/)
+  }
+})
+
+test('prodkit run notifies READY, RELOADING + READY on SIGHUP, STOPPING on SIGTERM, and WATCHDOG, from the primary only', async (t) => {
+  if (!needs(t, 'python3')) return
+  const socket = path.join(tempDir(t, 'prodkit-notify'), 'notify.sock')
+  const receiver = startReceiver(t, socket)
+  await receiver.bound
+  const c = startCluster(t, {
+    command: ({ logFile }) => [CLI, 'run', '--workers', '2', '--log', logFile, path.join(FIXTURES, 'app.js')],
+    env: { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '100000' }
+  })
+  const states = () => receiver.messages.map((m) => m.state)
+  await c.waitFor(() => states().some((s) => s.startsWith('READY=1')), 'READY=1')
+  assert.deepEqual(c.primaryLines(c.lines(), /^worker \d+ ready$/).length, 2) // ready means every worker
+  c.child.kill('SIGHUP')
+  await c.waitFor(() => states().filter((s) => s.startsWith('READY=1')).length === 2, 'READY=1 after the reload')
+  await c.waitFor(() => states().includes('WATCHDOG=1'), 'WATCHDOG=1')
+  c.child.kill('SIGTERM')
+  assert.equal((await c.exited).code, 0, c.stderr)
+  await c.waitFor(() => states().includes('STOPPING=1'), 'STOPPING=1', { whileRunning: false })
+
+  const lifecycle = states().filter((s) => s !== 'WATCHDOG=1')
+  assert.deepEqual(lifecycle.map((s) => s.split('\n')[0]), ['READY=1', 'RELOADING=1', 'READY=1', 'STOPPING=1'])
+  assert.equal(lifecycle[0], 'READY=1\nSTATUS=2 workers serving')
+  assert.match(lifecycle[1], /^RELOADING=1\nMONOTONIC_USEC=\d+$/)
+  assert.deepEqual(new Set(receiver.messages.map((m) => m.pid)), new Set([c.child.pid]))
+  // The workers were not given the socket: only the primary may notify.
+  assert.equal(c.lines().filter((l) => l.msg === 'listening').length, 4)
+})
+
+test('prodkit.ready() in a plain process sends READY=1 to an abstract socket (@name); failures never throw', async (t) => {
+  if (!needs(t, 'python3')) return
+  const name = `@prodkit-test-${process.pid}-${Date.now()}`
+  const receiver = startReceiver(t, name)
+  await receiver.bound
+  const out = await runNode(`
+    const prodkit = require('@oj/prodkit')
+    const sent = prodkit.ready()
+    process.env.NOTIFY_SOCKET = '/nonexistent/notify'
+    const failed = prodkit.ready()
+    process.env.NOTIFY_SOCKET = 'relative/socket'
+    const refused = prodkit.ready()
+    delete process.env.NOTIFY_SOCKET
+    console.log(JSON.stringify({ sent, failed, refused, absent: prodkit.ready(), pid: process.pid }))`, { env: { NOTIFY_SOCKET: name } })
+  assert.equal(out.code, 0, out.stderr)
+  const result = JSON.parse(out.stdout)
+  assert.deepEqual(result, { sent: true, failed: false, refused: false, absent: false, pid: result.pid })
+  const deadline = Date.now() + 10_000
+  while (receiver.messages.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.deepEqual(receiver.messages, [{ pid: result.pid, state: 'READY=1' }])
+})

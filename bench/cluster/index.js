@@ -1,0 +1,328 @@
+'use strict'
+// `npm run bench:cluster`: prodkit's cluster against PM2's cluster mode, on the same app
+// (bench/cluster/app.js, a plain HTTP server), in the same run, on this machine:
+//
+//   1. failed requests during 3 rolling reloads under load from wrk;
+//   2. time from a worker crash to its replacement answering (median of --crashes);
+//   3. the primary's RSS over --restarts worker restarts (PM2: its God daemon, which is
+//      PM2's cluster primary), sampled every tenth of the run.
+//
+// A bare node:cluster primary that only re-forks runs 2 and 3 too: the floor that both
+// managers sit on.
+//
+//   node bench/cluster [--workers 2] [--restarts 1000] [--crashes 20] [--only prodkit|pm2|node]
+//
+// PM2 runs with PM2_HOME in a temporary folder, and its daemon is killed at the end (also
+// when the benchmark fails), so that no daemon is left behind. Needs wrk (apt-get install
+// wrk).
+
+const fs = require('node:fs')
+const http = require('node:http')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn, spawnSync } = require('node:child_process')
+const { parseArgs } = require('node:util')
+
+const ROOT = path.join(__dirname, '..', '..')
+const APP = path.join(__dirname, 'app.js')
+const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2')
+const OUT = path.join(ROOT, 'bench', 'out')
+const RELOADS = 3
+
+// Requests that got no answer before their timeout (counted per contender).
+let hung = 0
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function freePort () {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+// One request on a fresh connection: the pid that answered, or null on any error or
+// after timeoutMs.
+function pidAt (port, urlPath = '/', timeoutMs = 5000) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d) => { body += d })
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body).pid)
+        } catch {
+          resolve(null)
+        }
+      })
+      res.on('error', () => resolve(null))
+    })
+    req.on('error', () => resolve(null))
+    req.setTimeout(timeoutMs, () => {
+      hung++
+      req.destroy()
+    })
+  })
+}
+
+// Requests until `count` different pids have answered; returns them.
+async function servingPids (port, count, { timeoutMs = 30_000 } = {}) {
+  const pids = new Set()
+  const started = Date.now()
+  while (pids.size < count) {
+    const pid = await pidAt(port, '/', 500) // see crashToAnswer for why a request may hang
+    if (pid) pids.add(pid)
+    else await sleep(5)
+    if (Date.now() - started > timeoutMs) throw new Error(`only ${pids.size} of ${count} workers answered`)
+  }
+  return pids
+}
+
+function rssKiB (pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)[1])
+}
+
+function runSync (command, args, env) {
+  const result = spawnSync(command, args, { env, encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout}`)
+  return result.stdout
+}
+
+// --- the contenders: start, reload (resolves when done), primary pid, stop ---
+
+function prodkitContender (workers) {
+  let dir
+  let logFile
+  let child
+  let port
+  const reloadsDone = () => {
+    try {
+      return fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"rolling reload finished')).length
+    } catch {
+      return 0
+    }
+  }
+  return {
+    name: 'prodkit',
+    async start (p) {
+      port = p
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-prodkit-'))
+      logFile = path.join(dir, 'primary.log')
+      child = spawn(process.execPath, [path.join(__dirname, 'prodkit-primary.js')], {
+        env: { ...process.env, NODE_ENV: 'production', PORT: String(port), WORKERS: String(workers), LOG_FILE: logFile },
+        stdio: 'ignore'
+      })
+      await servingPids(port, workers)
+    },
+    async reload () {
+      const before = reloadsDone()
+      child.kill('SIGHUP')
+      while (reloadsDone() === before) await sleep(10)
+    },
+    primaryPid: () => child.pid,
+    async stop () {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        await exited
+      }
+      if (dir) fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+function pm2Contender (workers) {
+  let home
+  let env
+  return {
+    name: 'pm2',
+    async start (port) {
+      home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pm2-'))
+      env = { ...process.env, PM2_HOME: home, PORT: String(port), NODE_ENV: 'production' }
+      // --max-restarts: PM2 gives up after 16 restarts within min_uptime otherwise; the
+      // 1,000-restart run needs it as prodkit needs crashLoop: false.
+      runSync(PM2, ['start', APP, '--name', 'bench', '-i', String(workers), '--max-restarts', '1000000'], env)
+      await servingPids(port, workers)
+    },
+    async reload () {
+      runSync(PM2, ['reload', 'bench'], env) // returns once PM2 has replaced every worker
+    },
+    primaryPid: () => Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8')),
+    async stop () {
+      if (env) spawnSync(PM2, ['kill'], { env, encoding: 'utf8' })
+      if (home) fs.rmSync(home, { recursive: true, force: true })
+    }
+  }
+}
+
+// The floor of the restart figures: node:cluster alone, with no reload to measure.
+function nodeContender (workers) {
+  let child
+  return {
+    name: 'node:cluster (baseline)',
+    reloads: false,
+    async start (port) {
+      child = spawn(process.execPath, [path.join(__dirname, 'node-primary.js')], {
+        env: { ...process.env, PORT: String(port), WORKERS: String(workers) },
+        stdio: 'ignore'
+      })
+      await servingPids(port, workers)
+    },
+    primaryPid: () => child.pid,
+    async stop () {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGKILL') // its workers exit with the IPC channel
+        await exited
+      }
+    }
+  }
+}
+
+// --- the measurements ---
+
+function parseWrk (text) {
+  const number = (re) => { const m = re.exec(text); return m ? Number(m[1]) : 0 }
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)
+  const socket = errors ? errors.slice(1).map(Number) : [0, 0, 0, 0]
+  const non2xx = number(/Non-2xx or 3xx responses: (\d+)/)
+  return {
+    requests: number(/(\d+) requests in/),
+    requestsPerSec: number(/Requests\/sec:\s+([\d.]+)/),
+    connectErrors: socket[0],
+    readErrors: socket[1],
+    writeErrors: socket[2],
+    timeouts: socket[3],
+    non2xx,
+    failed: socket.reduce((a, b) => a + b, 0) + non2xx
+  }
+}
+
+async function reloadsUnderLoad (contender, port) {
+  const wrk = spawn('wrk', ['-t2', '-c50', '-d300s', `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  wrk.stdout.setEncoding('utf8').on('data', (d) => { output += d })
+  const finished = new Promise((resolve) => wrk.on('exit', resolve))
+  await sleep(2000)
+  const reloadMs = []
+  for (let i = 0; i < RELOADS; i++) {
+    const started = process.hrtime.bigint()
+    await contender.reload()
+    reloadMs.push(Number(process.hrtime.bigint() - started) / 1e6)
+    await sleep(1000)
+  }
+  await sleep(1000)
+  wrk.kill('SIGINT') // wrk stops and prints its report
+  await finished
+  return { ...parseWrk(output), reloadMs }
+}
+
+// Crashes one worker (GET /crash) and times until a worker that did not answer before
+// answers a request. The polling requests have a short timeout: node:cluster's primary
+// (prodkit's and PM2's alike) may hand a connection to the crashed worker in the instant
+// before it learns of the exit, and that connection is never answered.
+async function crashToAnswer (port, workers) {
+  const known = await servingPids(port, workers)
+  const started = process.hrtime.bigint()
+  await pidAt(port, '/crash')
+  for (;;) {
+    const pid = await pidAt(port, '/', 50)
+    if (pid && !known.has(pid)) return Number(process.hrtime.bigint() - started) / 1e6
+  }
+}
+
+function median (values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+async function measure (contender, options) {
+  const port = await freePort()
+  await contender.start(port)
+  hung = 0
+  let reload = null
+  if (contender.reloads !== false) {
+    process.stderr.write(`  ${contender.name}: ${RELOADS} reloads under load\n`)
+    reload = await reloadsUnderLoad(contender, port)
+  }
+  process.stderr.write(`  ${contender.name}: ${options.crashes} crashes\n`)
+  const crashMs = []
+  for (let i = 0; i < options.crashes; i++) crashMs.push(await crashToAnswer(port, options.workers))
+  process.stderr.write(`  ${contender.name}: ${options.restarts} restarts\n`)
+  const rss = [{ restarts: 0, rssKiB: rssKiB(contender.primaryPid()) }]
+  const every = Math.max(1, Math.floor(options.restarts / 10))
+  for (let i = 1; i <= options.restarts; i++) {
+    await crashToAnswer(port, options.workers)
+    if (i % every === 0) rss.push({ restarts: i, rssKiB: rssKiB(contender.primaryPid()) })
+    if (i % 100 === 0) process.stderr.write(`  ${contender.name}: ${i} restarts\n`)
+  }
+  return { reload, crashToAnswerMs: { median: median(crashMs), samples: crashMs }, rss, unansweredDuringCrashes: hung }
+}
+
+function report (results, options) {
+  const mib = (kib) => (kib / 1024).toFixed(1)
+  const lines = [
+    `cluster benchmark: ${options.workers} workers, node ${process.version}, ${os.cpus().length} CPUs`,
+    '',
+    '| contender | failed requests during 3 reloads | of which read / connect / timeout / non-2xx | requests | crash to replacement answering (median) | primary RSS at 0 → ' + `${options.restarts} restarts (MiB) |`,
+    '| --- | ---: | --- | ---: | ---: | --- |'
+  ]
+  for (const [name, r] of Object.entries(results)) {
+    const w = r.reload || { failed: '-', readErrors: '-', connectErrors: '-', timeouts: '-', non2xx: '-', requests: '-' }
+    lines.push(`| ${name} | ${w.failed} | ${w.readErrors} / ${w.connectErrors} / ${w.timeouts} / ${w.non2xx} | ${w.requests} | ` +
+      `${r.crashToAnswerMs.median.toFixed(0)} ms | ${mib(r.rss[0].rssKiB)} → ${mib(r.rss.at(-1).rssKiB)} (max ${mib(Math.max(...r.rss.map((s) => s.rssKiB)))}) |`)
+  }
+  lines.push('')
+  for (const [name, r] of Object.entries(results)) {
+    lines.push(`${name} RSS (MiB) every ${Math.max(1, Math.floor(options.restarts / 10))} restarts: ${r.rss.map((s) => mib(s.rssKiB)).join(', ')}`)
+    if (r.reload) lines.push(`${name} reload durations (ms): ${r.reload.reloadMs.map((ms) => ms.toFixed(0)).join(', ')}`)
+    lines.push(`${name} requests left unanswered around the ${options.crashes + options.restarts} crashes: ${r.unansweredDuringCrashes}`)
+  }
+  return lines.join('\n')
+}
+
+async function main () {
+  const { values } = parseArgs({
+    options: {
+      workers: { type: 'string', default: '2' },
+      restarts: { type: 'string', default: '1000' },
+      crashes: { type: 'string', default: '20' },
+      only: { type: 'string' }
+    }
+  })
+  const options = { workers: Number(values.workers), restarts: Number(values.restarts), crashes: Number(values.crashes) }
+  if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
+    console.error('bench:cluster needs wrk: apt-get install wrk')
+    process.exit(2)
+  }
+  const contenders = [prodkitContender(options.workers), pm2Contender(options.workers), nodeContender(options.workers)]
+    .filter((c) => !values.only || c.name.startsWith(values.only))
+  const results = {}
+  const stopAll = () => Promise.all(contenders.map((c) => c.stop().catch(() => {})))
+  process.once('SIGINT', () => stopAll().then(() => process.exit(130)))
+  try {
+    for (const contender of contenders) {
+      process.stderr.write(`${contender.name}...\n`)
+      try {
+        results[contender.name] = await measure(contender, options)
+      } finally {
+        await contender.stop()
+      }
+    }
+  } finally {
+    await stopAll()
+  }
+  const text = report(results, options)
+  console.log(text)
+  fs.mkdirSync(OUT, { recursive: true })
+  fs.writeFileSync(path.join(OUT, 'cluster.json'), JSON.stringify({ options, results }, null, 2))
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

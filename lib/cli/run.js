@@ -1,0 +1,82 @@
+'use strict'
+// `prodkit run [options] <app.js> [app arguments]`: runs any app clustered, in the
+// foreground (the process systemd starts), without a change to its code.
+
+const path = require('node:path')
+const { parse, withUsage, UsageError } = require('./args')
+const { packageAbove } = require('../app-package')
+
+const USAGE = `Usage: prodkit run [options] <app.js> [app arguments]
+
+Runs app.js in a cluster: one worker per usable CPU, restarted when they crash, reloaded
+one at a time on SIGHUP, drained on SIGTERM and SIGINT. Stays in the foreground.
+
+Options:
+  --workers auto|N        workers (default auto: available CPUs, capped by the cgroup quota)
+  --ready-timeout MS      time a new worker has to listen or call prodkit.ready() (30000)
+  --wait-ready            a worker is ready only when it calls prodkit.ready()
+  --drain-timeout MS      time a worker has to finish its requests before it is killed (10000)
+  --memory-limit SIZE     replace a worker above this RSS, gracefully (e.g. 512MB)
+  --log PATH              where the primary writes its own log lines (default stdout)
+`
+
+const OPTIONS = {
+  workers: { type: 'string' },
+  'ready-timeout': { type: 'string' },
+  'wait-ready': { type: 'boolean' },
+  'drain-timeout': { type: 'string' },
+  'memory-limit': { type: 'string' },
+  log: { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+}
+
+// prodkit's options come before the app's file, the app's own arguments after it (as
+// with `node [options] app.js [arguments]`).
+function splitAtEntry (argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--') return [argv.slice(0, i), argv.slice(i + 1)]
+    if (!arg.startsWith('-')) return [argv.slice(0, i), argv.slice(i)]
+    const name = arg.replace(/^--?/, '').split('=')[0]
+    if (OPTIONS[name] && OPTIONS[name].type === 'string' && !arg.includes('=')) i++
+  }
+  return [argv, []]
+}
+
+function integerOption (name, text) {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  return Number.isInteger(value) && /^\d+$/.test(text) ? value : text // cluster() reports a bad one
+}
+
+function main (argv) {
+  return withUsage('run', USAGE, () => {
+    const [own, rest] = splitAtEntry(argv)
+    const { values } = parse(own, OPTIONS)
+    if (values.help) {
+      process.stdout.write(USAGE)
+      return 0
+    }
+    const [entry, ...args] = rest
+    if (!entry) throw new UsageError('the app to run is missing')
+    const file = path.resolve(entry)
+    const prodkit = require('../index')
+    const service = packageAbove(path.dirname(file)).name
+    prodkit.cluster({
+      start: file,
+      args,
+      workers: values.workers === undefined || values.workers === 'auto' ? 'auto' : integerOption('--workers', values.workers),
+      readyTimeoutMs: integerOption('--ready-timeout', values['ready-timeout']),
+      waitReady: values['wait-ready'] === true,
+      drainTimeoutMs: integerOption('--drain-timeout', values['drain-timeout']),
+      memoryLimit: values['memory-limit'],
+      install: {
+        ...(service ? { service } : {}),
+        ...(values.log ? { log: { destination: values.log } } : {})
+      }
+    })
+    return undefined // runs until a signal or a crash loop ends it
+  })
+}
+
+module.exports = { main, USAGE }
