@@ -352,3 +352,27 @@ test('cluster: the primary merges real workers; a worker that does not answer in
   }
   child.stdin.write('exit\n')
 })
+
+test('prodkit.cluster(): the primary serves /metrics merged from its workers', async (t) => {
+  const freePort = () => new Promise((resolve) => { const s = http.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
+  const metricsPort = await freePort()
+  const appPort = await freePort()
+  const dir = tempDir(t)
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'cluster-metrics-app', 'primary.js')], {
+    cwd: ROOT,
+    env: { ...process.env, METRICS_PORT: String(metricsPort), APP_PORT: String(appPort), LOG_FILE: path.join(dir, 'app.log') },
+    stdio: 'ignore'
+  })
+  t.after(() => child.kill('SIGKILL'))
+  await waitFor(async () => {
+    try { return (await fetch(`http://127.0.0.1:${appPort}/`)).ok } catch { return false }
+  }, { what: 'the workers to serve', timeoutMs: 20_000 })
+  for (let i = 1; i < 10; i++) await (await fetch(`http://127.0.0.1:${appPort}/`)).text()
+  const text = await waitFor(async () => {
+    const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+    return valueOf(body, 'app_requests_total') === 10 && valueOf(body, 'prodkit_cluster_workers{state="answered"}') === 2 ? body : null
+  }, { what: 'the merged count of 10 requests from 2 workers', timeoutMs: 20_000 })
+  assert.ok(valueOf(text, 'prodkit_worker_resident_memory_bytes{worker="1"}') > 0 || valueOf(text, 'nodejs_heap_size_used_bytes{worker="1"}') > 0)
+  child.kill('SIGTERM')
+  assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 0)
+})

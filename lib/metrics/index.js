@@ -74,7 +74,9 @@ class Metrics {
     this.interval.unref()
     this.primaryLink = answerPrimary(() => this.workerFamilies())
     this.server = null
-    if (resolved.port !== undefined) this.listen(resolved.port, resolved.host)
+    // In a cluster, the primary serves every process's metrics; a worker answers it over
+    // IPC instead of listening on the same port.
+    if (resolved.port !== undefined && !cluster.isWorker) this.listen(resolved.port, resolved.host)
   }
 
   // Closes the event-loop window and checks the thresholds, once per interval.
