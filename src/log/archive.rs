@@ -255,23 +255,16 @@ impl Sweeper {
 #[cfg(test)]
 mod tests {
   use super::super::naming::{with_suffix, GZ, GZ_PARTIAL};
+  use super::super::writer::CollectedCodes;
   use super::*;
   use std::path::PathBuf;
-  use std::sync::Mutex;
 
-  struct Collect(Mutex<Vec<String>>);
-  impl Reporter for Collect {
-    fn failed(&self, code: &str, _message: &str) {
-      self.0.lock().unwrap().push(code.to_string());
-    }
-  }
-
-  fn setup(name: &str, retention: Retention) -> (PathBuf, Naming, Sweeper, Arc<Collect>) {
+  fn setup(name: &str, retention: Retention) -> (PathBuf, Naming, Sweeper, Arc<CollectedCodes>) {
     let dir = std::env::temp_dir().join(format!("prodkit-archive-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     let naming = Naming::new(&dir.join("app.log"));
-    let reports = Arc::new(Collect(Mutex::default()));
+    let reports = Arc::new(CollectedCodes::default());
     let sweeper = Sweeper {
       naming: naming.clone(),
       retention,
@@ -386,7 +379,7 @@ mod tests {
     sweeper.sweep();
     sweeper.sweep();
     assert_eq!(sweeper.stats.errors.load(Ordering::Relaxed), 2);
-    assert_eq!(*reports.0.lock().unwrap(), vec!["EISDIR".to_string()]);
+    assert_eq!(reports.codes(), vec!["EISDIR".to_string()]);
     fs::remove_dir(with_suffix(&plain, GZ_PARTIAL)).unwrap();
     sweeper.sweep();
     assert!(with_suffix(&plain, GZ).exists());

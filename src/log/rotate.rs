@@ -258,16 +258,9 @@ impl Rotation {
 #[cfg(test)]
 mod tests {
   use super::super::destination::Target;
+  use super::super::writer::CollectedCodes;
   use super::*;
   use std::path::Path;
-  use std::sync::Mutex;
-
-  struct Collect(Mutex<Vec<String>>);
-  impl Reporter for Collect {
-    fn failed(&self, code: &str, _message: &str) {
-      self.0.lock().unwrap().push(code.to_string());
-    }
-  }
 
   fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("prodkit-rotate-{}-{name}", std::process::id()));
@@ -281,7 +274,7 @@ mod tests {
       path.to_path_buf(),
       policy,
       Arc::default(),
-      Arc::new(Collect(Mutex::default())),
+      Arc::new(CollectedCodes::default()),
     )
   }
 

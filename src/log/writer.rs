@@ -188,35 +188,46 @@ impl Writer {
   }
 }
 
+/// For tests: a Reporter that keeps the error codes it is told.
+#[cfg(test)]
+#[derive(Default)]
+pub struct CollectedCodes(std::sync::Mutex<Vec<String>>);
+
+#[cfg(test)]
+impl CollectedCodes {
+  pub fn codes(&self) -> Vec<String> {
+    self.0.lock().unwrap().clone()
+  }
+}
+
+#[cfg(test)]
+impl Reporter for CollectedCodes {
+  fn failed(&self, code: &str, _message: &str) {
+    self.0.lock().unwrap().push(code.to_string());
+  }
+}
+
 #[cfg(test)]
 mod tests {
   use super::super::destination::Target;
   use super::super::queue::Overflow;
   use super::*;
-  use std::sync::Mutex;
-
-  struct Collect(Arc<Mutex<Vec<String>>>);
-  impl Reporter for Collect {
-    fn failed(&self, code: &str, _message: &str) {
-      self.0.lock().unwrap().push(code.to_string());
-    }
-  }
 
   fn start(
     target: Target,
     queue: Arc<Queue>,
   ) -> (
     std::thread::JoinHandle<()>,
-    Arc<Mutex<Vec<String>>>,
+    Arc<CollectedCodes>,
     Arc<WriterStats>,
   ) {
-    let codes = Arc::new(Mutex::new(Vec::new()));
+    let codes = Arc::new(CollectedCodes::default());
     let stats = Arc::new(WriterStats::default());
     let writer = Writer {
       queue,
       destination: Destination::new(target),
       notices: NoticeFormat::new("\"pid\":1"),
-      reporter: Arc::new(Collect(codes.clone())),
+      reporter: codes.clone(),
       stats: stats.clone(),
       rotation: None,
     };
@@ -242,7 +253,7 @@ mod tests {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
     queue.close();
     thread.join().unwrap();
-    assert!(codes.lock().unwrap().is_empty());
+    assert!(codes.codes().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
   }
 
@@ -259,7 +270,7 @@ mod tests {
     assert!(stats.write_errors.load(Ordering::Relaxed) >= 2, "retried");
     queue.close();
     thread.join().unwrap();
-    assert_eq!(*codes.lock().unwrap(), vec!["ENOSPC".to_string()]);
+    assert_eq!(codes.codes(), vec!["ENOSPC".to_string()]);
     assert_eq!(stats.lost_lines.load(Ordering::Relaxed), 2);
   }
 }
