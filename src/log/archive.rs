@@ -15,9 +15,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::compress::{claim, gzip_rotated};
-use super::destination::error_code;
 use super::naming::{Naming, Rotated};
-use super::writer::Reporter;
+use super::writer::{ReportOnce, Reporter};
 
 /// What happens to rotated files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,7 +69,7 @@ impl Archiver {
       retention,
       stats,
       reporter,
-      failing: None,
+      failing: ReportOnce::default(),
     };
     std::thread::Builder::new()
       .name("prodkit-log-archive".into())
@@ -91,7 +90,7 @@ struct Sweeper {
   stats: Arc<RotationStats>,
   reporter: Arc<dyn Reporter>,
   /// The error code of the failure being reported, so that it is reported once.
-  failing: Option<String>,
+  failing: ReportOnce,
 }
 
 fn now_ms() -> i64 {
@@ -202,7 +201,7 @@ impl Sweeper {
       }
     }
     if ok {
-      self.failing = None;
+      self.failing.clear();
     }
   }
 
@@ -238,17 +237,13 @@ impl Sweeper {
 
   fn failed(&mut self, action: &str, err: &io::Error) {
     self.stats.errors.fetch_add(1, Ordering::Relaxed);
-    let code = error_code(err);
-    if self.failing.as_deref() == Some(code.as_str()) {
-      return;
-    }
-    let message = format!(
-      "prodkit: cannot {action} rotated log files in {}: {err} ({code}). The plain files are kept; retrying after the next rotation.",
-      self.naming.dir().display()
-    );
-    eprintln!("{message}");
-    self.reporter.failed(&code, &message);
-    self.failing = Some(code);
+    let dir = self.naming.dir();
+    self.failing.failed(err, &*self.reporter, |code| {
+      format!(
+        "prodkit: cannot {action} rotated log files in {}: {err} ({code}). The plain files are kept; retrying after the next rotation.",
+        dir.display()
+      )
+    });
   }
 }
 
@@ -270,7 +265,7 @@ mod tests {
       retention,
       stats: Arc::default(),
       reporter: reports.clone(),
-      failing: None,
+      failing: ReportOnce::default(),
     };
     (dir, naming, sweeper, reports)
   }
@@ -383,7 +378,7 @@ mod tests {
     fs::remove_dir(with_suffix(&plain, GZ_PARTIAL)).unwrap();
     sweeper.sweep();
     assert!(with_suffix(&plain, GZ).exists());
-    assert!(sweeper.failing.is_none());
+    assert!(!sweeper.failing.is_failing());
     fs::remove_dir_all(&dir).unwrap();
   }
 }

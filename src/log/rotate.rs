@@ -29,7 +29,7 @@ use super::archive::{Archiver, Retention, RotationStats};
 use super::destination::{error_code, Destination};
 use super::lockfile::{LockFile, Locked};
 use super::naming::Naming;
-use super::writer::Reporter;
+use super::writer::{ReportOnce, Reporter};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RotatePolicy {
@@ -61,7 +61,7 @@ pub struct Rotation {
   stats: Arc<RotationStats>,
   reporter: Arc<dyn Reporter>,
   /// The error code of a rotation failure being reported, so that it is reported once.
-  failing: Option<String>,
+  failing: ReportOnce,
   /// (dev, ino, when) of the file as first seen, for file systems without birth times.
   first_seen: Option<(u64, u64, SystemTime)>,
   unlockable_reported: bool,
@@ -119,7 +119,7 @@ impl Rotation {
       archiver,
       stats,
       reporter,
-      failing: None,
+      failing: ReportOnce::default(),
       first_seen: None,
       unlockable_reported: false,
     }
@@ -199,7 +199,7 @@ impl Rotation {
       return Ok(false);
     }
     self.stats.rotations.fetch_add(1, Ordering::Relaxed);
-    self.failing = None;
+    self.failing.clear();
     if let Some(archiver) = &self.archiver {
       archiver.request_sweep();
     }
@@ -241,17 +241,13 @@ impl Rotation {
 
   fn failed(&mut self, err: &io::Error) {
     self.stats.errors.fetch_add(1, Ordering::Relaxed);
-    let code = error_code(err);
-    if self.failing.as_deref() == Some(code.as_str()) {
-      return;
-    }
-    let message = format!(
-      "prodkit: cannot rotate the log {}: {err} ({code}). Writing on to the current file; retrying before each batch.",
-      self.path.display()
-    );
-    eprintln!("{message}");
-    self.reporter.failed(&code, &message);
-    self.failing = Some(code);
+    let path = &self.path;
+    self.failing.failed(err, &*self.reporter, |code| {
+      format!(
+        "prodkit: cannot rotate the log {}: {err} ({code}). Writing on to the current file; retrying before each batch.",
+        path.display()
+      )
+    });
   }
 }
 

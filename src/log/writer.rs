@@ -188,6 +188,39 @@ impl Writer {
   }
 }
 
+/// A failure reported once per error code (on stderr and to JS) until `clear()`: a
+/// destination or folder that keeps failing the same way is reported once, not per retry.
+#[derive(Default)]
+pub struct ReportOnce(Option<String>);
+
+impl ReportOnce {
+  /// Reports `message(code)` unless `err`'s code is the one reported last.
+  pub fn failed(
+    &mut self,
+    err: &io::Error,
+    reporter: &dyn Reporter,
+    message: impl FnOnce(&str) -> String,
+  ) {
+    let code = error_code(err);
+    if self.0.as_deref() == Some(code.as_str()) {
+      return;
+    }
+    let message = message(&code);
+    eprintln!("{message}");
+    reporter.failed(&code, &message);
+    self.0 = Some(code);
+  }
+
+  /// The failing operation worked again: the next failure is reported.
+  pub fn clear(&mut self) {
+    self.0 = None;
+  }
+
+  pub fn is_failing(&self) -> bool {
+    self.0.is_some()
+  }
+}
+
 /// For tests: a Reporter that keeps the error codes it is told.
 #[cfg(test)]
 #[derive(Default)]
