@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::sample::Sample;
+use super::sample::{Filesystem, Sample};
 
 /// `\`, `"` and newlines escaped, as label values need.
 pub fn escape_label(value: &str) -> String {
@@ -55,6 +55,20 @@ impl Text {
     let _ = writeln!(self.0, " {}", number(value));
   }
 
+  /// A family with one sample per item: (labels, value).
+  fn series<'a>(
+    &mut self,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl Iterator<Item = (Vec<(&'a str, &'a str)>, f64)>,
+  ) {
+    self.family(name, kind, help);
+    for (labels, value) in samples {
+      self.value(name, &labels, value);
+    }
+  }
+
   fn single(&mut self, name: &str, kind: &str, help: &str, value: f64) {
     self.family(name, kind, help);
     self.value(name, &[], value);
@@ -62,7 +76,7 @@ impl Text {
 }
 
 /// The process and system families of a sample.
-pub fn prometheus(sample: &Sample) -> String {
+pub fn prometheus<'a>(sample: &'a Sample) -> String {
   let mut t = Text(String::with_capacity(8 * 1024));
   let p = &sample.process;
   t.single(
@@ -169,86 +183,61 @@ pub fn prometheus(sample: &Sample) -> String {
     s.swap_used_bytes as f64,
   );
 
-  t.family(
+  let fs_labels = |f: &'a Filesystem| {
+    vec![
+      ("mountpoint", f.mountpoint.as_str()),
+      ("device", f.device.as_str()),
+      ("fstype", f.fstype.as_str()),
+    ]
+  };
+  t.series(
     "system_filesystem_size_bytes",
     "gauge",
     "Size of a mounted filesystem.",
+    s.filesystems
+      .iter()
+      .map(|f| (fs_labels(f), f.size_bytes as f64)),
   );
-  for f in &s.filesystems {
-    t.value(
-      "system_filesystem_size_bytes",
-      &[
-        ("mountpoint", &f.mountpoint),
-        ("device", &f.device),
-        ("fstype", &f.fstype),
-      ],
-      f.size_bytes as f64,
-    );
-  }
-  t.family(
+  t.series(
     "system_filesystem_available_bytes",
     "gauge",
     "Space available on a mounted filesystem.",
+    s.filesystems
+      .iter()
+      .map(|f| (fs_labels(f), f.available_bytes as f64)),
   );
-  for f in &s.filesystems {
-    t.value(
-      "system_filesystem_available_bytes",
-      &[
-        ("mountpoint", &f.mountpoint),
-        ("device", &f.device),
-        ("fstype", &f.fstype),
-      ],
-      f.available_bytes as f64,
-    );
-  }
-  t.family(
+  t.series(
     "system_disk_read_bytes_total",
     "counter",
     "Bytes read from a block device.",
+    s.disks
+      .iter()
+      .map(|(d, io)| (vec![("device", d.as_str())], io.read_bytes as f64)),
   );
-  for (device, io) in &s.disks {
-    t.value(
-      "system_disk_read_bytes_total",
-      &[("device", device)],
-      io.read_bytes as f64,
-    );
-  }
-  t.family(
+  t.series(
     "system_disk_written_bytes_total",
     "counter",
     "Bytes written to a block device.",
+    s.disks
+      .iter()
+      .map(|(d, io)| (vec![("device", d.as_str())], io.written_bytes as f64)),
   );
-  for (device, io) in &s.disks {
-    t.value(
-      "system_disk_written_bytes_total",
-      &[("device", device)],
-      io.written_bytes as f64,
-    );
-  }
-  t.family(
+  t.series(
     "system_network_receive_bytes_total",
     "counter",
     "Bytes received on a network interface.",
+    s.networks
+      .iter()
+      .map(|(i, io)| (vec![("interface", i.as_str())], io.receive_bytes as f64)),
   );
-  for (iface, io) in &s.networks {
-    t.value(
-      "system_network_receive_bytes_total",
-      &[("interface", iface)],
-      io.receive_bytes as f64,
-    );
-  }
-  t.family(
+  t.series(
     "system_network_transmit_bytes_total",
     "counter",
     "Bytes sent on a network interface.",
+    s.networks
+      .iter()
+      .map(|(i, io)| (vec![("interface", i.as_str())], io.transmit_bytes as f64)),
   );
-  for (iface, io) in &s.networks {
-    t.value(
-      "system_network_transmit_bytes_total",
-      &[("interface", iface)],
-      io.transmit_bytes as f64,
-    );
-  }
 
   t.single(
     "prodkit_sampler_cpu_seconds_total",
