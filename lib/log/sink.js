@@ -47,7 +47,6 @@ class Sink extends EventEmitter {
     this.scheduled = false
     this.closed = false
     this.droppedAfterClose = 0
-    this.reportedErrors = 0
     this.ship = this.ship.bind(this)
     this.native = new LogSink(
       { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
@@ -148,7 +147,6 @@ class Sink extends EventEmitter {
   }
 
   onWriteError ({ code, message }) {
-    this.reportedErrors++
     // An 'error' event without a listener would throw into the app: emit only to
     // listeners. Rust has already written the message to stderr.
     if (this.listenerCount('error') === 0) return
@@ -158,4 +156,4 @@ class Sink extends EventEmitter {
   }
 }
 
-module.exports = { Sink, MERGE_OPEN, MERGE_CLOSE }
+module.exports = { Sink, MERGE_OPEN }
