@@ -46,6 +46,72 @@ test('a worker killed with SIGKILL is replaced and the replacement serves', asyn
   assert.ok(answered.has(second.workerPid))
 })
 
+// The primary's open sockets: its stdio, its listening socket, an IPC channel per worker,
+// and any connection it holds between accepting it and a worker taking it.
+function primarySockets (pid) {
+  return fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')
+    } catch {
+      return false // closed meanwhile
+    }
+  }).length
+}
+
+// Freezes one worker (GET /freeze answers, then blocks its event loop) and sends `count`
+// requests, each on its own connection; resolves once all but the one handed to the frozen
+// worker are answered. node:cluster hands it exactly one: it is never free again.
+async function freezeOneWorker (c, port, count) {
+  const frozenPid = JSON.parse((await get(port, '/freeze')).body).pid
+  const outcomes = []
+  const requests = Array.from({ length: count }, () => get(port, '/').then(
+    (res) => outcomes.push(res.status),
+    (err) => outcomes.push(err.code || err.message)))
+  await c.waitFor(() => outcomes.length >= count - 1, `${count - 1} answers`)
+  assert.equal(outcomes.length, count - 1)
+  return { frozenPid, outcomes, all: Promise.all(requests) }
+}
+
+test('a connection handed to a worker that dies before taking it is served by another worker; the primary keeps no socket', async (t) => {
+  const c = startCluster(t, { options: { workers: 2 } })
+  await c.readyWorkers(2)
+  const port = await c.port()
+  const before = primarySockets(c.child.pid)
+  const { frozenPid, outcomes, all } = await freezeOneWorker(c, port, 6)
+  assert.equal(primarySockets(c.child.pid), before + 1) // the connection the frozen worker never took
+  process.kill(frozenPid, 'SIGKILL')
+  await all // without the handoff rescue, this request is never answered
+  assert.deepEqual(outcomes, [200, 200, 200, 200, 200, 200])
+  await c.readyWorkers(3)
+  await c.waitFor(() => primarySockets(c.child.pid) === before, 'the primary to close the rescued connection')
+  // node:cluster forgot the dead worker too (without a 'disconnect' it would keep it).
+  await c.waitFor(() => {
+    c.child.stdin.write('node-workers\n')
+    return c.stdout.trim().split('\n').at(-1) === 'node:cluster workers: 2'
+  }, 'node:cluster to forget the dead worker')
+  // The cluster carries on: both workers serve, the dead one's place taken.
+  const answered = new Set()
+  while (answered.size < 2) answered.add(JSON.parse((await get(port, '/')).body).pid)
+  assert.ok(!answered.has(frozenPid))
+})
+
+test('with no worker left on the address, such a connection is closed instead of left hanging', async (t) => {
+  const c = startCluster(t, { options: { workers: 1 } })
+  await c.readyWorkers(1)
+  const port = await c.port()
+  const before = primarySockets(c.child.pid)
+  const { frozenPid, outcomes, all } = await freezeOneWorker(c, port, 1)
+  process.kill(frozenPid, 'SIGKILL')
+  await all
+  assert.deepEqual(outcomes, ['ECONNRESET']) // at once, not after the client's timeout
+  await c.readyWorkers(2)
+  await c.waitFor(() => primarySockets(c.child.pid) === before, 'the primary to close the connection')
+  // node:cluster closed the listening socket with its last worker: the replacement opened
+  // a new one (on a new port, as the app listens on port 0).
+  const newPort = c.lines().filter((l) => l.msg === 'listening').at(-1).port
+  assert.equal((await get(newPort, '/')).status, 200)
+})
+
 test('a worker that throws stops accepting before it exits: under load, no other request fails', async (t) => {
   const c = startCluster(t, { options: { workers: 2, drainTimeoutMs: 1_000 } })
   await c.readyWorkers(2)

@@ -2,7 +2,9 @@
 // The primary: forks one worker per slot, restarts crashed workers with backoff, stops on
 // a crash loop, replaces workers one at a time (rolling reload, memory limit), and drains
 // them all at shutdown. It never serves requests itself: node:cluster's primary accepts
-// connections and hands them to the workers that listen (round-robin on Linux).
+// connections and hands them to the workers that listen (round-robin on Linux); a
+// connection handed to a worker that dies before taking it goes to another worker
+// (handoff.js).
 //
 // A slot is a place for one serving worker. A replacement is forked next to the slot's
 // worker, and takes the slot only once it is ready; the old one is drained after that, so
@@ -12,6 +14,7 @@
 const cluster = require('node:cluster')
 const path = require('node:path')
 const { restartDelay, CrashWindow } = require('./backoff')
+const { followHandoffs } = require('./handoff')
 const messages = require('./messages')
 const systemd = require('../systemd/notify')
 
@@ -72,6 +75,7 @@ class Primary {
       WATCHDOG_USEC: undefined,
       WATCHDOG_PID: undefined
     })
+    followHandoffs(worker) // before any connection is handed to it
     const info = { worker, slot, startedAt: Date.now(), ready: false, retiring: false, memoryReported: false, waiter: null, exited: null }
     info.exitedPromise = new Promise((resolve) => { info.exited = resolve })
     this.workers.set(worker.id, info)
