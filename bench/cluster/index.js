@@ -5,12 +5,18 @@
 //   1. failed requests during 3 rolling reloads under load from wrk;
 //   2. time from a worker crash to its replacement answering (median of --crashes);
 //   3. the primary's RSS over --restarts worker restarts (PM2: its God daemon, which is
-//      PM2's cluster primary), sampled every tenth of the run.
+//      PM2's cluster primary), sampled every tenth of the run, after --warmup restarts
+//      (also sampled). Node's heap sizes itself in the warm-up: V8 doubles its young
+//      generation (up to 32 MiB here) whenever enough objects survive its scavenges, and
+//      this primary's objects (a Worker and its ChildProcess per restart, and each
+//      connection it hands on) do; it grows with any traffic, crashes or not, and stops
+//      at its cap. A leak goes on growing after it, in RssAnon and in the open file
+//      descriptors, which are sampled too.
 //
 // A bare node:cluster primary that only re-forks runs 2 and 3 too: the floor that both
 // managers sit on.
 //
-//   node bench/cluster [--workers 2] [--restarts 1000] [--crashes 20] [--only prodkit|pm2|node]
+//   node bench/cluster [--workers 2] [--warmup 1500] [--restarts 1000] [--crashes 20] [--only prodkit|pm2|node]
 //
 // PM2 runs with PM2_HOME in a temporary folder, and its daemon is killed at the end (also
 // when the benchmark fails), so that no daemon is left behind. Needs wrk (apt-get install
@@ -81,9 +87,13 @@ async function servingPids (port, count, { timeoutMs = 30_000 } = {}) {
   return pids
 }
 
-function rssKiB (pid) {
+// The primary's memory and open files: RSS, its anonymous part (the heap, where a leak
+// shows; the rest is the node binary's pages), and its file descriptors (a connection or a
+// channel kept open shows there).
+function primaryUsage (pid, restarts) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)[1])
+  const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)[1])
+  return { restarts, rssKiB: kib('VmRSS'), anonKiB: kib('RssAnon'), fds: fs.readdirSync(`/proc/${pid}/fd`).length }
 }
 
 function runSync (command, args, env) {
@@ -252,35 +262,49 @@ async function measure (contender, options) {
   process.stderr.write(`  ${contender.name}: ${options.crashes} crashes\n`)
   const crashMs = []
   for (let i = 0; i < options.crashes; i++) crashMs.push(await crashToAnswer(port, options.workers))
-  process.stderr.write(`  ${contender.name}: ${options.restarts} restarts\n`)
-  const rss = [{ restarts: 0, rssKiB: rssKiB(contender.primaryPid()) }]
-  const every = Math.max(1, Math.floor(options.restarts / 10))
-  for (let i = 1; i <= options.restarts; i++) {
-    await crashToAnswer(port, options.workers)
-    if (i % every === 0) rss.push({ restarts: i, rssKiB: rssKiB(contender.primaryPid()) })
-    if (i % 100 === 0) process.stderr.write(`  ${contender.name}: ${i} restarts\n`)
+  const sampleRestarts = async (count, first) => {
+    const samples = [primaryUsage(contender.primaryPid(), first)]
+    const every = Math.max(1, Math.floor(count / 10))
+    for (let i = 1; i <= count; i++) {
+      await crashToAnswer(port, options.workers)
+      if (i % every === 0) samples.push(primaryUsage(contender.primaryPid(), first + i))
+      if (i % 100 === 0) process.stderr.write(`  ${contender.name}: ${first + i} restarts\n`)
+    }
+    return samples
   }
-  return { reload, crashToAnswerMs: { median: median(crashMs), samples: crashMs }, rss, unansweredDuringCrashes: hung }
+  process.stderr.write(`  ${contender.name}: ${options.warmup} restarts of warm-up, then ${options.restarts}\n`)
+  const warmup = await sampleRestarts(options.warmup, 0)
+  const rss = await sampleRestarts(options.restarts, options.warmup)
+  return { reload, crashToAnswerMs: { median: median(crashMs), samples: crashMs }, warmup, rss, unansweredDuringCrashes: hung }
 }
 
 function report (results, options) {
   const mib = (kib) => (kib / 1024).toFixed(1)
+  const span = (samples, key, unit = mib) => `${unit(samples[0][key])} → ${unit(samples.at(-1)[key])}`
+  const end = options.warmup + options.restarts
   const lines = [
     `cluster benchmark: ${options.workers} workers, node ${process.version}, ${os.cpus().length} CPUs`,
     '',
-    '| contender | failed requests during 3 reloads | of which read / connect / timeout / non-2xx | requests | crash to replacement answering (median) | primary RSS at 0 → ' + `${options.restarts} restarts (MiB) |`,
-    '| --- | ---: | --- | ---: | ---: | --- |'
+    '| contender | failed requests during 3 reloads | of which read / connect / timeout / non-2xx | requests | crash to replacement answering (median) |',
+    '| --- | ---: | --- | ---: | ---: |'
   ]
   for (const [name, r] of Object.entries(results)) {
     const w = r.reload || { failed: '-', readErrors: '-', connectErrors: '-', timeouts: '-', non2xx: '-', requests: '-' }
     lines.push(`| ${name} | ${w.failed} | ${w.readErrors} / ${w.connectErrors} / ${w.timeouts} / ${w.non2xx} | ${w.requests} | ` +
-      `${r.crashToAnswerMs.median.toFixed(0)} ms | ${mib(r.rss[0].rssKiB)} → ${mib(r.rss.at(-1).rssKiB)} (max ${mib(Math.max(...r.rss.map((s) => s.rssKiB)))}) |`)
+      `${r.crashToAnswerMs.median.toFixed(0)} ms |`)
+  }
+  lines.push('', `| contender | primary RSS at 0 → ${options.warmup} restarts (warm-up, MiB) | RSS at ${options.warmup} → ${end} (max) | RssAnon at ${options.warmup} → ${end} | open fds at 0 → ${options.warmup} → ${end} | requests unanswered around the ${options.crashes + end} crashes |`,
+    '| --- | --- | --- | --- | --- | ---: |')
+  for (const [name, r] of Object.entries(results)) {
+    lines.push(`| ${name} | ${span(r.warmup, 'rssKiB')} | ${span(r.rss, 'rssKiB')} (${mib(Math.max(...r.rss.map((s) => s.rssKiB)))}) | ` +
+      `${span(r.rss, 'anonKiB')} | ${r.warmup[0].fds} → ${r.rss[0].fds} → ${r.rss.at(-1).fds} | ${r.unansweredDuringCrashes} |`)
   }
   lines.push('')
   for (const [name, r] of Object.entries(results)) {
-    lines.push(`${name} RSS (MiB) every ${Math.max(1, Math.floor(options.restarts / 10))} restarts: ${r.rss.map((s) => mib(s.rssKiB)).join(', ')}`)
+    const samples = [...r.warmup, ...r.rss.slice(1)]
+    lines.push(`${name} RSS (MiB) at ${samples.map((s) => s.restarts).join(', ')} restarts: ${samples.map((s) => mib(s.rssKiB)).join(', ')}`)
+    lines.push(`${name} open fds at the same points: ${samples.map((s) => s.fds).join(', ')}`)
     if (r.reload) lines.push(`${name} reload durations (ms): ${r.reload.reloadMs.map((ms) => ms.toFixed(0)).join(', ')}`)
-    lines.push(`${name} requests left unanswered around the ${options.crashes + options.restarts} crashes: ${r.unansweredDuringCrashes}`)
   }
   return lines.join('\n')
 }
@@ -289,12 +313,13 @@ async function main () {
   const { values } = parseArgs({
     options: {
       workers: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '1500' },
       restarts: { type: 'string', default: '1000' },
       crashes: { type: 'string', default: '20' },
       only: { type: 'string' }
     }
   })
-  const options = { workers: Number(values.workers), restarts: Number(values.restarts), crashes: Number(values.crashes) }
+  const options = { workers: Number(values.workers), warmup: Number(values.warmup), restarts: Number(values.restarts), crashes: Number(values.crashes) }
   if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
     console.error('bench:cluster needs wrk: apt-get install wrk')
     process.exit(2)
