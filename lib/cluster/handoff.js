@@ -12,8 +12,8 @@
 //
 // Worse, the socket that carried the handoff waits for the dead worker to confirm that it
 // received the handle, so Node never emits the worker's 'disconnect': node:cluster then
-// never forgets the worker either (it stays in cluster.workers, and, if it exited before
-// its channel closed, in the list of workers a connection can be handed to).
+// never forgets the worker either (it stays in cluster.workers and, if it exited before
+// its channel closed, among the workers of the servers it listened on).
 //
 // followHandoffs(worker) notes each handoff to the worker and each answer from it, and
 // mends both:
