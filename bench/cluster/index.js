@@ -4,19 +4,23 @@
 //
 //   1. failed requests during 3 rolling reloads under load from wrk;
 //   2. time from a worker crash to its replacement answering (median of --crashes);
-//   3. the primary's RSS over --restarts worker restarts (PM2: its God daemon, which is
-//      PM2's cluster primary), sampled every tenth of the run, after --warmup restarts
-//      (also sampled). Node's heap sizes itself in the warm-up: V8 doubles its young
-//      generation (up to 32 MiB here) whenever enough objects survive its scavenges, and
-//      this primary's objects (a Worker and its ChildProcess per restart, and each
-//      connection it hands on) do; it grows with any traffic, crashes or not, and stops
-//      at its cap. A leak goes on growing after it, in RssAnon and in the open file
-//      descriptors, which are sampled too.
+//   3. the primary's RSS and open file descriptors over --restarts worker restarts (PM2:
+//      its God daemon, which is PM2's cluster primary), sampled every tenth of the run,
+//      after --warmup restarts (also sampled), in a fresh start of each contender whose
+//      processes run with NODE_OPTIONS="--max-semi-space-size=1 --expose-gc --require
+//      gc-on-signal.js", the RSS read right after a full GC. Left to itself, V8 doubles its
+//      young generation (here 4 → 8 → 16 → 32 MiB) whenever enough objects have survived
+//      its scavenges, as a primary's do (a Worker and its ChildProcess per restart, each
+//      connection it hands on), and a GC in a busy process does not shrink it back; its
+//      old generation grows until its next full collection. Sampled as it comes, the RSS of
+//      every primary rose and fell by up to 30 MiB with that sizing, at moments that
+//      varied from run to run. With the young generation held at its smallest and a full
+//      GC before each reading, the RSS shows what the primary keeps.
 //
 // A bare node:cluster primary that only re-forks runs 2 and 3 too: the floor that both
 // managers sit on.
 //
-//   node bench/cluster [--workers 2] [--warmup 1500] [--restarts 1000] [--crashes 20] [--only prodkit|pm2|node]
+//   node bench/cluster [--workers 2] [--warmup 200] [--restarts 1000] [--crashes 20] [--only prodkit|pm2|node]
 //
 // PM2 runs with PM2_HOME in a temporary folder, and its daemon is killed at the end (also
 // when the benchmark fails), so that no daemon is left behind. Needs wrk (apt-get install
@@ -35,6 +39,9 @@ const APP = path.join(__dirname, 'app.js')
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2')
 const OUT = path.join(ROOT, 'bench', 'out')
 const RELOADS = 3
+// The restart run's processes: the young generation held at 1 MiB per semi-space, gc()
+// exposed, and a full GC on SIGWINCH (see 3.).
+const RESTART_RUN_OPTIONS = `--max-semi-space-size=1 --expose-gc --require ${JSON.stringify(path.join(__dirname, 'gc-on-signal.js'))}`
 
 // Requests that got no answer before their timeout (counted per contender).
 let hung = 0
@@ -87,13 +94,23 @@ async function servingPids (port, count, { timeoutMs = 30_000 } = {}) {
   return pids
 }
 
-// The primary's memory and open files: RSS, its anonymous part (the heap, where a leak
-// shows; the rest is the node binary's pages), and its file descriptors (a connection or a
-// channel kept open shows there).
-function primaryUsage (pid, restarts) {
+// The primary's memory and open files right after a full GC: RSS, its anonymous part (the
+// heap, where a leak shows; the rest is the node binary's pages), and its file descriptors
+// (a connection or a channel kept open shows there).
+async function primaryUsage (pid, restarts, gcDir) {
+  const mark = path.join(gcDir, String(pid))
+  fs.rmSync(mark, { force: true })
+  process.kill(pid, 'SIGWINCH')
+  const started = Date.now()
+  // The file appears once written whole: writeFileSync of a few bytes is one write(2).
+  while (!fs.existsSync(mark) || fs.statSync(mark).size === 0) {
+    if (Date.now() - started > 10_000) throw new Error(`process ${pid} did not collect its garbage on SIGWINCH`)
+    await sleep(5)
+  }
+  const { heapUsed } = JSON.parse(fs.readFileSync(mark, 'utf8'))
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
   const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)[1])
-  return { restarts, rssKiB: kib('VmRSS'), anonKiB: kib('RssAnon'), fds: fs.readdirSync(`/proc/${pid}/fd`).length }
+  return { restarts, rssKiB: kib('VmRSS'), anonKiB: kib('RssAnon'), heapKiB: heapUsed / 1024, fds: fs.readdirSync(`/proc/${pid}/fd`).length }
 }
 
 function runSync (command, args, env) {
@@ -118,12 +135,12 @@ function prodkitContender (workers) {
   }
   return {
     name: 'prodkit',
-    async start (p) {
+    async start (p, extraEnv = {}) {
       port = p
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-prodkit-'))
       logFile = path.join(dir, 'primary.log')
       child = spawn(process.execPath, [path.join(__dirname, 'prodkit-primary.js')], {
-        env: { ...process.env, NODE_ENV: 'production', PORT: String(port), WORKERS: String(workers), LOG_FILE: logFile },
+        env: { ...process.env, NODE_ENV: 'production', PORT: String(port), WORKERS: String(workers), LOG_FILE: logFile, ...extraEnv },
         stdio: 'ignore'
       })
       await servingPids(port, workers)
@@ -150,9 +167,9 @@ function pm2Contender (workers) {
   let env
   return {
     name: 'pm2',
-    async start (port) {
+    async start (port, extraEnv = {}) {
       home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pm2-'))
-      env = { ...process.env, PM2_HOME: home, PORT: String(port), NODE_ENV: 'production' }
+      env = { ...process.env, PM2_HOME: home, PORT: String(port), NODE_ENV: 'production', ...extraEnv }
       // --max-restarts: PM2 gives up after 16 restarts within min_uptime otherwise; the
       // 1,000-restart run needs it as prodkit needs crashLoop: false.
       runSync(PM2, ['start', APP, '--name', 'bench', '-i', String(workers), '--max-restarts', '1000000'], env)
@@ -175,9 +192,9 @@ function nodeContender (workers) {
   return {
     name: 'node:cluster (baseline)',
     reloads: false,
-    async start (port) {
+    async start (port, extraEnv = {}) {
       child = spawn(process.execPath, [path.join(__dirname, 'node-primary.js')], {
-        env: { ...process.env, PORT: String(port), WORKERS: String(workers) },
+        env: { ...process.env, PORT: String(port), WORKERS: String(workers), ...extraEnv },
         stdio: 'ignore'
       })
       await servingPids(port, workers)
@@ -233,8 +250,11 @@ async function reloadsUnderLoad (contender, port) {
 
 // Crashes one worker (GET /crash) and times until a worker that did not answer before
 // answers a request. The polling requests have a short timeout: node:cluster's primary
-// (prodkit's and PM2's alike) may hand a connection to the crashed worker in the instant
-// before it learns of the exit, and that connection is never answered.
+// (PM2's and a bare one) may hand a connection to the crashed worker in the instant
+// before it learns of the exit, and that connection is never answered (prodkit's hands it
+// to another worker). The polls pause 2 ms between them: back to back, on 2 CPUs, they
+// would take the CPU that the replacement needs to start, and a poll left hanging would
+// give it back, which favoured a primary that loses connections by about 8 ms.
 async function crashToAnswer (port, workers) {
   const known = await servingPids(port, workers)
   const started = process.hrtime.bigint()
@@ -242,6 +262,7 @@ async function crashToAnswer (port, workers) {
   for (;;) {
     const pid = await pidAt(port, '/', 50)
     if (pid && !known.has(pid)) return Number(process.hrtime.bigint() - started) / 1e6
+    await sleep(2)
   }
 }
 
@@ -251,23 +272,32 @@ function median (values) {
 }
 
 async function measure (contender, options) {
-  const port = await freePort()
+  let port = await freePort()
   await contender.start(port)
   hung = 0
   let reload = null
-  if (contender.reloads !== false) {
-    process.stderr.write(`  ${contender.name}: ${RELOADS} reloads under load\n`)
-    reload = await reloadsUnderLoad(contender, port)
-  }
-  process.stderr.write(`  ${contender.name}: ${options.crashes} crashes\n`)
   const crashMs = []
-  for (let i = 0; i < options.crashes; i++) crashMs.push(await crashToAnswer(port, options.workers))
+  try {
+    if (contender.reloads !== false) {
+      process.stderr.write(`  ${contender.name}: ${RELOADS} reloads under load\n`)
+      reload = await reloadsUnderLoad(contender, port)
+    }
+    process.stderr.write(`  ${contender.name}: ${options.crashes} crashes\n`)
+    for (let i = 0; i < options.crashes; i++) crashMs.push(await crashToAnswer(port, options.workers))
+  } finally {
+    await contender.stop()
+  }
+
+  port = await freePort()
+  const gcDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gc-'))
+  const nodeOptions = [process.env.NODE_OPTIONS, RESTART_RUN_OPTIONS].filter(Boolean).join(' ')
+  await contender.start(port, { NODE_OPTIONS: nodeOptions, BENCH_GC_DIR: gcDir })
   const sampleRestarts = async (count, first) => {
-    const samples = [primaryUsage(contender.primaryPid(), first)]
+    const samples = [await primaryUsage(contender.primaryPid(), first, gcDir)]
     const every = Math.max(1, Math.floor(count / 10))
     for (let i = 1; i <= count; i++) {
       await crashToAnswer(port, options.workers)
-      if (i % every === 0) samples.push(primaryUsage(contender.primaryPid(), first + i))
+      if (i % every === 0) samples.push(await primaryUsage(contender.primaryPid(), first + i, gcDir))
       if (i % 100 === 0) process.stderr.write(`  ${contender.name}: ${first + i} restarts\n`)
     }
     return samples
@@ -275,6 +305,7 @@ async function measure (contender, options) {
   process.stderr.write(`  ${contender.name}: ${options.warmup} restarts of warm-up, then ${options.restarts}\n`)
   const warmup = await sampleRestarts(options.warmup, 0)
   const rss = await sampleRestarts(options.restarts, options.warmup)
+  fs.rmSync(gcDir, { recursive: true, force: true })
   return { reload, crashToAnswerMs: { median: median(crashMs), samples: crashMs }, warmup, rss, unansweredDuringCrashes: hung }
 }
 
@@ -293,11 +324,12 @@ function report (results, options) {
     lines.push(`| ${name} | ${w.failed} | ${w.readErrors} / ${w.connectErrors} / ${w.timeouts} / ${w.non2xx} | ${w.requests} | ` +
       `${r.crashToAnswerMs.median.toFixed(0)} ms |`)
   }
-  lines.push('', `| contender | primary RSS at 0 → ${options.warmup} restarts (warm-up, MiB) | RSS at ${options.warmup} → ${end} (max) | RssAnon at ${options.warmup} → ${end} | open fds at 0 → ${options.warmup} → ${end} | requests unanswered around the ${options.crashes + end} crashes |`,
-    '| --- | --- | --- | --- | --- | ---: |')
+  lines.push('', `Restarts (a fresh start of each, NODE_OPTIONS=${RESTART_RUN_OPTIONS}; memory read right after a full GC):`, '',
+    `| contender | primary RSS at 0 → ${options.warmup} restarts (warm-up, MiB) | RSS at ${options.warmup} → ${end} (max) | RssAnon at ${options.warmup} → ${end} | JS heap in use at ${options.warmup} → ${end} | open fds at 0 → ${options.warmup} → ${end} | requests unanswered around the ${options.crashes + end} crashes |`,
+    '| --- | --- | --- | --- | --- | --- | ---: |')
   for (const [name, r] of Object.entries(results)) {
     lines.push(`| ${name} | ${span(r.warmup, 'rssKiB')} | ${span(r.rss, 'rssKiB')} (${mib(Math.max(...r.rss.map((s) => s.rssKiB)))}) | ` +
-      `${span(r.rss, 'anonKiB')} | ${r.warmup[0].fds} → ${r.rss[0].fds} → ${r.rss.at(-1).fds} | ${r.unansweredDuringCrashes} |`)
+      `${span(r.rss, 'anonKiB')} | ${span(r.rss, 'heapKiB')} | ${r.warmup[0].fds} → ${r.rss[0].fds} → ${r.rss.at(-1).fds} | ${r.unansweredDuringCrashes} |`)
   }
   lines.push('')
   for (const [name, r] of Object.entries(results)) {
@@ -313,7 +345,7 @@ async function main () {
   const { values } = parseArgs({
     options: {
       workers: { type: 'string', default: '2' },
-      warmup: { type: 'string', default: '1500' },
+      warmup: { type: 'string', default: '200' },
       restarts: { type: 'string', default: '1000' },
       crashes: { type: 'string', default: '20' },
       only: { type: 'string' }
