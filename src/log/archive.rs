@@ -250,14 +250,12 @@ impl Sweeper {
 #[cfg(test)]
 mod tests {
   use super::super::naming::{with_suffix, GZ, GZ_PARTIAL};
-  use super::super::writer::CollectedCodes;
+  use super::super::writer::{empty_temp_dir, CollectedCodes};
   use super::*;
   use std::path::PathBuf;
 
   fn setup(name: &str, retention: Retention) -> (PathBuf, Naming, Sweeper, Arc<CollectedCodes>) {
-    let dir = std::env::temp_dir().join(format!("prodkit-archive-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let dir = empty_temp_dir("archive", name);
     let naming = Naming::new(&dir.join("app.log"));
     let reports = Arc::new(CollectedCodes::default());
     let sweeper = Sweeper {

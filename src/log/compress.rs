@@ -117,16 +117,9 @@ fn write_gzip(input: &mut File, plain: &Path, partial: &Path) -> io::Result<u64>
 
 #[cfg(test)]
 mod tests {
+  use super::super::writer::empty_temp_dir;
   use super::*;
   use flate2::read::GzDecoder;
-  use std::path::PathBuf;
-
-  fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prodkit-gz-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-  }
 
   fn gunzip(path: &Path) -> Vec<u8> {
     let mut out = Vec::new();
@@ -145,7 +138,7 @@ mod tests {
 
   #[test]
   fn the_gz_holds_the_same_bytes_and_the_plain_file_is_removed() {
-    let dir = temp_dir("roundtrip");
+    let dir = empty_temp_dir("gz", "roundtrip");
     let plain = dir.join("app.x.log");
     let content = lines(20_000);
     fs::write(&plain, &content).unwrap();
@@ -161,7 +154,7 @@ mod tests {
 
   #[test]
   fn leftovers_of_a_crash_are_replaced_by_a_complete_gz() {
-    let dir = temp_dir("crash");
+    let dir = empty_temp_dir("gz", "crash");
     let plain = dir.join("app.y.log");
     let content = lines(1000);
     fs::write(&plain, &content).unwrap();
@@ -181,7 +174,7 @@ mod tests {
 
   #[test]
   fn a_file_claimed_by_another_compressor_is_left_alone() {
-    let dir = temp_dir("claimed");
+    let dir = empty_temp_dir("gz", "claimed");
     let plain = dir.join("app.z.log");
     fs::write(&plain, b"x\n").unwrap();
     let held = claim(&plain).unwrap().unwrap();
@@ -194,7 +187,7 @@ mod tests {
 
   #[test]
   fn a_failed_compression_keeps_the_plain_file_and_removes_the_partial_one() {
-    let dir = temp_dir("fail");
+    let dir = empty_temp_dir("gz", "fail");
     let plain = dir.join("app.w.log");
     fs::write(&plain, lines(10)).unwrap();
     // A folder where the partial file should go makes writing it fail.

@@ -209,18 +209,13 @@ pub fn error_code(err: &io::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+  use super::super::writer::absent_temp_dir;
   use super::*;
   use std::os::unix::fs::MetadataExt;
 
-  fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prodkit-dest-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    dir
-  }
-
   #[test]
   fn a_file_is_created_with_its_folders_mode_0640_and_appended_to() {
-    let dir = temp_dir("create");
+    let dir = absent_temp_dir("dest", "create");
     let path = dir.join("a/b/app.log");
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, b"old\n").unwrap();
@@ -236,7 +231,7 @@ mod tests {
 
   #[test]
   fn a_renamed_or_removed_file_is_reopened_at_its_path() {
-    let dir = temp_dir("reopen");
+    let dir = absent_temp_dir("dest", "reopen");
     let path = dir.join("app.log");
     let mut d = Destination::new(Target::File(path.clone()));
     d.write(b"before\n").unwrap();
@@ -254,7 +249,7 @@ mod tests {
 
   #[test]
   fn reopen_opens_the_path_afresh_even_when_it_holds_the_same_file() {
-    let dir = temp_dir("asked");
+    let dir = absent_temp_dir("dest", "asked");
     let path = dir.join("app.log");
     let mut d = Destination::new(Target::File(path.clone()));
     d.write(b"one\n").unwrap();

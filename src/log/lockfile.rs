@@ -121,16 +121,11 @@ impl LockFile {
 
 #[cfg(test)]
 mod tests {
+  use super::super::writer::absent_temp_dir;
   use super::*;
   use std::sync::atomic::{AtomicBool, Ordering};
   use std::sync::Arc;
   use std::time::Duration;
-
-  fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prodkit-lock-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    dir
-  }
 
   #[test]
   fn the_lock_file_is_a_dot_file_beside_the_log() {
@@ -140,7 +135,7 @@ mod tests {
 
   #[test]
   fn two_holders_exclude_each_other() {
-    let dir = temp_dir("exclude");
+    let dir = absent_temp_dir("lock", "exclude");
     let log = dir.join("app.log");
     let mut first = LockFile::for_log(&log);
     let guard = first.lock().unwrap();
@@ -165,7 +160,7 @@ mod tests {
 
   #[test]
   fn a_removed_lock_file_is_made_again_instead_of_locking_a_ghost() {
-    let dir = temp_dir("removed");
+    let dir = absent_temp_dir("lock", "removed");
     let log = dir.join("app.log");
     let mut lock = LockFile::for_log(&log);
     drop(lock.lock().unwrap());

@@ -182,6 +182,7 @@ impl Naming {
 
 #[cfg(test)]
 mod tests {
+  use super::super::writer::empty_temp_dir;
   use super::*;
 
   #[test]
@@ -250,9 +251,7 @@ mod tests {
 
   #[test]
   fn listing_groups_the_files_of_a_rotation_and_new_names_sort_after_existing_ones() {
-    let dir = std::env::temp_dir().join(format!("prodkit-naming-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let dir = empty_temp_dir("naming", "listing");
     let n = Naming::new(&dir.join("app.log"));
     fs::write(n.plain(2000), b"b").unwrap();
     fs::write(with_suffix(&n.plain(2000), GZ_PARTIAL), b"").unwrap();

@@ -254,16 +254,9 @@ impl Rotation {
 #[cfg(test)]
 mod tests {
   use super::super::destination::Target;
-  use super::super::writer::CollectedCodes;
+  use super::super::writer::{empty_temp_dir, CollectedCodes};
   use super::*;
   use std::path::Path;
-
-  fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("prodkit-rotate-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-  }
 
   fn rotation(path: &Path, policy: RotatePolicy) -> Rotation {
     Rotation::new(
@@ -299,7 +292,7 @@ mod tests {
 
   #[test]
   fn whole_lines_fill_a_file_up_to_the_size_limit_and_the_rest_goes_to_a_new_one() {
-    let dir = temp_dir("size");
+    let dir = empty_temp_dir("rotate", "size");
     let path = dir.join("app.log");
     let policy = RotatePolicy {
       size: Some(10),
@@ -341,7 +334,7 @@ mod tests {
 
   #[test]
   fn a_file_born_in_an_earlier_period_is_rotated_and_an_empty_one_made_anew() {
-    let dir = temp_dir("interval");
+    let dir = empty_temp_dir("rotate", "interval");
     let path = dir.join("app.log");
     let policy = RotatePolicy {
       interval_ms: Some(1000),
@@ -376,7 +369,7 @@ mod tests {
 
   #[test]
   fn writers_with_their_own_descriptors_follow_each_others_rotations() {
-    let dir = temp_dir("writers");
+    let dir = empty_temp_dir("rotate", "writers");
     let path = dir.join("app.log");
     let policy = RotatePolicy {
       size: Some(4096),

@@ -240,6 +240,23 @@ impl Reporter for CollectedCodes {
   }
 }
 
+/// For tests: `prodkit-<kind>-<pid>-<name>` in the temporary folder, with what an earlier
+/// run left there removed, and not created (a test of folder creation needs it absent).
+#[cfg(test)]
+pub fn absent_temp_dir(kind: &str, name: &str) -> std::path::PathBuf {
+  let dir = std::env::temp_dir().join(format!("prodkit-{kind}-{}-{name}", std::process::id()));
+  let _ = std::fs::remove_dir_all(&dir);
+  dir
+}
+
+/// For tests: the same folder, created empty.
+#[cfg(test)]
+pub fn empty_temp_dir(kind: &str, name: &str) -> std::path::PathBuf {
+  let dir = absent_temp_dir(kind, name);
+  std::fs::create_dir_all(&dir).unwrap();
+  dir
+}
+
 #[cfg(test)]
 mod tests {
   use super::super::destination::Target;
@@ -269,7 +286,7 @@ mod tests {
 
   #[test]
   fn every_line_reaches_the_file_once_and_in_order() {
-    let dir = std::env::temp_dir().join(format!("prodkit-writer-{}", std::process::id()));
+    let dir = absent_temp_dir("writer", "lines");
     let path = dir.join("out.log");
     let queue = Arc::new(Queue::new(64 * 1024, Overflow::Block));
     let (thread, codes, _) = start(Target::File(path.clone()), queue.clone());
