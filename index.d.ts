@@ -374,10 +374,14 @@ export interface ShutdownHookOptions {
   timeoutMs?: number
 }
 
-export interface Kit {
+/**
+ * What install() returns. `M` is what `metrics` holds: `Metrics` when metrics are on (the
+ * default), `null` with `metrics: false`; `Kit` alone is either.
+ */
+export interface Kit<M extends Metrics | null = Metrics | null> {
   log: Logger
-  /** null when installed with `metrics: false`. */
-  metrics: Metrics | null
+  /** The metrics (counters, gauges, histograms, timers, snapshot, Prometheus); null when installed with `metrics: false`. */
+  metrics: M
   /**
    * Runs `fn` at shutdown (crash, SIGTERM/SIGINT, `shutdown()`), after the hooks added
    * before it, cut off at its limit.
@@ -389,6 +393,19 @@ export interface Kit {
   flushSync(): boolean
   /** Undoes install() without exiting: listeners off, watchdog stopped, logger closed. */
   close(): void
+}
+
+// requestLogger() sets `req.id` and `req.log` on every request it sees. Declared on Node's
+// IncomingMessage, which Express's Request (4 and 5) extends, as pino-http does, so that
+// `req.log.info(...)` type-checks in a handler. On a request that did not pass through
+// requestLogger() they are absent at run time: mount it first.
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request id, set by prodkit's requestLogger() (from `X-Request-Id` or a new UUID). */
+    id: string
+    /** A child logger whose lines carry `requestId`, set by prodkit's requestLogger(). */
+    log: Logger
+  }
 }
 
 /** What Express (4 or 5) hands a middleware; only these members are used. */
@@ -524,7 +541,12 @@ export declare function graceful<S extends NetServer>(server: S): S
 /** A readiness handler: 200 `{"status":"ok"}`, 503 `{"status":"draining"}` while draining. */
 export declare function health(): (req: IncomingMessage, res: ServerResponse) => void
 
-/** Sets prodkit up for this process. Idempotent: later calls return the same kit. */
+/**
+ * Sets prodkit up for this process. Idempotent: later calls return the same kit (their
+ * options are ignored, so the kit's `metrics` is what the first call's options made it).
+ */
+export declare function install(options: InstallOptions & { metrics: false }): Kit<null>
+export declare function install(options?: InstallOptions & { metrics?: MetricsOptions }): Kit<Metrics>
 export declare function install(options?: InstallOptions): Kit
 /** A standalone logger with its own writer thread. */
 export declare function createLogger(options?: LoggerOptions): Logger
@@ -532,10 +554,6 @@ export declare function createLogger(options?: LoggerOptions): Logger
 export declare const levels: Readonly<Record<LevelName, number>>
 /** The version of @oj/prodkit. */
 export declare const version: string
-/** The installed kit's logger, or undefined before `install()`. */
-export declare const log: Logger | undefined
-/** The installed kit's metrics, or undefined. */
-export declare const metrics: Metrics | undefined
 
 declare const prodkit: {
   install: typeof install
@@ -552,7 +570,13 @@ declare const prodkit: {
   ready: typeof ready
   graceful: typeof graceful
   health: typeof health
+  /**
+   * The installed kit's logger, or undefined before `install()` (and after `close()`).
+   * Read it as `prodkit.log` when it is needed: it is a getter, so it is not a named
+   * export (an ES module binding would hold its value at import time, undefined).
+   */
   readonly log: Logger | undefined
+  /** The installed kit's metrics, or undefined before `install()` or with `metrics: false`. Not a named export, as `log`. */
   readonly metrics: Metrics | undefined
 }
 export default prodkit

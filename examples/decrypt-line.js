@@ -1,5 +1,5 @@
 'use strict'
-// The README's decryptLine example: `node examples/decrypt-line.js`.
+// The decryptLine example of docs/encryption.md: `node examples/decrypt-line.js`.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -11,7 +11,8 @@ const log = prodkit.createLogger({ destination: file, encrypt: { paths: ['user.e
 log.info({ user: { id: 7, email: 'ann@example.com' }, card: { number: '4111 1111 1111 1111' } }, 'signed up')
 log.flushSync()
 
-const line = fs.readFileSync(file, 'utf8').trimEnd().split('\n').pop()
+const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n')
+const line = lines[lines.length - 1]
 console.log(line) // ..."user":{"id":7,"email":"$pk1$..."},"card":{"number":"$pk1$..."}...
 console.log(prodkit.decryptLine(line, key)) // ..."user":{"id":7,"email":"ann@example.com"},"card":{"number":"4111 1111 1111 1111"}...
 

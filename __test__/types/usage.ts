@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
+import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
   cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult } from '@oj/prodkit'
 import * as http from 'node:http'
 
@@ -44,7 +44,7 @@ const rotation: RotationStats | undefined = rotating.stats().rotation
 const rotations: number = rotation ? rotation.rotations + rotation.compressedBytes / rotation.compressMs : 0
 rotating.close()
 
-const kit: Kit = install({
+const kit = install({
   service: 'typed',
   log: { level: 'warn' },
   metrics: { intervalMs: 5000, port: 9464, host: '0.0.0.0', httpClient: true, clusterTimeoutMs: 500, thresholds: { eventLoopDelayP99Ms: 200, residentMemoryBytes: 2 ** 30, cpuRatio: 0.9, intervals: 3 } },
@@ -53,7 +53,13 @@ const kit: Kit = install({
   watchdog: { blockedMs: 2000, abortAfterMs: 30000 },
   productionWarning: false
 })
-install({ exceptions: false, watchdog: false })
+install({ exceptions: false, watchdog: false }).metrics.prometheus()   // metrics on by default: not null
+const noMetrics: null = install({ metrics: false }).metrics
+const either: Kit = install(Math.random() > 2 ? { metrics: false } : {})
+// @ts-expect-error: with options only known as InstallOptions, metrics may be null
+either.metrics.prometheus()
+const anyKit: Kit = kit
+console.log(noMetrics, anyKit)
 kit.log.info('installed')
 kit.onShutdown(async () => {}, { name: 'db', timeoutMs: 1000 })
 kit.onShutdown(() => undefined)
@@ -62,7 +68,7 @@ kit.flushSync()
 if (Math.random() > 2) kit.shutdown('deploy', { exitCode: 0 }).then((never) => never)
 
 // Metrics.
-const m = kit.metrics!
+const m: Metrics = kit.metrics
 const orders = m.counter('orders_total', { help: 'Orders', labelNames: ['method'] })
 orders.inc()
 orders.inc({ method: 'card' }, 2)
@@ -87,10 +93,13 @@ import express4 = require('express')
 const app = express4()
 app.use(express.requestLogger({ skip: ['/health', /^\/metrics/], header: 'x-correlation-id', log }))
 app.use(prodkit.express.requestLogger({ skip: (req) => req.url === '/ping' }))
-app.get('/', (req, res) => { (req as any).log.info('hello'); res.send('ok') })
+app.get('/', (req, res) => { req.log.info({ requestId: req.id }, 'hello'); res.send('ok') })
+app.use((req: express4.Request, res: express4.Response, next: express4.NextFunction) => { const id: string = req.id; req.log.child({ id }).debug('typed'); next() })
+http.createServer((req, res) => { req.log.info('plain node:http too'); res.end() })
 app.get('/metrics', express.metricsHandler())
 app.use(express.errorHandler({ html: ({ status, message, requestId }) => `<h1>${status} ${message} ${requestId}</h1>`, production: true }))
 const same: Logger | undefined = prodkit.log
+const maybeMetrics: Metrics | undefined = prodkit.metrics
 const v: string = version + prodkit.version
 prodkit.createLogger().info('default export')
 
@@ -156,4 +165,12 @@ createLogger({ destination: '/tmp/x.log', rotate: { interval: 'weekly' } })
 // @ts-expect-error: not a signal prodkit reopens on
 createLogger({ destination: '/tmp/x.log', reopenOnSignal: 'SIGUSR1' })
 
-console.log(enabled, value, written, synced, same, v, ids, clear, rotations, told)
+console.log(enabled, value, written, synced, same, maybeMetrics, v, ids, clear, rotations, told)
+
+// log and metrics are getters on the default export (live after install()), not named
+// exports: an ES module binding would be read once, at import time (index.mjs).
+// @ts-expect-error: not a named export; read prodkit.log
+import { log as namedLog } from '@oj/prodkit'
+// @ts-expect-error: not a named export; read prodkit.metrics or kit.metrics
+import { metrics as namedMetrics } from '@oj/prodkit'
+console.log(namedLog, namedMetrics)

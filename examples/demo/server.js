@@ -6,7 +6,10 @@
 //
 //   curl localhost:3000/orders/42
 //   curl localhost:3000/orders/abc     (404, logged at warn)
-//   curl localhost:3000/orders/0       (500: a bug, logged at error; no stack in production)
+//   curl localhost:3000/orders/0       (500: a bug, logged at error. The answer shows the stack:
+//                                       npm run demo leaves NODE_ENV unset; with
+//                                       NODE_ENV=production npm run demo it shows only
+//                                       "Internal Server Error", as a service should)
 //   curl -X POST localhost:3000/orders -H 'content-type: application/json' \
 //        -d '{"amount": 12.5, "email": "ann@example.com"}'
 //   curl localhost:3000/metrics        (Prometheus text: process, system, event loop, app)
@@ -31,6 +34,7 @@ const charge = kit.metrics.timer('demo_payment_seconds', { help: 'Time spent cha
 
 const app = express()
 // A request id (X-Request-Id), req.log, and one line per response; health checks skipped.
+// First, before any body parser: a parser that fails skips every middleware after it.
 app.use(prodkit.express.requestLogger({ skip: ['/health', '/metrics'] }))
 
 app.get('/health', (req, res) => res.json({ ok: true }))
