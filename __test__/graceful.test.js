@@ -20,7 +20,7 @@ function get (port, path, agent) {
     http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (d) => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode, body, connection: res.headers.connection }))
+      res.on('end', () => resolve({ status: res.statusCode, body, connection: res.headers.connection, headers: res.headers }))
     }).on('error', reject)
   })
 }
@@ -47,6 +47,9 @@ test('drain: stop accepting, Connection: close on open sockets, idle sockets kep
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 })
   const before = await get(port, '/health', keepAlive)
   assert.deepEqual([before.status, JSON.parse(before.body).status, before.connection], [200, 'ok', 'keep-alive'])
+  // The state only: nothing that tells an outside caller which process answered.
+  assert.deepEqual(JSON.parse(before.body), { status: 'ok' })
+  assert.ok(!JSON.stringify([before.body, before.headers]).includes(String(process.pid)), 'the pid is not served')
   const slow = get(port, '/slow', new http.Agent({ keepAlive: true }))
   const hungResponse = get(hungPort, '/', false).then(() => 'answered', (err) => err.code)
   await Promise.all([slowArrived, hungStarted])
@@ -58,6 +61,7 @@ test('drain: stop accepting, Connection: close on open sockets, idle sockets kep
   // The open keep-alive socket still carries a request: answered, and told to close.
   const during = await get(port, '/health', keepAlive)
   assert.deepEqual([during.status, JSON.parse(during.body).status, during.connection], [503, 'draining', 'close'])
+  assert.deepEqual(JSON.parse(during.body), { status: 'draining' })
   const slowResult = await slow
   assert.deepEqual([slowResult.status, slowResult.body, slowResult.connection], [200, 'slow done', 'close'])
   assert.equal(await hungResponse, 'ECONNRESET') // cut off at the deadline
