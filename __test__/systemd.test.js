@@ -8,7 +8,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { ROOT, tempDir, runNode } = require('./helpers')
+const { ROOT, tempDir, runNode, waitFor } = require('./helpers')
 const { startCluster, FIXTURES } = require('./cluster-harness')
 
 const CLI = path.join(ROOT, 'bin', 'prodkit')
@@ -128,7 +128,12 @@ test('prodkit run notifies READY, RELOADING + READY on SIGHUP, STOPPING on SIGTE
   })
   const states = () => receiver.messages.map((m) => m.state)
   await c.waitFor(() => states().some((s) => s.startsWith('READY=1')), 'READY=1')
-  assert.deepEqual(c.primaryLines(c.lines(), /^worker \d+ ready$/).length, 2) // ready means every worker
+  // READY=1 is sent at once; the primary's log lines reach the file a little later (the
+  // writer thread): wait for the line, never read the file right after the datagram.
+  const lines = await c.waitFor((lines) => c.primaryLines(lines, /^cluster ready:/).length === 1 && lines, 'the "cluster ready" line')
+  const msgs = lines.map((l) => l.msg)
+  const readyLines = c.primaryLines(lines.slice(0, msgs.findIndex((m) => /^cluster ready:/.test(m))), /^worker \d+ ready$/)
+  assert.equal(readyLines.length, 2) // ready means every worker
   c.child.kill('SIGHUP')
   await c.waitFor(() => states().filter((s) => s.startsWith('READY=1')).length === 2, 'READY=1 after the reload')
   await c.waitFor(() => states().includes('WATCHDOG=1'), 'WATCHDOG=1')
@@ -142,7 +147,7 @@ test('prodkit run notifies READY, RELOADING + READY on SIGHUP, STOPPING on SIGTE
   assert.match(lifecycle[1], /^RELOADING=1\nMONOTONIC_USEC=\d+$/)
   assert.deepEqual(new Set(receiver.messages.map((m) => m.pid)), new Set([c.child.pid]))
   // The workers were not given the socket: only the primary may notify.
-  assert.equal(c.lines().filter((l) => l.msg === 'listening').length, 4)
+  await c.waitFor((lines) => lines.filter((l) => l.msg === 'listening').length === 4, '4 "listening" lines', { whileRunning: false })
 })
 
 test('prodkit.ready() in a plain process sends READY=1 to an abstract socket (@name); failures never throw', async (t) => {
@@ -162,7 +167,6 @@ test('prodkit.ready() in a plain process sends READY=1 to an abstract socket (@n
   assert.equal(out.code, 0, out.stderr)
   const result = JSON.parse(out.stdout)
   assert.deepEqual(result, { sent: true, failed: false, refused: false, absent: false, pid: result.pid })
-  const deadline = Date.now() + 10_000
-  while (receiver.messages.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await waitFor(() => receiver.messages.length > 0, { what: 'the READY=1 datagram' })
   assert.deepEqual(receiver.messages, [{ pid: result.pid, state: 'READY=1' }])
 })
