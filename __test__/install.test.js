@@ -51,6 +51,30 @@ test('install() twice registers nothing twice; close() takes every listener off'
   assert.deepEqual(once.map((n, i) => n - closed[i]), [1, 1, 1, 1, 1])
 })
 
+test('a second install() with the same options is silent; with other options it warns once, naming them (not their values)', async (t) => {
+  const same = await runApp(t, `
+    prodkit.install({ service: 'app', log: { destination: LOG_FILE } })
+    setImmediate(() => kit.close())`)
+  assert.equal(same.code, 0, same.stderr)
+  assert.equal(same.stderr, '')
+  assert.deepEqual(same.lines.map((l) => l.msg), ['prodkit installed'])
+
+  const other = await runApp(t, `
+    const again = prodkit.install({ service: 'other', log: { destination: LOG_FILE, level: 'debug', secret: undefined } })
+    prodkit.install({ service: 'third' })
+    if (again !== kit) throw new Error('not the same kit')
+    setImmediate(() => kit.close())`)
+  assert.equal(other.code, 0, other.stderr)
+  const printed = other.stderr.match(/PRODKIT_INSTALL_OPTIONS_IGNORED/g) || []
+  assert.equal(printed.length, 1, other.stderr) // Node prints it once: warned once
+  assert.match(other.stderr, /install\(\) was called again with other options \(service, log\.level\): they are ignored/)
+  assert.doesNotMatch(other.stderr, /debug|third|'other'|"other"/, 'values are not shown')
+  const warned = other.lines.filter((l) => l.warning && l.warning.code === 'PRODKIT_INSTALL_OPTIONS_IGNORED')
+  assert.equal(warned.length, 1)
+  assert.equal(warned[0].level, 40)
+  assert.equal(warned[0].service, 'app', 'the first options stay in force')
+})
+
 test('uncaught exception: 50,000 lines logged just before are on disk, the fatal line with the stack is last, exit 1', async (t) => {
   const out = await runApp(t, `
     kit.onShutdown(() => new Promise((resolve) => setTimeout(resolve, 50)))
