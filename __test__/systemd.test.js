@@ -105,9 +105,9 @@ test('startup systemd refuses root, missing options and unknown init systems wit
     [['startup', 'systemd', '--user', 'app', '--cwd', '/srv/app', '--entry', 'a.js', '--colour'], /Unknown option '--colour'/],
     [['startup', 'upstart'], /unknown init system "upstart"/],
     [['run'], /the app to run is missing/],
-    [['run', '--workers', 'many', path.join(FIXTURES, 'app.js')], /option workers must be an integer from 1 to 1024 \(got "many"\)/],
+    [['run', '--workers', 'many', path.join(FIXTURES, 'app.js')], /prodkit run: --workers \(-i\) must be auto or an integer from 1 to 1024 \(got "many"\)/],
     [['run', '--bogus', 'app.js'], /Unknown option '--bogus'/],
-    [['run', 'no-such-app.js'], /option start must be a function or the path of a module \(no module at/]
+    [['run', 'no-such-app.js'], /prodkit run: the app to run \(<app.js>\) must be the path of a module \(no module at/]
   ]
   for (const [args, message] of cases) {
     const out = spawnSync(CLI, args, { encoding: 'utf8', cwd: ROOT })
