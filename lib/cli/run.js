@@ -18,6 +18,10 @@ Options:
   --drain-timeout MS      time a worker has to finish its requests before it is killed (10000)
   --memory-limit SIZE     replace a worker above this RSS, gracefully (e.g. 512MB)
   --log PATH              where the primary writes its own log lines (default stdout)
+  -h, --help              print this help
+
+Run it with node itself, not under npm (npm start, npx): npm is not a process manager
+and does not pass signals on reliably (docs/docker.md).
 `
 
 const OPTIONS = {

@@ -23,6 +23,7 @@ Options:
   --timeout-stop-sec N    how long systemd waits for the drain before SIGKILL (default 30)
   --watchdog-sec N        systemd restarts the service if its event loop stops for N s (default off)
   --node PATH             the node binary (default: the one running this command)
+  -h, --help              print this help
 `
 
 const OPTIONS = {
@@ -100,4 +101,4 @@ function main (argv) {
   })
 }
 
-module.exports = { main, USAGE }
+module.exports = { main, USAGE, OPTIONS }
