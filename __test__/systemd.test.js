@@ -55,13 +55,14 @@ test('the printed unit has every directive, and systemd-analyze verify accepts i
   fs.mkdirSync(path.join(dir, 'logs'))
   fs.writeFileSync(path.join(dir, 'server.js'), '')
   fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"@shop/checkout"}')
+  const own = installedCopy(dir)
   const out = spawnSync(CLI, ['startup', 'systemd', '--user', 'checkout', '--cwd', dir, '--entry', 'server.js', '--watchdog-sec', '30'], { encoding: 'utf8' })
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stderr, '')
   const unit = out.stdout
   for (const line of [
     'Type=notify', 'NotifyAccess=main', 'User=checkout', `WorkingDirectory=${dir}`, 'Environment=NODE_ENV=production',
-    `ExecStart=${process.execPath} ${fs.realpathSync(CLI)} run --workers auto server.js`,
+    `ExecStart=${process.execPath} ${own} run --workers auto server.js`,
     'ExecReload=/bin/kill -HUP $MAINPID', 'KillMode=mixed', 'TimeoutStopSec=30', 'Restart=always', 'WatchdogSec=30',
     'NoNewPrivileges=true', 'ProtectSystem=strict', `ReadWritePaths=${path.join(dir, 'logs')}`, 'PrivateTmp=true',
     'SyslogIdentifier=checkout', 'WantedBy=multi-user.target'
@@ -74,6 +75,48 @@ test('the printed unit has every directive, and systemd-analyze verify accepts i
   // verify exits 0 on many problems it only warns about: no output at all is the test.
   assert.equal(verify.status, 0, verify.stderr)
   assert.equal(verify.stderr + verify.stdout, '')
+})
+
+// An installed @oj/prodkit in `dir`/node_modules, as npm puts it there (another copy than
+// the one running the tests). Returns the path of its CLI.
+function installedCopy (dir) {
+  const root = path.join(dir, 'node_modules', '@oj', 'prodkit')
+  fs.mkdirSync(path.join(root, 'bin'), { recursive: true })
+  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: '@oj/prodkit', version: '0.1.0', bin: { prodkit: 'bin/prodkit' } }))
+  fs.copyFileSync(CLI, path.join(root, 'bin', 'prodkit'))
+  return path.join(root, 'bin', 'prodkit')
+}
+
+test('startup systemd points at the app\'s own installed prodkit (in its folder or one above), else at this copy, saying so', (t) => {
+  const base = tempDir(t, 'prodkit-unit')
+  const unitFor = (cwd) => spawnSync(process.execPath, [CLI, 'startup', 'systemd', '--user', 'app', '--cwd', cwd, '--entry', 'server.js', '--name', 'app'], { encoding: 'utf8', cwd: ROOT })
+  const execStart = (unit) => unit.split('\n').find((l) => l.startsWith('ExecStart='))
+
+  const app = path.join(base, 'app')
+  fs.mkdirSync(app)
+  fs.writeFileSync(path.join(app, 'server.js'), '')
+  const none = unitFor(app)
+  assert.equal(none.status, 0, none.stderr)
+  assert.equal(execStart(none.stdout), `ExecStart=${process.execPath} ${fs.realpathSync(CLI)} run --workers auto server.js`)
+  assert.match(none.stderr, /has no @oj\/prodkit of its own .*the unit runs this copy, .*npm install @oj\/prodkit/)
+  assert.match(none.stdout, /^# The app had no prodkit of its own/m)
+
+  const own = installedCopy(app)
+  const found = unitFor(app)
+  assert.equal(found.status, 0, found.stderr)
+  assert.equal(found.stderr, '')
+  assert.equal(execStart(found.stdout), `ExecStart=${process.execPath} ${own} run --workers auto server.js`)
+  assert.match(found.stdout, /^# It runs the app's own prodkit/m)
+
+  // A workspace: the package is hoisted to the root's node_modules, above the app's folder.
+  const workspace = path.join(base, 'monorepo')
+  const service = path.join(workspace, 'services', 'api')
+  fs.mkdirSync(service, { recursive: true })
+  fs.writeFileSync(path.join(service, 'server.js'), '')
+  const hoisted = installedCopy(workspace)
+  const above = unitFor(service)
+  assert.equal(above.stderr, '')
+  assert.equal(execStart(above.stdout), `ExecStart=${process.execPath} ${hoisted} run --workers auto server.js`)
 })
 
 test('systemd-analyze verify also accepts paths with spaces and % (escaped as %%)', (t) => {
