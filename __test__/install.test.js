@@ -99,7 +99,9 @@ test('exceptions.exitCode sets the exit code', async (t) => {
 })
 
 test('unhandled rejection: fatal and exit 1 by default; with "warn" it is logged and the process keeps running', async (t) => {
-  const crash = await runApp(t, 'Promise.reject(new RangeError("nope")); setTimeout(() => console.log("still here"), 200)')
+  // Kept alive by an interval, so that only the rejection can end it (a timer that prints
+  // would race the shutdown on a loaded machine).
+  const crash = await runApp(t, 'Promise.reject(new RangeError("nope")); setInterval(() => console.log("still here"), 60000)')
   assert.equal(crash.code, 1)
   assert.equal(crash.stdout, '')
   assert.deepEqual([crash.lines.at(-1).level, crash.lines.at(-1).msg, crash.lines.at(-1).err.type], [60, 'unhandled promise rejection', 'RangeError'])
