@@ -179,7 +179,9 @@ test('rolling reloads (SIGHUP and the API) under continuous load answer every re
 })
 
 test('a reload to a version that cannot start (crashes, or never listens) is aborted and the old workers keep serving', async (t) => {
-  const c = startCluster(t, { options: { workers: 2, readyTimeoutMs: 1_500 } })
+  // readyTimeoutMs also bounds the first workers' start: on a loaded 2-core machine that
+  // can take seconds, so the limit is generous (the hung version below waits it out once).
+  const c = startCluster(t, { options: { workers: 2, readyTimeoutMs: 10_000 } })
   const before = pidsOf(await c.readyWorkers(2))
   const port = await c.port()
   const client = load(port, { concurrency: 4 })
@@ -203,7 +205,7 @@ test('a reload to a version that cannot start (crashes, or never listens) is abo
   // A version that starts but never listens: cut off at readyTimeoutMs, rollout stopped.
   fs.writeFileSync(c.versionFile, "process.env.APP_LISTEN_AFTER_MS = 'never'\nmodule.exports = 'v2b'\n")
   c.child.kill('SIGHUP')
-  await c.waitFor((lines) => c.primaryLines(lines, /^rolling reload aborted after 0 of 2 workers: worker 4 not ready within 1500 ms; the other workers keep serving$/).length === 1, 'the second aborted reload')
+  await c.waitFor((lines) => c.primaryLines(lines, /^rolling reload aborted after 0 of 2 workers: worker 4 not ready within 10000 ms; the other workers keep serving$/).length === 1, 'the second aborted reload')
   await c.waitFor((lines) => c.primaryLines(lines, 'worker 4 exited (signal SIGKILL)').length === 1, 'the hung worker to be killed')
   for (let i = 0; i < 4; i++) assert.ok(before.includes(JSON.parse((await get(port, '/')).body).pid))
   // Once the version is fixed, a reload goes through.
