@@ -101,19 +101,29 @@ function logStartup (log, productionWarning) {
 // never shown (a key may be among them). Functions (serializers, hooks) and other
 // non-plain values are the same only when they are the same object.
 function differences (a, b, prefix = '', out = []) {
-  if (isPlainObject(a) && isPlainObject(b)) {
+  if (Object.is(a, b)) return out
+  if (literal(a) && literal(b)) {
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (a[key] === undefined && b[key] === undefined) continue
       differences(a[key], b[key], `${prefix}${key}.`, out)
     }
-  } else if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((value, i) => differences(value, b[i], `${prefix}${i}.`, out))
+  } else if (Array.isArray(a) && Array.isArray(b)) {
+    // A list (redact paths, encrypt paths) differs as a whole.
+    if (a.length !== b.length || a.some((value, i) => differences(value, b[i]).length > 0)) out.push(prefix.slice(0, -1))
   } else if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) {
     if (!a.equals(b)) out.push(prefix.slice(0, -1))
   } else if (!Object.is(a, b)) {
     out.push(prefix.slice(0, -1) || '(all)')
   }
   return out
+}
+
+// An object written as a literal (compared key by key); a stream, a logger or any other
+// instance is compared by identity (and never walked: it may hold cycles).
+function literal (value) {
+  if (!isPlainObject(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
 }
 
 const IGNORED_CODE = 'PRODKIT_INSTALL_OPTIONS_IGNORED'
