@@ -1,7 +1,8 @@
 'use strict'
 // requestLogger(): a request id for every request (the caller's X-Request-Id when it is
 // well formed, else a new UUID), echoed in the response; `req.log`, a child logger that
-// carries it; one line per finished or aborted response with status, duration and bytes.
+// carries it; one line per finished or aborted response with status, duration and bytes
+// (at error, `failed: true`, for a response errorHandler cut off after its route failed).
 
 const crypto = require('node:crypto')
 const { loggerOption } = require('./logger-option')
