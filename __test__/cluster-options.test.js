@@ -63,6 +63,30 @@ test('bad options throw a TypeError naming the option, before anything is forked
   }
 })
 
+test('from the CLI (prodkit run), errors name the flags and the app argument, never the API option names', () => {
+  const { spawnSync } = require('node:child_process')
+  const CLI = path.join(__dirname, '..', 'bin', 'prodkit')
+  const cases = [
+    [['--workers', 'many', APP], /--workers \(-i\) must be auto or an integer from 1 to 1024 \(got "many"\)/],
+    [['--workers', '0', APP], /--workers \(-i\) must be auto or an integer from 1 to 1024 \(got 0\)/],
+    [['-i', 'four', APP], /--workers \(-i\) must be auto or an integer from 1 to 1024 \(got "four"\)/],
+    [['--ready-timeout', '0', APP], /--ready-timeout must be an integer from 1 to 3600000 \(got 0\)/],
+    [['--drain-timeout', 'soon', APP], /--drain-timeout must be an integer from 1 to 3600000 \(got "soon"\)/],
+    [['--memory-limit', '1KB', APP], /--memory-limit must be a byte count of at least 16 MiB/],
+    [['no/such/app.js'], /the app to run \(<app.js>\) must be the path of a module \(no module at ".*no\/such\/app.js"\)/]
+  ]
+  for (const [args, message] of cases) {
+    const out = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8' })
+    assert.equal(out.status, 2, `${args.join(' ')}: ${out.stderr}`)
+    const [first] = out.stderr.split('\n')
+    assert.match(first, message, args.join(' '))
+    assert.doesNotMatch(first, /option (start|workers|readyTimeoutMs|drainTimeoutMs|memoryLimit|waitReady|args)\b/, args.join(' '))
+  }
+  // The API keeps its option names.
+  assert.throws(() => resolveClusterOptions({ start: APP, workers: 'many' }), /option workers must be an integer from 1 to 1024/)
+  assert.throws(() => resolveClusterOptions({ start: APP, drainTimeoutMs: 'soon' }), /option drainTimeoutMs must be/)
+})
+
 test('start as a function needs an entry file for the workers to run (not node -e)', async () => {
   const out = await runNode("require('@oj/prodkit').cluster({ start: () => {} })")
   assert.equal(out.code, 1)

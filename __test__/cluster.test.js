@@ -108,7 +108,10 @@ test('with no worker left on the address, such a connection is closed instead of
   await c.waitFor(() => primarySockets(c.child.pid) === before, 'the primary to close the connection')
   // node:cluster closed the listening socket with its last worker: the replacement opened
   // a new one (on a new port, as the app listens on port 0).
-  const newPort = c.lines().filter((l) => l.msg === 'listening').at(-1).port
+  // The primary's "ready" line and the worker's own "listening" line come from two
+  // processes: the latter may reach the file after the former.
+  const [, replacement] = c.primaryLines(c.lines(), /^worker \d+ ready$/)
+  const newPort = (await c.waitFor((lines) => lines.find((l) => l.msg === 'listening' && l.pid === replacement.workerPid), 'the replacement listening')).port
   assert.equal((await get(newPort, '/')).status, 200)
 })
 
@@ -170,11 +173,15 @@ test('rolling reloads (SIGHUP and the API) under continuous load answer every re
   // The last answers came from the newest workers only; the old ones exited cleanly.
   assert.deepEqual([...new Set(stats.pids.slice(-50))].sort(), [...current].sort())
   for (const pid of before) assert.equal(lines.filter((l) => l.workerPid === pid && /exited \(code 0\)/.test(l.msg)).length, 1)
-  assert.deepEqual(JSON.parse(c.stdout.trim().split('\n').pop()), { ok: true, replaced: 2 })
+  // The API's answer (stdout) and the log line travel separately: wait for it too.
+  const answer = await c.waitFor(() => c.stdout.trim() && JSON.parse(c.stdout.trim().split('\n').pop()), 'the answer of reload()')
+  assert.deepEqual(answer, { ok: true, replaced: 2 })
 })
 
 test('a reload to a version that cannot start (crashes, or never listens) is aborted and the old workers keep serving', async (t) => {
-  const c = startCluster(t, { options: { workers: 2, readyTimeoutMs: 1_500 } })
+  // readyTimeoutMs also bounds the first workers' start: on a loaded 2-core machine that
+  // can take seconds, so the limit is generous (the hung version below waits it out once).
+  const c = startCluster(t, { options: { workers: 2, readyTimeoutMs: 10_000 } })
   const before = pidsOf(await c.readyWorkers(2))
   const port = await c.port()
   const client = load(port, { concurrency: 4 })
@@ -184,21 +191,21 @@ test('a reload to a version that cannot start (crashes, or never listens) is abo
   const result = await c.waitFor(() => c.stdout.trim() && JSON.parse(c.stdout.trim()), 'the result of reload()')
   assert.equal(result.ok, false)
   assert.equal(result.replaced, 0)
-  assert.match(result.error, /^worker 3 exited with code 1 before it was ready$/)
+  assert.match(result.error, /^worker 3 exited with code 1 before it was ready$/, JSON.stringify(c.lines().filter((l) => l.role === 'primary').map((l) => l.msg)))
   const okAfter = client.stats.ok
   await c.waitFor(() => client.stats.ok >= okAfter + 100, 'answers after the failed reload')
   const stats = await client.stop()
   assert.equal(stats.failed, 0, stats.errors.join(', '))
   assert.deepEqual([...new Set(stats.pids)].sort(), [...before].sort())
-  const lines = c.lines()
-  assert.equal(c.primaryLines(lines, /^rolling reload aborted after 0 of 2 workers: worker 3 exited with code 1/).length, 1)
+  // reload()'s answer on stdout can arrive before the primary's line reaches the file.
+  const lines = await c.waitFor((lines) => c.primaryLines(lines, /^rolling reload aborted after 0 of 2 workers: worker 3 exited with code 1/).length === 1 && lines, 'the "reload aborted" line')
   assert.equal(c.primaryLines(lines, /^worker \d+ draining$/).length, 0)
   // The new version's error is in the log, from the worker that could not start.
   assert.ok(lines.some((l) => l.worker === 3 && l.level === 60 && /v2 cannot start/.test(l.err && l.err.message)))
   // A version that starts but never listens: cut off at readyTimeoutMs, rollout stopped.
   fs.writeFileSync(c.versionFile, "process.env.APP_LISTEN_AFTER_MS = 'never'\nmodule.exports = 'v2b'\n")
   c.child.kill('SIGHUP')
-  await c.waitFor((lines) => c.primaryLines(lines, /^rolling reload aborted after 0 of 2 workers: worker 4 not ready within 1500 ms; the other workers keep serving$/).length === 1, 'the second aborted reload')
+  await c.waitFor((lines) => c.primaryLines(lines, /^rolling reload aborted after 0 of 2 workers: worker 4 not ready within 10000 ms; the other workers keep serving$/).length === 1, 'the second aborted reload')
   await c.waitFor((lines) => c.primaryLines(lines, 'worker 4 exited (signal SIGKILL)').length === 1, 'the hung worker to be killed')
   for (let i = 0; i < 4; i++) assert.ok(before.includes(JSON.parse((await get(port, '/')).body).pid))
   // Once the version is fixed, a reload goes through.

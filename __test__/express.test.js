@@ -6,9 +6,11 @@ const assert = require('node:assert/strict')
 const http = require('node:http')
 const path = require('node:path')
 const prodkit = require('..')
-const { tempDir, readJsonLines } = require('./helpers')
+const { spawn } = require('node:child_process')
+const { ROOT, tempDir, readJsonLines, parseJsonLines, waitFor } = require('./helpers')
 
 const EXPRESS = { 'Express 4': require('express'), 'Express 5': require('express5') }
+const PACKAGE = { 'Express 4': 'express', 'Express 5': 'express5' }
 
 // An app with requestLogger and errorHandler around `routes`, listening on a free port.
 async function startApp (t, express, routes, { errorOptions = {}, loggerOptions = {}, env = 'production' } = {}) {
@@ -24,7 +26,16 @@ async function startApp (t, express, routes, { errorOptions = {}, loggerOptions 
   const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
   t.after(() => new Promise((resolve) => server.close(resolve)))
   const base = `http://127.0.0.1:${server.address().port}`
-  return { base, server, lines: () => (log.flushSync(), readJsonLines(file)) }
+  const lines = () => {
+    log.flushSync()
+    try {
+      return readJsonLines(file)
+    } catch (err) {
+      if (err.code === 'ENOENT') return [] // nothing written yet
+      throw err
+    }
+  }
+  return { base, server, lines }
 }
 
 function httpError (status, message, extra = {}) {
@@ -47,8 +58,11 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     await (await fetch(`${app.base}/missing`)).text()
     await (await fetch(`${app.base}/stream`)).text()
     await (await fetch(`${app.base}/health`)).text()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    const lines = app.lines()
+    // A response's line is written at its 'finish', which may come after the client read it.
+    const lines = await waitFor(() => {
+      const lines = app.lines()
+      return lines.filter((l) => l.msg === 'request completed').length >= 4 && lines
+    }, { what: 'four request lines' })
     const completed = lines.filter((l) => l.msg === 'request completed')
     assert.deepEqual(completed.map((l) => [l.url, l.status, l.level]),
       [['/orders/7', 200, 30], ['/orders/8', 200, 30], ['/missing', 404, 40], ['/stream', 200, 30]])
@@ -77,11 +91,7 @@ for (const [name, express] of Object.entries(EXPRESS)) {
       })
       req.on('error', (err) => (err.code === 'ECONNRESET' ? resolve() : reject(err)))
     })
-    let line
-    for (let i = 0; i < 100 && !line; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10))
-      line = app.lines().find((l) => l.url === '/slow')
-    }
+    const line = await waitFor(() => app.lines().find((l) => l.url === '/slow'), { what: 'the /slow line' })
     release()
     assert.equal(line.msg, 'request aborted')
     assert.equal(line.aborted, true)
@@ -138,17 +148,110 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     assert.equal(html, '<p id="custom">500: dev detail</p>')
   })
 
-  test(`${name}: when headers were already sent, the error goes on to Express`, async (t) => {
+  test(`${name}: an error after the response started is logged as an error with the request's context, and the response is cut off`, async (t) => {
     const app = await startApp(t, express, (a) => {
       a.get('/late', (req, res, next) => { res.setHeader('Content-Type', 'text/plain'); res.write('started'); next(new Error('too late')) })
+      a.get('/ended', (req, res, next) => { res.end('whole'); next(new Error('after the end')) })
     })
-    const res = await fetch(`${app.base}/late`).catch((err) => err)
-    // Express's own final handler closes the connection of a started response.
-    if (res instanceof Error) assert.match(String(res.cause || res), /terminated|socket|closed|other side/i)
-    else await res.text().catch(() => {})
-    const lines = app.lines()
-    assert.ok(!lines.some((l) => /failed with/.test(l.msg)), 'prodkit did not answer a response already started')
+    const late = await getRaw(`${app.base}/late`, { 'X-Request-Id': 'late-1' })
+    assert.deepEqual([late.status, late.body, late.outcome], [200, 'started', 'cut off'])
+    const ended = await getRaw(`${app.base}/ended`, { 'X-Request-Id': 'ended-1' })
+    assert.deepEqual([ended.status, ended.body, ended.outcome], [200, 'whole', 'complete'])
+    const lines = await waitFor(() => {
+      const lines = app.lines()
+      return lines.filter((l) => l.url === '/late' || l.url === '/ended').length === 4 && lines
+    }, { what: 'the lines of both requests' })
+    const failed = lines.find((l) => l.url === '/late' && l.err)
+    assert.deepEqual([failed.level, failed.requestId, failed.method, failed.status, failed.err.message, failed.msg],
+      [50, 'late-1', 'GET', 200, 'too late', 'GET /late failed after its response started: response cut off'])
+    const request = lines.find((l) => l.url === '/late' && !l.err)
+    assert.deepEqual([request.level, request.msg, request.failed, request.aborted], [50, 'request failed after its response started', true, undefined])
+    assert.ok(!lines.some((l) => l.msg === 'request aborted'), 'not mistaken for a client that hung up')
+    const afterEnd = lines.find((l) => l.url === '/ended' && l.err)
+    assert.deepEqual([afterEnd.level, afterEnd.requestId, afterEnd.err.message], [50, 'ended-1', 'after the end'])
+    assert.equal(lines.find((l) => l.url === '/ended' && !l.err).msg, 'request completed')
   })
+
+  test(`${name}: a route that throws after res.write(): one JSON error line with the request's context, nothing on stderr, the client sees a cut-off body (child process)`, async (t) => {
+    const out = await runLateErrorApp(t, PACKAGE[name])
+    assert.equal(out.code, 0, out.stderr)
+    assert.equal(out.stderr, '', 'no raw stack on stderr')
+    const lines = parseJsonLines(out.stdout) // JSON only on stdout
+    for (const [url, message, id] of [['/write-throw', 'thrown after write', 'w-1'], ['/next-after', 'passed after write', 'n-1'], ['/async', 'rejected after write', 'a-1']]) {
+      if (url === '/async' && name === 'Express 4') continue // Express 4 does not catch rejections
+      assert.deepEqual(out.client[url], { status: 200, body: 'partial', outcome: 'cut off' }, url)
+      const error = lines.find((l) => l.url === url && l.err)
+      assert.ok(error, `${url}: an error line
+${out.stdout}`)
+      assert.deepEqual([error.level, error.requestId, error.method, error.err.message], [50, id, 'GET', message], url)
+      assert.match(error.err.stack, new RegExp(`Error: ${message}\n {4}at `))
+      const request = lines.find((l) => l.url === url && !l.err)
+      assert.deepEqual([request.level, request.msg, request.requestId], [50, 'request failed after its response started', id], url)
+    }
+    assert.ok(!lines.some((l) => l.msg === 'request aborted'))
+  })
+}
+
+// GET with a raw client: { status, body, outcome: 'complete' | 'cut off' }.
+function getRaw (url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d) => { body += d })
+      const done = (outcome) => resolve({ status: res.statusCode, body, outcome })
+      res.on('end', () => done(res.complete ? 'complete' : 'cut off'))
+      res.on('error', () => done('cut off')) // 'aborted': the server closed mid-body
+    })
+    req.on('error', reject)
+  })
+}
+
+// An app in a child process (its stderr and stdout are the test's object) whose routes
+// fail after their response started; it logs to stdout (the default destination), tells
+// the test its port over IPC, and shuts down (kit.shutdown()) when told to.
+async function runLateErrorApp (t, expressPackage) {
+  const code = `
+    const express = require(${JSON.stringify(expressPackage)})
+    const prodkit = require('@oj/prodkit')
+    const kit = prodkit.install({ service: 'web' })
+    const app = express()
+    app.use(prodkit.express.requestLogger())
+    app.get('/write-throw', (req, res) => { res.write('partial'); throw new Error('thrown after write') })
+    app.get('/next-after', (req, res, next) => { res.write('partial'); next(new Error('passed after write')) })
+    // Express 5 passes a rejected handler's error on; Express 4 leaves it unhandled.
+    if (${JSON.stringify(expressPackage)} === 'express5') app.get('/async', async (req, res) => { res.write('partial'); await new Promise((resolve) => setImmediate(resolve)); throw new Error('rejected after write') })
+    app.use(prodkit.express.errorHandler())
+    const server = app.listen(0, '127.0.0.1', () => process.send(server.address().port))
+    process.on('message', () => kit.shutdown('test done'))`
+  const child = spawn(process.execPath, ['-e', code], {
+    cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc']
+  })
+  t.after(() => child.kill('SIGKILL'))
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d })
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)))
+  const port = await new Promise((resolve, reject) => {
+    child.once('message', resolve)
+    child.once('exit', () => reject(new Error(`the app exited: ${stderr}`)))
+  })
+  const client = {}
+  for (const [url, id] of [['/write-throw', 'w-1'], ['/next-after', 'n-1'], ['/async', 'a-1']]) {
+    if (url === '/async' && expressPackage !== 'express5') continue
+    client[url] = await getRaw(`http://127.0.0.1:${port}${url}`, { 'X-Request-Id': id })
+  }
+  // Each request's own line is logged when the server's side of the connection closes,
+  // which may come after the client saw the cut: wait for them before the shutdown.
+  const urls = Object.keys(client)
+  await waitFor(() => {
+    const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1)
+    const lines = parseJsonLines(complete)
+    return urls.every((url) => lines.some((l) => l.url === url && l.msg === 'request failed after its response started'))
+  }, { what: 'a request line for each request', timeoutMs: 30_000 })
+  child.send('exit')
+  const code2 = await exited
+  return { code: code2, stdout, stderr, client }
 }
 
 test('Express 5: a rejected async handler reaches errorHandler', async (t) => {

@@ -51,6 +51,30 @@ test('install() twice registers nothing twice; close() takes every listener off'
   assert.deepEqual(once.map((n, i) => n - closed[i]), [1, 1, 1, 1, 1])
 })
 
+test('a second install() with the same options is silent; with other options it warns once, naming them (not their values)', async (t) => {
+  const same = await runApp(t, `
+    prodkit.install({ service: 'app', log: { destination: LOG_FILE } })
+    setImmediate(() => kit.close())`)
+  assert.equal(same.code, 0, same.stderr)
+  assert.equal(same.stderr, '')
+  assert.deepEqual(same.lines.map((l) => l.msg), ['prodkit installed'])
+
+  const other = await runApp(t, `
+    const again = prodkit.install({ service: 'other', log: { destination: LOG_FILE, level: 'debug', secret: undefined } })
+    prodkit.install({ service: 'third' })
+    if (again !== kit) throw new Error('not the same kit')
+    setImmediate(() => kit.close())`)
+  assert.equal(other.code, 0, other.stderr)
+  const printed = other.stderr.match(/PRODKIT_INSTALL_OPTIONS_IGNORED/g) || []
+  assert.equal(printed.length, 1, other.stderr) // Node prints it once: warned once
+  assert.match(other.stderr, /install\(\) was called again with other options \(service, log\.level\): they are ignored/)
+  assert.doesNotMatch(other.stderr, /debug|third|'other'|"other"/, 'values are not shown')
+  const warned = other.lines.filter((l) => l.warning && l.warning.code === 'PRODKIT_INSTALL_OPTIONS_IGNORED')
+  assert.equal(warned.length, 1)
+  assert.equal(warned[0].level, 40)
+  assert.equal(warned[0].service, 'app', 'the first options stay in force')
+})
+
 test('uncaught exception: 50,000 lines logged just before are on disk, the fatal line with the stack is last, exit 1', async (t) => {
   const out = await runApp(t, `
     kit.onShutdown(() => new Promise((resolve) => setTimeout(resolve, 50)))
@@ -75,7 +99,9 @@ test('exceptions.exitCode sets the exit code', async (t) => {
 })
 
 test('unhandled rejection: fatal and exit 1 by default; with "warn" it is logged and the process keeps running', async (t) => {
-  const crash = await runApp(t, 'Promise.reject(new RangeError("nope")); setTimeout(() => console.log("still here"), 200)')
+  // Kept alive by an interval, so that only the rejection can end it (a timer that prints
+  // would race the shutdown on a loaded machine).
+  const crash = await runApp(t, 'Promise.reject(new RangeError("nope")); setInterval(() => console.log("still here"), 60000)')
   assert.equal(crash.code, 1)
   assert.equal(crash.stdout, '')
   assert.deepEqual([crash.lines.at(-1).level, crash.lines.at(-1).msg, crash.lines.at(-1).err.type], [60, 'unhandled promise rejection', 'RangeError'])

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { ROOT, tempDir, runNode } = require('./helpers')
+const { ROOT, tempDir, runNode, waitFor } = require('./helpers')
 const { startCluster, FIXTURES } = require('./cluster-harness')
 
 const CLI = path.join(ROOT, 'bin', 'prodkit')
@@ -55,13 +55,14 @@ test('the printed unit has every directive, and systemd-analyze verify accepts i
   fs.mkdirSync(path.join(dir, 'logs'))
   fs.writeFileSync(path.join(dir, 'server.js'), '')
   fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"@shop/checkout"}')
+  const own = installedCopy(dir)
   const out = spawnSync(CLI, ['startup', 'systemd', '--user', 'checkout', '--cwd', dir, '--entry', 'server.js', '--watchdog-sec', '30'], { encoding: 'utf8' })
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stderr, '')
   const unit = out.stdout
   for (const line of [
     'Type=notify', 'NotifyAccess=main', 'User=checkout', `WorkingDirectory=${dir}`, 'Environment=NODE_ENV=production',
-    `ExecStart=${process.execPath} ${fs.realpathSync(CLI)} run --workers auto server.js`,
+    `ExecStart=${process.execPath} ${own} run --workers auto server.js`,
     'ExecReload=/bin/kill -HUP $MAINPID', 'KillMode=mixed', 'TimeoutStopSec=30', 'Restart=always', 'WatchdogSec=30',
     'NoNewPrivileges=true', 'ProtectSystem=strict', `ReadWritePaths=${path.join(dir, 'logs')}`, 'PrivateTmp=true',
     'SyslogIdentifier=checkout', 'WantedBy=multi-user.target'
@@ -74,6 +75,48 @@ test('the printed unit has every directive, and systemd-analyze verify accepts i
   // verify exits 0 on many problems it only warns about: no output at all is the test.
   assert.equal(verify.status, 0, verify.stderr)
   assert.equal(verify.stderr + verify.stdout, '')
+})
+
+// An installed @oj/prodkit in `dir`/node_modules, as npm puts it there (another copy than
+// the one running the tests). Returns the path of its CLI.
+function installedCopy (dir) {
+  const root = path.join(dir, 'node_modules', '@oj', 'prodkit')
+  fs.mkdirSync(path.join(root, 'bin'), { recursive: true })
+  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: '@oj/prodkit', version: '0.1.0', bin: { prodkit: 'bin/prodkit' } }))
+  fs.copyFileSync(CLI, path.join(root, 'bin', 'prodkit'))
+  return path.join(root, 'bin', 'prodkit')
+}
+
+test('startup systemd points at the app\'s own installed prodkit (in its folder or one above), else at this copy, saying so', (t) => {
+  const base = tempDir(t, 'prodkit-unit')
+  const unitFor = (cwd) => spawnSync(process.execPath, [CLI, 'startup', 'systemd', '--user', 'app', '--cwd', cwd, '--entry', 'server.js', '--name', 'app'], { encoding: 'utf8', cwd: ROOT })
+  const execStart = (unit) => unit.split('\n').find((l) => l.startsWith('ExecStart='))
+
+  const app = path.join(base, 'app')
+  fs.mkdirSync(app)
+  fs.writeFileSync(path.join(app, 'server.js'), '')
+  const none = unitFor(app)
+  assert.equal(none.status, 0, none.stderr)
+  assert.equal(execStart(none.stdout), `ExecStart=${process.execPath} ${fs.realpathSync(CLI)} run --workers auto server.js`)
+  assert.match(none.stderr, /has no @oj\/prodkit of its own .*the unit runs this copy, .*npm install @oj\/prodkit/)
+  assert.match(none.stdout, /^# The app had no prodkit of its own/m)
+
+  const own = installedCopy(app)
+  const found = unitFor(app)
+  assert.equal(found.status, 0, found.stderr)
+  assert.equal(found.stderr, '')
+  assert.equal(execStart(found.stdout), `ExecStart=${process.execPath} ${own} run --workers auto server.js`)
+  assert.match(found.stdout, /^# It runs the app's own prodkit/m)
+
+  // A workspace: the package is hoisted to the root's node_modules, above the app's folder.
+  const workspace = path.join(base, 'monorepo')
+  const service = path.join(workspace, 'services', 'api')
+  fs.mkdirSync(service, { recursive: true })
+  fs.writeFileSync(path.join(service, 'server.js'), '')
+  const hoisted = installedCopy(workspace)
+  const above = unitFor(service)
+  assert.equal(above.stderr, '')
+  assert.equal(execStart(above.stdout), `ExecStart=${process.execPath} ${hoisted} run --workers auto server.js`)
 })
 
 test('systemd-analyze verify also accepts paths with spaces and % (escaped as %%)', (t) => {
@@ -105,9 +148,9 @@ test('startup systemd refuses root, missing options and unknown init systems wit
     [['startup', 'systemd', '--user', 'app', '--cwd', '/srv/app', '--entry', 'a.js', '--colour'], /Unknown option '--colour'/],
     [['startup', 'upstart'], /unknown init system "upstart"/],
     [['run'], /the app to run is missing/],
-    [['run', '--workers', 'many', path.join(FIXTURES, 'app.js')], /option workers must be an integer from 1 to 1024 \(got "many"\)/],
+    [['run', '--workers', 'many', path.join(FIXTURES, 'app.js')], /prodkit run: --workers \(-i\) must be auto or an integer from 1 to 1024 \(got "many"\)/],
     [['run', '--bogus', 'app.js'], /Unknown option '--bogus'/],
-    [['run', 'no-such-app.js'], /option start must be a function or the path of a module \(no module at/]
+    [['run', 'no-such-app.js'], /prodkit run: the app to run \(<app.js>\) must be the path of a module \(no module at/]
   ]
   for (const [args, message] of cases) {
     const out = spawnSync(CLI, args, { encoding: 'utf8', cwd: ROOT })
@@ -128,7 +171,12 @@ test('prodkit run notifies READY, RELOADING + READY on SIGHUP, STOPPING on SIGTE
   })
   const states = () => receiver.messages.map((m) => m.state)
   await c.waitFor(() => states().some((s) => s.startsWith('READY=1')), 'READY=1')
-  assert.deepEqual(c.primaryLines(c.lines(), /^worker \d+ ready$/).length, 2) // ready means every worker
+  // READY=1 is sent at once; the primary's log lines reach the file a little later (the
+  // writer thread): wait for the line, never read the file right after the datagram.
+  const lines = await c.waitFor((lines) => c.primaryLines(lines, /^cluster ready:/).length === 1 && lines, 'the "cluster ready" line')
+  const msgs = lines.map((l) => l.msg)
+  const readyLines = c.primaryLines(lines.slice(0, msgs.findIndex((m) => /^cluster ready:/.test(m))), /^worker \d+ ready$/)
+  assert.equal(readyLines.length, 2) // ready means every worker
   c.child.kill('SIGHUP')
   await c.waitFor(() => states().filter((s) => s.startsWith('READY=1')).length === 2, 'READY=1 after the reload')
   await c.waitFor(() => states().includes('WATCHDOG=1'), 'WATCHDOG=1')
@@ -142,7 +190,7 @@ test('prodkit run notifies READY, RELOADING + READY on SIGHUP, STOPPING on SIGTE
   assert.match(lifecycle[1], /^RELOADING=1\nMONOTONIC_USEC=\d+$/)
   assert.deepEqual(new Set(receiver.messages.map((m) => m.pid)), new Set([c.child.pid]))
   // The workers were not given the socket: only the primary may notify.
-  assert.equal(c.lines().filter((l) => l.msg === 'listening').length, 4)
+  await c.waitFor((lines) => lines.filter((l) => l.msg === 'listening').length === 4, '4 "listening" lines', { whileRunning: false })
 })
 
 test('prodkit.ready() in a plain process sends READY=1 to an abstract socket (@name); failures never throw', async (t) => {
@@ -162,7 +210,6 @@ test('prodkit.ready() in a plain process sends READY=1 to an abstract socket (@n
   assert.equal(out.code, 0, out.stderr)
   const result = JSON.parse(out.stdout)
   assert.deepEqual(result, { sent: true, failed: false, refused: false, absent: false, pid: result.pid })
-  const deadline = Date.now() + 10_000
-  while (receiver.messages.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await waitFor(() => receiver.messages.length > 0, { what: 'the READY=1 datagram' })
   assert.deepEqual(receiver.messages, [{ pid: result.pid, state: 'READY=1' }])
 })

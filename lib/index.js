@@ -2,7 +2,7 @@
 // The public API of @oj/prodkit.
 
 const { createLogger, Logger, LEVELS } = require('./log/logger')
-const { createKit } = require('./install')
+const { createKit, repeatedInstall } = require('./install')
 const express = require('./express')
 const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
 const { cluster } = require('./cluster')
@@ -13,7 +13,8 @@ const { version } = require('../package.json')
 let kit = null
 
 // Sets prodkit up for this process and returns the kit. Idempotent: later calls return
-// the same kit and register nothing again (their options are ignored).
+// the same kit and register nothing again (their options are ignored, with a warning once
+// when they differ: lib/install.js).
 function install (options) {
   if (!kit) {
     // attachKit: shutdown drains the servers first (lib/cluster/worker.js).
@@ -21,6 +22,8 @@ function install (options) {
       detachKit(kit)
       kit = null
     }))
+  } else {
+    repeatedInstall(kit, installDefaults(options))
   }
   return kit
 }

@@ -97,6 +97,54 @@ function logStartup (log, productionWarning) {
   }
 }
 
+// The option paths where two install() calls differ ('service', 'log.level'), values
+// never shown (a key may be among them). Functions (serializers, hooks) and other
+// non-plain values are the same only when they are the same object.
+function differences (a, b, prefix = '', out = []) {
+  if (Object.is(a, b)) return out
+  if (literal(a) && literal(b)) {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (a[key] === undefined && b[key] === undefined) continue
+      differences(a[key], b[key], `${prefix}${key}.`, out)
+    }
+  } else if (Array.isArray(a) && Array.isArray(b)) {
+    // A list (redact paths, encrypt paths) differs as a whole.
+    if (a.length !== b.length || a.some((value, i) => differences(value, b[i]).length > 0)) out.push(prefix.slice(0, -1))
+  } else if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) {
+    if (!a.equals(b)) out.push(prefix.slice(0, -1))
+  } else if (!Object.is(a, b)) {
+    out.push(prefix.slice(0, -1) || '(all)')
+  }
+  return out
+}
+
+// An object written as a literal (compared key by key); a stream, a logger or any other
+// instance is compared by identity (and never walked: it may hold cycles).
+function literal (value) {
+  if (!isPlainObject(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+const IGNORED_CODE = 'PRODKIT_INSTALL_OPTIONS_IGNORED'
+
+// A later install() returns the first kit and registers nothing again. Its options are
+// ignored, which is fine when they are the same (a library and the app both call it) and
+// a surprise when not: say so once per kit, as a process warning with a code (logged at
+// warn by the kit's own 'warning' listener, and printed by Node unless --no-warnings).
+function repeatedInstall (kit, options) {
+  const state = kit[kInstall]
+  if (!state || state.warned) return
+  const given = options === undefined || options === null ? {} : options
+  const ignored = differences(state.options, given)
+  if (ignored.length === 0) return
+  state.warned = true
+  process.emitWarning(`install() was called again with other options (${ignored.join(', ')}): they are ignored, ` +
+    'the options of the first call stay in force (call kit.close() first to install again)', { type: 'ProdkitWarning', code: IGNORED_CODE })
+}
+
+const kInstall = Symbol('prodkit.install')
+
 // Builds the kit. `onClose` lets the caller forget it, so that install() can run again.
 function createKit (options, onClose) {
   const resolved = resolveInstallOptions(options)
@@ -150,7 +198,8 @@ function createKit (options, onClose) {
       onClose()
     }
   }
+  Object.defineProperty(kit, kInstall, { value: { options: options === undefined || options === null ? {} : options, warned: false } })
   return kit
 }
 
-module.exports = { createKit, resolveInstallOptions }
+module.exports = { createKit, resolveInstallOptions, repeatedInstall, IGNORED_CODE }

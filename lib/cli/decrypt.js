@@ -8,9 +8,9 @@ const fs = require('node:fs')
 const zlib = require('node:zlib')
 const { once } = require('node:events')
 const { Readable, pipeline } = require('node:stream')
-const { DecryptStream } = require('../native')
-const { createKeyring } = require('../crypt')
-const { parsePath } = require('../log/paths')
+// Loaded when a command runs, not for its help (`prodkit help` needs no native addon).
+const native = () => require('../native')
+const crypt = () => require('../crypt')
 
 const DEFAULT_KEY_ENV = 'PRODKIT_LOG_KEY'
 const HELP = `Usage: prodkit decrypt [--key-env NAME | --key-file FILE [--key-id ID]]... [--paths p,q] [FILE...]
@@ -22,6 +22,7 @@ gzip, e.g. rotated app.log.1.gz) in order, or stdin when there is none (or for "
   --key-file FILE  a key from FILE
   --key-id ID      the keyId the previous key was given in log.encrypt (when not the default)
   --paths p,q      decrypt only these fields (same syntax as log.encrypt.paths)
+  -h, --help       print this help
 
 Give several keys to read logs written across a key rotation: each field names its key.
 With no key option, the key comes from $${DEFAULT_KEY_ENV}.
@@ -30,6 +31,16 @@ A field that cannot be decrypted becomes {"decryptError":"<reason>","ciphertext"
 (reasons: unknown key id, wrong key, tampered (or moved from another field), malformed).
 Exit code: 0, 1 if any field could not be decrypted, 2 for a usage or input error.
 `
+
+// The options the parser below accepts (the help names each: __test__/cli-help.test.js).
+// Order matters on the command line (--key-id names the key before it), hence no parseArgs.
+const OPTIONS = {
+  'key-env': { type: 'string' },
+  'key-file': { type: 'string' },
+  'key-id': { type: 'string' },
+  paths: { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+}
 
 class UsageError extends Error {}
 
@@ -43,6 +54,7 @@ function parseArgs (args, env) {
       if (i + 1 >= args.length) throw new UsageError(`${arg} needs a value`)
       return args[++i]
     }
+    if (arg.startsWith('--') && arg !== '--' && !OPTIONS[arg.slice(2)]) throw new UsageError(`unknown option ${arg}`)
     switch (arg) {
       case '--key-env': {
         const name = value()
@@ -111,7 +123,7 @@ function splitPaths (text) {
 function filterJson (paths) {
   if (paths.length === 0) return undefined
   return JSON.stringify(paths.map((text) => {
-    const parsed = parsePath(text)
+    const parsed = require('../log/paths').parsePath(text)
     if (typeof parsed === 'string') throw new UsageError(`--paths: ${JSON.stringify(text)} is not a path (${parsed})`)
     return parsed.map((s) => (s.any ? null : s.key))
   }))
@@ -145,7 +157,7 @@ async function write (stdout, bytes) {
 
 async function decryptFile (file, keyring, filter, { stdin, stdout }) {
   const source = file === '-' ? stdin : fs.createReadStream(file)
-  const stream = new DecryptStream(keyring, filter)
+  const stream = new (native().DecryptStream)(keyring, filter)
   for await (const chunk of decompressed(source)) await write(stdout, stream.push(chunk))
   await write(stdout, stream.finish())
   return stream.stats()
@@ -172,12 +184,12 @@ async function decrypt (args, io) {
     // One key at a time first, so that an error names the key's source.
     for (const { key, keyId, source } of options.keys) {
       try {
-        createKeyring([{ key, keyId }])
+        crypt().createKeyring([{ key, keyId }])
       } catch (err) {
         throw new UsageError(`the key from ${source} is not usable: ${err.message.replace(/^prodkit: key 1 of the keyring: /, '')}`)
       }
     }
-    keyring = createKeyring(options.keys.map(({ key, keyId }) => ({ key, keyId })))
+    keyring = crypt().createKeyring(options.keys.map(({ key, keyId }) => ({ key, keyId })))
   } catch (err) {
     if (!(err instanceof UsageError) && err.code !== 'PRODKIT_KEY_INVALID') throw err
     stderr.write(`prodkit decrypt: ${err.message.replace(/^prodkit: /, '')}\n\n${HELP}`)
@@ -204,4 +216,4 @@ async function decrypt (args, io) {
   return inputError ? 2 : total.failed > 0 ? 1 : 0
 }
 
-module.exports = { decrypt, splitPaths, HELP }
+module.exports = { decrypt, splitPaths, HELP, OPTIONS }

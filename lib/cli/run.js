@@ -12,22 +12,32 @@ Runs app.js in a cluster: one worker per usable CPU, restarted when they crash, 
 one at a time on SIGHUP, drained on SIGTERM and SIGINT. Stays in the foreground.
 
 Options:
-  --workers auto|N        workers (default auto: available CPUs, capped by the cgroup quota)
+  -i, --workers auto|N    workers (default auto: available CPUs, capped by the cgroup quota)
   --ready-timeout MS      time a new worker has to listen or call prodkit.ready() (30000)
   --wait-ready            a worker is ready only when it calls prodkit.ready()
   --drain-timeout MS      time a worker has to finish its requests before it is killed (10000)
   --memory-limit SIZE     replace a worker above this RSS, gracefully (e.g. 512MB)
   --log PATH              where the primary writes its own log lines (default stdout)
+  -h, --help              print this help
+
+Run it with node itself, not under npm (npm start, npx): npm is not a process manager
+and does not pass signals on reliably (docs/docker.md).
 `
 
 const OPTIONS = {
-  workers: { type: 'string' },
+  workers: { type: 'string', short: 'i' }, // -i as in PM2
   'ready-timeout': { type: 'string' },
   'wait-ready': { type: 'boolean' },
   'drain-timeout': { type: 'string' },
   'memory-limit': { type: 'string' },
   log: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
+}
+
+// The definition of `--name`, `--name=value` or `-x` (a short alias), if there is one.
+function optionOf (arg) {
+  if (arg.startsWith('--')) return OPTIONS[arg.slice(2).split('=')[0]]
+  return Object.values(OPTIONS).find((o) => o.short === arg.slice(1))
 }
 
 // prodkit's options come before the app's file, the app's own arguments after it (as
@@ -37,10 +47,21 @@ function splitAtEntry (argv) {
     const arg = argv[i]
     if (arg === '--') return [argv.slice(0, i), argv.slice(i + 1)]
     if (!arg.startsWith('-')) return [argv.slice(0, i), argv.slice(i)]
-    const name = arg.replace(/^--?/, '').split('=')[0]
-    if (OPTIONS[name] && OPTIONS[name].type === 'string' && !arg.includes('=')) i++
+    const option = optionOf(arg)
+    if (option && option.type === 'string' && !arg.includes('=')) i++
   }
   return [argv, []]
+}
+
+// What cluster()'s errors call each option when it comes from this command line.
+const CLI_NAMES = {
+  start: 'the app to run (<app.js>)',
+  args: "the app's arguments",
+  workers: '--workers (-i)',
+  readyTimeoutMs: '--ready-timeout',
+  waitReady: '--wait-ready',
+  drainTimeoutMs: '--drain-timeout',
+  memoryLimit: '--memory-limit'
 }
 
 function integerOption (name, text) {
@@ -62,7 +83,7 @@ function main (argv) {
     const file = path.resolve(entry)
     const prodkit = require('../index')
     const service = packageAbove(path.dirname(file)).name
-    prodkit.cluster({
+    require('../cluster').cluster({
       start: file,
       args,
       workers: values.workers === undefined || values.workers === 'auto' ? 'auto' : integerOption('--workers', values.workers),
@@ -74,9 +95,9 @@ function main (argv) {
         ...(service ? { service } : {}),
         ...(values.log ? { log: { destination: values.log } } : {})
       }
-    })
+    }, prodkit.install, { optionNames: CLI_NAMES })
     return undefined // runs until a signal or a crash loop ends it
   })
 }
 
-module.exports = { main, USAGE }
+module.exports = { main, USAGE, OPTIONS, CLI_NAMES }

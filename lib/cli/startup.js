@@ -11,7 +11,8 @@ const { systemdUnit } = require('../systemd/unit')
 const USAGE = `Usage: prodkit startup systemd --user USER --cwd DIR --entry FILE [options]
 
 Prints a systemd unit (Type=notify, Restart=always, NODE_ENV=production, hardened) that
-runs FILE with \`prodkit run\` as USER in DIR.
+runs FILE with \`prodkit run\` as USER in DIR, using the app's own installed prodkit
+(DIR/node_modules/@oj/prodkit, or one in a folder above DIR).
 
 Options:
   --user USER             the user the service runs as (not root)
@@ -23,6 +24,7 @@ Options:
   --timeout-stop-sec N    how long systemd waits for the drain before SIGKILL (default 30)
   --watchdog-sec N        systemd restarts the service if its event loop stops for N s (default off)
   --node PATH             the node binary (default: the one running this command)
+  -h, --help              print this help
 `
 
 const OPTIONS = {
@@ -52,6 +54,28 @@ function seconds (name, text, fallback) {
   return Number(text)
 }
 
+// The prodkit CLI the unit runs: the app's own installed copy, found as Node finds the
+// app's `require('@oj/prodkit')` (node_modules in DIR, then in each folder above it), so
+// that the service runs the version the app depends on. The path stays the one under the
+// app's node_modules (a symlink is not resolved: its target changes with each install).
+// Only when the app has none, the copy running this command. { path, own }
+function prodkitFor (cwd) {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    const root = path.join(dir, 'node_modules', '@oj', 'prodkit')
+    let pkg
+    try {
+      pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
+    } catch {}
+    if (pkg && pkg.name === '@oj/prodkit') {
+      const bin = typeof pkg.bin === 'string' ? pkg.bin : (pkg.bin && pkg.bin.prodkit) || 'bin/prodkit'
+      const file = path.join(root, bin)
+      if (fs.existsSync(file)) return { path: file, own: true }
+    }
+    if (path.dirname(dir) === dir) break
+  }
+  return { path: fs.realpathSync(path.join(__dirname, '..', '..', 'bin', 'prodkit')), own: false }
+}
+
 function unitFrom (values) {
   const user = required(values, 'user')
   // systemd's own rule for user names (and no numeric id 0 or root).
@@ -65,7 +89,11 @@ function unitFrom (values) {
   if (!/^[a-zA-Z0-9:_.\\-]+$/.test(name)) throw new UsageError(`--name must be a valid unit name: letters, digits, ":", "_", ".", "-" (got ${JSON.stringify(name)})`)
   const logDir = path.resolve(cwd, values['log-dir'] !== undefined ? required(values, 'log-dir') : 'logs')
   const node = values.node !== undefined ? path.resolve(required(values, 'node')) : process.execPath
-  const prodkit = fs.realpathSync(path.join(__dirname, '..', '..', 'bin', 'prodkit'))
+  const prodkit = prodkitFor(cwd)
+  if (!prodkit.own) {
+    process.stderr.write(`prodkit startup: warning: the app in ${cwd} has no @oj/prodkit of its own (node_modules/@oj/prodkit): ` +
+      `the unit runs this copy, ${prodkit.path}, which an upgrade or removal of it breaks. Run \`npm install @oj/prodkit\` in the app and print the unit again.\n`)
+  }
   if (!fs.existsSync(path.resolve(cwd, entry))) process.stderr.write(`prodkit startup: warning: ${path.resolve(cwd, entry)} does not exist (yet)\n`)
   return systemdUnit({
     name,
@@ -73,7 +101,8 @@ function unitFrom (values) {
     cwd,
     entry,
     node,
-    prodkit,
+    prodkit: prodkit.path,
+    prodkitOwn: prodkit.own,
     workers,
     logDir,
     timeoutStopSec: seconds('timeout-stop-sec', values['timeout-stop-sec'], 30),
@@ -100,4 +129,4 @@ function main (argv) {
   })
 }
 
-module.exports = { main, USAGE }
+module.exports = { main, USAGE, OPTIONS, prodkitFor }

@@ -152,12 +152,18 @@ function graceful (server) {
 }
 
 // prodkit.health(): a readiness handler for HTTP servers and Express. 200 while serving,
-// 503 once the process drains, so that a load balancer stops sending it work.
+// 503 once the process drains, so that a load balancer stops sending it work. The answer
+// is the state and nothing else: the probe is often reachable from outside, and a pid (or
+// host name, version, uptime) tells a caller which process answered, which helps nobody
+// but someone mapping the service. Operators read the pid in the log lines.
+const OK = JSON.stringify({ status: 'ok' })
+const DRAINING = JSON.stringify({ status: 'draining' })
+
 function health () {
   const state = processState()
   return function prodkitHealth (req, res) {
     const draining = state.draining
-    const body = JSON.stringify({ status: draining ? 'draining' : 'ok', pid: process.pid })
+    const body = draining ? DRAINING : OK
     res.statusCode = draining ? 503 : 200
     res.setHeader('Content-Type', 'application/json')
     res.setHeader('Cache-Control', 'no-store')

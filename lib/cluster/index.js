@@ -30,8 +30,9 @@ function runStart (start) {
   require(start.file)
 }
 
-function cluster (options, install) {
-  const resolved = resolveClusterOptions(options)
+// `optionNames`: what errors call the options (the CLI passes its flags).
+function cluster (options, install, { optionNames } = {}) {
+  const resolved = resolveClusterOptions(options, { optionNames })
   if (nodeCluster.isWorker) {
     startRuntime() // already running when forked by prodkit (preload); a no-op elsewhere
     runStart(resolved.start)

@@ -21,6 +21,18 @@ const KNOWN = ['workers', 'start', 'readyTimeoutMs', 'waitReady', 'drainTimeoutM
 const MIN_MEMORY = 16 * 1024 * 1024
 const UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
 
+// The names errors give the options: the API's own by default; the CLI passes its flags
+// (`--workers`), so that `prodkit run app.js --workers many` is not told about `workers`.
+let names = {}
+
+function label (name) {
+  return names[name] || `option ${name}`
+}
+
+function bad (name, accepted, value) {
+  return new TypeError(fail(name, accepted, value).message.replace(`option ${name} `, `${label(name)} `))
+}
+
 function checkKeys (prefix, value, known) {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) throw new TypeError(`prodkit: unknown option ${prefix}${key} (known: ${known.join(', ')})`)
@@ -30,7 +42,7 @@ function checkKeys (prefix, value, known) {
 function integer (name, value, min, max, fallback) {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw fail(name, `an integer from ${min} to ${max}`, value)
+    throw bad(name, `an integer from ${min} to ${max}`, value)
   }
   return value
 }
@@ -44,7 +56,7 @@ function parseBytes (name, value) {
     bytes = match ? Math.floor(Number(match[1]) * UNITS[(match[2] || 'b').toLowerCase()]) : NaN
   }
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < MIN_MEMORY) {
-    throw fail(name, "a byte count of at least 16 MiB: an integer or a string such as '512MB'", value)
+    throw bad(name, "a byte count of at least 16 MiB: an integer or a string such as '512MB'", value)
   }
   return bytes
 }
@@ -60,9 +72,9 @@ function resolveStart (value, cwd) {
       found = require.resolve(file)
     } catch {}
     if (found && fs.statSync(found).isFile()) return { file: found }
-    throw new TypeError(`prodkit: option start must be a function or the path of a module (no module at ${JSON.stringify(file)})`)
+    throw new TypeError(`prodkit: ${label('start')} must be ${names.start ? 'the path of a module' : 'a function or the path of a module'} (no module at ${JSON.stringify(file)})`)
   }
-  throw fail('start', 'a function or the path of a module', value)
+  throw bad('start', 'a function or the path of a module', value)
 }
 
 function section (name, value, defaults) {
@@ -72,14 +84,30 @@ function section (name, value, defaults) {
   return { ...defaults, ...Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) }
 }
 
-function resolveClusterOptions (options, { cwd = process.cwd() } = {}) {
+// `optionNames`: { workers: '--workers', ... } for the CLI (see lib/cli/run.js).
+function resolveClusterOptions (options, { cwd = process.cwd(), optionNames = {} } = {}) {
+  names = optionNames
+  try {
+    return resolve(options, cwd)
+  } finally {
+    names = {}
+  }
+}
+
+function resolve (options, cwd) {
   if (!isPlainObject(options)) throw fail('cluster(options)', 'an object with at least `start`', options)
   checkKeys('', options, KNOWN)
-  if (options.start === undefined) throw fail('start', 'a function or the path of a module', undefined)
+  if (options.start === undefined) throw bad('start', 'a function or the path of a module', undefined)
   const start = resolveStart(options.start, cwd)
 
   let workers = options.workers === undefined ? DEFAULTS.workers : options.workers
-  if (workers !== 'auto') workers = integer('workers', workers, 1, 1024)
+  if (workers !== 'auto') {
+    if (names.workers) {
+      if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 1024) throw bad('workers', 'auto or an integer from 1 to 1024', workers)
+    } else {
+      workers = integer('workers', workers, 1, 1024)
+    }
+  }
 
   const restart = section('restart', options.restart, DEFAULTS.restart)
   integer('restart.baseMs', restart.baseMs, 0, 3_600_000)
@@ -96,10 +124,10 @@ function resolveClusterOptions (options, { cwd = process.cwd() } = {}) {
     integer('crashLoop.windowMs', crashLoop.windowMs, 1, 86_400_000)
   }
 
-  if (options.waitReady !== undefined && typeof options.waitReady !== 'boolean') throw fail('waitReady', 'true or false', options.waitReady)
+  if (options.waitReady !== undefined && typeof options.waitReady !== 'boolean') throw bad('waitReady', 'true or false', options.waitReady)
   const args = options.args === undefined ? [] : options.args
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string' && !a.includes('\0'))) {
-    throw fail('args', 'an array of strings', options.args)
+    throw bad('args', 'an array of strings', options.args)
   }
   if (options.install !== undefined && !isPlainObject(options.install)) throw fail('install', 'an object (the options of install())', options.install)
 

@@ -17,6 +17,7 @@ const { restartDelay, CrashWindow } = require('./backoff')
 const { followHandoffs } = require('./handoff')
 const messages = require('./messages')
 const systemd = require('../systemd/notify')
+const { underPackageManager, watchParent } = require('./parent')
 
 const PRELOAD = path.join(__dirname, 'preload.js')
 
@@ -59,6 +60,17 @@ class Primary {
     process.on('SIGHUP', this.onSighup)
     systemd.onNotifyError((err) => this.log.warn({ err }, 'systemd notification failed (NOTIFY_SOCKET)'))
     this.stopWatchdog = systemd.startWatchdog()
+    this.stopParentWatch = () => {}
+    if (underPackageManager()) {
+      const by = process.env.npm_command === 'exec' ? 'npx' : `npm ${process.env.npm_lifecycle_event || 'run'}`
+      this.log.warn({ parentPid: process.ppid },
+        `started by a package manager (${by}): it is not a process manager and does not pass SIGTERM on; ` +
+        'the cluster stops when its parent exits. In production run node directly (see docs/docker.md)')
+      this.stopParentWatch = watchParent((parentPid) => {
+        this.log.warn({ parentPid }, `the parent process (${parentPid}, the package manager's) exited: shutting down`)
+        this.kit.shutdown(`parent process ${parentPid} exited`, { exitCode: 0 })
+      })
+    }
     this.log.info({ workers: this.slots.length }, `cluster starting ${this.slots.length} workers`)
     for (const slot of this.slots) this.startWorker(slot)
     return this
@@ -297,6 +309,7 @@ class Primary {
     systemd.notify('STOPPING=1')
     process.off('SIGHUP', this.onSighup)
     this.stopWatchdog()
+    this.stopParentWatch()
     for (const slot of this.slots) clearTimeout(slot.timer)
     const infos = [...this.workers.values()]
     this.log.info({ workers: infos.length }, `stopping: draining ${infos.length} workers`)

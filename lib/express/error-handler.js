@@ -9,6 +9,9 @@ const { loggerOption } = require('./logger-option')
 const { fail, isPlainObject } = require('../log/options')
 
 const KNOWN = ['log', 'html', 'production']
+// Set on a response whose route failed after it had started: requestLogger logs it as
+// failed, not as aborted by the client. Shared by name, as two copies of prodkit may meet.
+const kFailedAfterStart = Symbol.for('@oj/prodkit.express.failedAfterStart')
 
 function escapeHtml (text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
@@ -50,10 +53,10 @@ function errorHandler (options = {}) {
 
   // Four arguments: that is how Express recognises an error handler.
   return function prodkitErrorHandler (err, req, res, next) {
-    if (res.headersSent) return next(err)
+    const error = err instanceof Error ? err : Object.assign(new Error(`non-error thrown: ${String(err)}`), { thrown: err })
+    if (res.headersSent) return failedAfterStart(req.log || log, error, req, res)
     const production = options.production ?? process.env.NODE_ENV === 'production'
     const status = statusOf(err)
-    const error = err instanceof Error ? err : Object.assign(new Error(`non-error thrown: ${String(err)}`), { thrown: err })
     const expose = status >= 500 && production ? false : typeof err?.expose === 'boolean' ? err.expose : status < 500 || !production
     const title = http.STATUS_CODES[status] || 'Error'
     const message = expose ? String(error.message) : title
@@ -95,4 +98,43 @@ function errorHandler (options = {}) {
   }
 }
 
-module.exports = { errorHandler, defaultHtml }
+// A route failed after its response started (`res.write(...)` then a throw, or
+// `next(err)`): no error page can be sent any more. Express's own final handler would
+// print the raw stack on stderr (not a log line) and close the connection, and the
+// request would look aborted by the client. Instead: an error line with the request's
+// context, and the connection closed, so that the client sees a cut-off response (a
+// chunked body without its last chunk, or fewer bytes than Content-Length), never one
+// that looks complete, nor one that hangs.
+function failedAfterStart (logger, error, req, res) {
+  const url = req.originalUrl || req.url
+  const finished = res.writableEnded
+  if (!finished) res[kFailedAfterStart] = true
+  logger.error({
+    err: error,
+    requestId: req.id,
+    method: req.method,
+    url,
+    status: res.statusCode,
+    remoteAddress: req.socket && req.socket.remoteAddress
+  }, finished
+    ? `${req.method} ${url} failed after its response was sent`
+    : `${req.method} ${url} failed after its response started: response cut off`)
+  // A response already ended went out whole: only its connection is not reused.
+  if (finished) {
+    res.shouldKeepAlive = false
+    return
+  }
+  // What the route wrote goes out, then the connection closes: the client gets the
+  // bytes it was sent and sees the body end early. A client that stops reading does not
+  // keep the socket: it is destroyed after CUT_OFF_MS.
+  const socket = res.socket
+  if (!socket || typeof socket.destroySoon !== 'function') return res.destroy()
+  const timer = setTimeout(() => socket.destroy(), CUT_OFF_MS)
+  timer.unref()
+  socket.once('close', () => clearTimeout(timer))
+  socket.destroySoon()
+}
+
+const CUT_OFF_MS = 5_000
+
+module.exports = { errorHandler, defaultHtml, kFailedAfterStart }

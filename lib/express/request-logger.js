@@ -1,10 +1,12 @@
 'use strict'
 // requestLogger(): a request id for every request (the caller's X-Request-Id when it is
 // well formed, else a new UUID), echoed in the response; `req.log`, a child logger that
-// carries it; one line per finished or aborted response with status, duration and bytes.
+// carries it; one line per finished or aborted response with status, duration and bytes
+// (at error, `failed: true`, for a response errorHandler cut off after its route failed).
 
 const crypto = require('node:crypto')
 const { loggerOption } = require('./logger-option')
+const { kFailedAfterStart } = require('./error-handler')
 const { fail, isPlainObject } = require('../log/options')
 
 // Printable, no spaces or quotes, bounded: safe to log and to echo back.
@@ -42,7 +44,8 @@ function countBytes (res) {
   return () => bytes
 }
 
-function levelFor (status, aborted) {
+function levelFor (status, aborted, failed) {
+  if (failed) return 'error'
   if (aborted) return 'warn'
   if (status >= 500) return 'error'
   if (status >= 400) return 'warn'
@@ -73,17 +76,20 @@ function requestLogger (options = {}) {
     const done = () => {
       if (logged) return
       logged = true
-      const aborted = !res.writableFinished
+      // Cut off by errorHandler after the route failed mid-response (not the client's doing).
+      const failed = res[kFailedAfterStart] === true
+      const aborted = !failed && !res.writableFinished
       const status = res.statusCode
-      req.log[levelFor(status, aborted)]({
+      req.log[levelFor(status, aborted, failed)]({
         method: req.method,
         url: req.originalUrl || req.url,
         status,
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         bytes: bytes(),
         remoteAddress: req.socket && req.socket.remoteAddress,
-        ...(aborted ? { aborted: true } : {})
-      }, aborted ? 'request aborted' : 'request completed')
+        ...(aborted ? { aborted: true } : {}),
+        ...(failed ? { failed: true } : {})
+      }, failed ? 'request failed after its response started' : aborted ? 'request aborted' : 'request completed')
     }
     res.once('finish', done)
     res.once('close', done)

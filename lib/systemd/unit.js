@@ -20,12 +20,16 @@ function pathValue (value) {
 }
 
 // `options` are validated by the CLI: absolute paths, a user name, positive numbers.
-function systemdUnit ({ name, user, cwd, entry, node, prodkit, workers, logDir, timeoutStopSec, watchdogSec }) {
+// `prodkit`: the CLI the unit runs, the app's own copy (`prodkitOwn`) unless it has none.
+function systemdUnit ({ name, user, cwd, entry, node, prodkit, prodkitOwn = true, workers, logDir, timeoutStopSec, watchdogSec }) {
   const exec = [node, prodkit, 'run', '--workers', String(workers), entry].map(execArg).join(' ')
   const lines = [
     `# Written by \`prodkit startup systemd\`. Save it as /etc/systemd/system/${name}.service, then:`,
     `#   sudo systemctl daemon-reload && sudo systemctl enable --now ${name}`,
     `# Create ${logDir} first, writable by ${user}: it is the only place the service may write.`,
+    prodkitOwn
+      ? '# It runs the app\'s own prodkit (its node_modules): upgrading it there upgrades the service.'
+      : '# The app had no prodkit of its own: it runs the copy that printed this unit. Install prodkit in the app and print it again.',
     '[Unit]',
     `Description=${escapeValue(name)} (Node.js, clustered by prodkit)`,
     'After=network-online.target',
