@@ -27,19 +27,31 @@ const NATIVE_PACKAGE = nativePackage()
 const NATIVE_FILE = `prodkit.${SUFFIX}.node`
 const windows = process.platform === 'win32'
 
-// A PATH with this node and the system's tools, without Rust (cargo/rustc live in
-// ~/.cargo/bin or similar, never in the system folders); an environment without anything
+// The app's environment: PATH is this node (first, alone in a folder of its own: the folder
+// it came from may hold other tools) and the current PATH less every folder in the checkout
+// (`npm test` puts node_modules/.bin first) and every folder with Rust's tools; no variable
 // that points back at the checkout (`npm test` sets npm_config_* and npm_package_*).
+const RUST_TOOLS = ['cargo', 'rustc', 'rustup'].map((tool) => windows ? `${tool}.exe` : tool)
+let nodeDir
 function cleanEnv (extra = {}) {
-  const env = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(npm_|NODE_PATH$|NODE_OPTIONS$|INIT_CWD$|NAPI_RS_)/i.test(name)) continue
-    if (/^path$/i.test(name)) continue
-    env[name] = value
+  if (nodeDir === undefined) {
+    if (windows) nodeDir = path.dirname(process.execPath)
+    else {
+      nodeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodkit-node-'))
+      fs.symlinkSync(process.execPath, path.join(nodeDir, 'node'))
+      process.on('exit', () => fs.rmSync(nodeDir, { recursive: true, force: true }))
+    }
   }
-  const system = windows ? [path.join(process.env.SystemRoot || 'C:\\Windows', 'System32')] : ['/usr/local/bin', '/usr/bin', '/bin']
-  const dirs = [path.dirname(process.execPath), ...system].filter((dir) => !fs.existsSync(path.join(dir, windows ? 'cargo.exe' : 'cargo')))
-  env.PATH = dirs.join(path.delimiter)
+  const env = {}
+  let current = ''
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^path$/i.test(name)) current = value
+    else if (!/^(npm_|NODE_PATH$|NODE_OPTIONS$|INIT_CWD$|NAPI_RS_)/i.test(name)) env[name] = value
+  }
+  const inCheckout = (dir) => !path.relative(ROOT, path.resolve(dir)).startsWith('..')
+  const hasRust = (dir) => RUST_TOOLS.some((tool) => fs.existsSync(path.join(dir, tool)))
+  const dirs = current.split(path.delimiter).filter((dir) => dir && !inCheckout(dir) && !hasRust(dir))
+  env.PATH = [nodeDir, ...dirs].join(path.delimiter)
   return { ...env, ...extra }
 }
 
@@ -253,6 +265,8 @@ test('every npm/<platform> package publishes its addon and the LICENSE, at the m
     assert.equal(fs.readFileSync(path.join(ROOT, 'npm', dir, 'LICENSE'), 'utf8'), license, `npm/${dir}/LICENSE is the LICENSE`)
   }
   assert.ok(pkg.files.includes('LICENSE'))
+  const loader = fs.readFileSync(path.join(ROOT, 'binding.js'), 'utf8')
+  assert.ok(loader.includes(`bindingPackageVersion !== '${pkg.version}'`), 'binding.js checks the platform packages against this version: after `npm version`, `npm run build` regenerates it')
   assert.equal(pkg.scripts.artifacts, 'napi artifacts')
   assert.equal(pkg.scripts.prepublishOnly, 'napi prepublish -t npm')
   assert.match(pkg.scripts.version, /^napi version/)
