@@ -56,7 +56,8 @@ function cleanEnv (extra = {}) {
 }
 
 function run (command, args, { cwd, env = cleanEnv(), input } = {}) {
-  const result = spawnSync(command, args, { cwd, env, input, encoding: 'utf8', shell: windows, timeout: 120_000 })
+  // npm.cmd and npx.cmd need a shell on Windows; node.exe (under "Program Files") must not get one.
+  const result = spawnSync(command, args, { cwd, env, input, encoding: 'utf8', shell: windows && command.endsWith('.cmd'), timeout: 120_000 })
   if (result.error) throw result.error
   return result
 }
@@ -244,6 +245,12 @@ test('release dry run: the packed packages, installed in a new app without Rust,
     assert.match(result.message, /supported platform \(darwin-arm64, darwin-x64, linux-arm64-gnu, linux-x64-gnu, linux-x64-musl, win32-x64-msvc\)/)
     assert.match(result.message, /Build the addon from source .*docs\/install\.md#building-from-source/)
     assert.ok(!result.message.includes('npm run build'), 'no checkout advice in an installed package')
+    // A platform no package is published for (the loader is made to see Linux on s390x).
+    fs.writeFileSync(path.join(bare, 'elsewhere.js'), "Object.defineProperty(process, 'platform', { value: 'linux' }); Object.defineProperty(process, 'arch', { value: 's390x' })\n")
+    const elsewhere = JSON.parse(ok(run(process.execPath, ['-r', './elsewhere.js', 'missing-native.js'], { cwd: bare, env }), 'node missing-native.js on s390x').stdout)
+    assert.equal(elsewhere.code, 'PRODKIT_NATIVE_MISSING')
+    assert.match(elsewhere.message, /no prebuilt native addon is published for this platform, linux-s390x \(gnu\) \(it would be the package @oj\/prodkit-linux-s390x-gnu\)/)
+    assert.match(elsewhere.message, /supported platform \(darwin-arm64, .*\).*\n.*Build the addon from source/s)
     const doc = fs.readFileSync(path.join(bare, 'node_modules', '@oj', 'prodkit', 'docs', 'install.md'), 'utf8')
     assert.match(doc, /^## Building from source$/m)
   })
