@@ -68,7 +68,7 @@ function ok (result, what) {
 }
 
 function npm (args, cwd) {
-  return ok(run(windows ? 'npm.cmd' : 'npm', [...args, '--no-audit', '--no-fund', '--offline', '--loglevel=error'], { cwd }), `npm ${args.join(' ')}`)
+  return ok(run(windows ? 'npm.cmd' : 'npm', [...args, '--no-audit', '--no-fund', '--offline', '--loglevel=warn'], { cwd }), `npm ${args.join(' ')}`)
 }
 
 function npx (args, cwd, options = {}) {
@@ -134,7 +134,9 @@ test('release dry run: the packed packages, installed in a new app without Rust,
   })
 
   const app = newApp(tmp, 'app')
-  npm(['install', packed.main.file, packed.platform.file], app)
+  const install = npm(['install', packed.main.file, packed.platform.file], app)
+  // npm 11 holds back packages with install scripts until they are approved: there are none.
+  assert.doesNotMatch(install.stderr, /install-scripts|node-gyp|EBADENGINE|EBADPLATFORM/, install.stderr)
   const installed = path.join(app, 'node_modules', '@oj', 'prodkit')
 
   await t.test('installed: optionalDependencies at the own version, no install script, the addon only in the platform package', () => {
