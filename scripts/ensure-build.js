@@ -9,11 +9,12 @@ const { spawnSync } = require('node:child_process')
 
 const root = path.join(__dirname, '..')
 const { binaryName } = require('../package.json').napi
+const { platformArchAbi } = require('../lib/native-package')
 
+// The file `napi build --platform` writes for this machine, named as the generated loader
+// (binding.js) looks for it.
 function nativeFile () {
-  const abi = process.platform === 'linux' ? (process.report.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl') : ''
-  const arch = process.platform === 'win32' ? `${process.arch}-msvc` : `${process.arch}${abi}`
-  return path.join(root, `${binaryName}.${process.platform}-${arch}.node`)
+  return path.join(root, `${binaryName}.${platformArchAbi()}.node`)
 }
 
 function newestSource (entry) {
@@ -31,17 +32,23 @@ function isStale (file) {
   return sources.some((p) => fs.existsSync(p) && newestSource(p) > built)
 }
 
-const file = nativeFile()
-if (process.env.PRODKIT_SKIP_BUILD === '1') process.exit(0)
-if (isStale(file)) {
+function main () {
+  if (process.env.PRODKIT_SKIP_BUILD === '1') return
+  const file = nativeFile()
+  if (!isStale(file)) return
   console.error(`prodkit: building the native addon (${path.basename(file)})...`)
-  const napi = path.join(root, 'node_modules', '.bin', 'napi')
+  const napi = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'napi.cmd' : 'napi')
   const result = spawnSync(napi, ['build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts'], {
     cwd: root,
-    stdio: 'inherit'
+    stdio: 'inherit',
+    shell: process.platform === 'win32'
   })
   if (result.status !== 0) {
     console.error('prodkit: the native build failed (see above). It needs Rust (cargo) and `npm install` first.')
     process.exit(result.status || 1)
   }
 }
+
+if (require.main === module) main()
+
+module.exports = { nativeFile }
