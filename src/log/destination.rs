@@ -5,7 +5,7 @@ use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::{AsRawFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -58,11 +58,7 @@ impl Destination {
   }
 
   fn open_file(path: &PathBuf) -> io::Result<File> {
-    if let Some(parent) = path.parent() {
-      if !parent.as_os_str().is_empty() {
-        fs::create_dir_all(parent)?;
-      }
-    }
+    create_parent_dirs(path)?;
     OpenOptions::new()
       .append(true)
       .create(true)
@@ -183,28 +179,81 @@ impl Destination {
   }
 }
 
-/// The errno name of an I/O error (`ENOSPC`), as Node reports it in `err.code`.
+/// The errno name of an I/O error (`ENOSPC`), as Node reports it in `err.code`;
+/// `ERRNO_<n>` only for a number this table does not know.
 pub fn error_code(err: &io::Error) -> String {
-  let name = match err.raw_os_error() {
-    Some(libc::ENOSPC) => "ENOSPC",
-    Some(libc::EDQUOT) => "EDQUOT",
-    Some(libc::EACCES) => "EACCES",
-    Some(libc::EPERM) => "EPERM",
-    Some(libc::EBADF) => "EBADF",
-    Some(libc::ENOENT) => "ENOENT",
-    Some(libc::ENOTDIR) => "ENOTDIR",
-    Some(libc::EISDIR) => "EISDIR",
-    Some(libc::EROFS) => "EROFS",
-    Some(libc::EIO) => "EIO",
-    Some(libc::EPIPE) => "EPIPE",
-    Some(libc::EFBIG) => "EFBIG",
-    Some(libc::EMFILE) => "EMFILE",
-    Some(libc::ENFILE) => "ENFILE",
-    Some(libc::EINVAL) => "EINVAL",
-    Some(n) => return format!("ERRNO_{n}"),
-    None => return format!("{:?}", err.kind()),
+  match err.raw_os_error() {
+    Some(n) => errno_name(n).map_or_else(|| format!("ERRNO_{n}"), str::to_string),
+    None => format!("{:?}", err.kind()),
+  }
+}
+
+fn errno_name(n: i32) -> Option<&'static str> {
+  use libc::*;
+  Some(match n {
+    EPERM => "EPERM",
+    ENOENT => "ENOENT",
+    ESRCH => "ESRCH",
+    EINTR => "EINTR",
+    EIO => "EIO",
+    ENXIO => "ENXIO",
+    E2BIG => "E2BIG",
+    EBADF => "EBADF",
+    EAGAIN => "EAGAIN",
+    ENOMEM => "ENOMEM",
+    EACCES => "EACCES",
+    EFAULT => "EFAULT",
+    EBUSY => "EBUSY",
+    EEXIST => "EEXIST",
+    EXDEV => "EXDEV",
+    ENODEV => "ENODEV",
+    ENOTDIR => "ENOTDIR",
+    EISDIR => "EISDIR",
+    EINVAL => "EINVAL",
+    ENFILE => "ENFILE",
+    EMFILE => "EMFILE",
+    ENOTTY => "ENOTTY",
+    ETXTBSY => "ETXTBSY",
+    EFBIG => "EFBIG",
+    ENOSPC => "ENOSPC",
+    ESPIPE => "ESPIPE",
+    EROFS => "EROFS",
+    EMLINK => "EMLINK",
+    EPIPE => "EPIPE",
+    ENAMETOOLONG => "ENAMETOOLONG",
+    ENOLCK => "ENOLCK",
+    ENOSYS => "ENOSYS",
+    ENOTEMPTY => "ENOTEMPTY",
+    ELOOP => "ELOOP",
+    EDQUOT => "EDQUOT",
+    ESTALE => "ESTALE",
+    ENOTSOCK => "ENOTSOCK",
+    EOPNOTSUPP => "EOPNOTSUPP",
+    ECONNRESET => "ECONNRESET",
+    ECONNREFUSED => "ECONNREFUSED",
+    ENOTCONN => "ENOTCONN",
+    ETIMEDOUT => "ETIMEDOUT",
+    EHOSTUNREACH => "EHOSTUNREACH",
+    ENETDOWN => "ENETDOWN",
+    ENETUNREACH => "ENETUNREACH",
+    EOVERFLOW => "EOVERFLOW",
+    _ => return None,
+  })
+}
+
+/// Creates the folders of `path`. A component that exists but is not a folder
+/// (`/tmp/somefile/app.log`, somefile a regular file) is `ENOTDIR`, as open(2) would
+/// say, not the `EEXIST` that mkdir(2) reports for it.
+pub fn create_parent_dirs(path: &Path) -> io::Result<()> {
+  let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+    return Ok(());
   };
-  name.to_string()
+  match fs::create_dir_all(parent) {
+    Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+      Err(io::Error::from_raw_os_error(libc::ENOTDIR))
+    }
+    other => other,
+  }
 }
 
 #[cfg(test)]
@@ -269,6 +318,27 @@ mod tests {
     let mut d = Destination::new(Target::Fd(987_654));
     let err = d.write(b"x\n").unwrap_err();
     assert_eq!(error_code(&err), "EBADF");
+  }
+
+  #[test]
+  fn a_path_through_a_regular_file_is_enotdir() {
+    let dir = absent_temp_dir("dest", "notdir");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("somefile"), b"").unwrap();
+    let mut d = Destination::new(Target::File(dir.join("somefile/app.log")));
+    let err = d.write(b"x\n").unwrap_err();
+    assert_eq!(error_code(&err), "ENOTDIR");
+    let mut d = Destination::new(Target::File(dir.join("somefile/deeper/app.log")));
+    assert_eq!(error_code(&d.write(b"x\n").unwrap_err()), "ENOTDIR");
+    assert_eq!(
+      error_code(&io::Error::from_raw_os_error(libc::EEXIST)),
+      "EEXIST"
+    );
+    assert_eq!(
+      error_code(&io::Error::from_raw_os_error(libc::EAGAIN)),
+      "EAGAIN"
+    );
+    fs::remove_dir_all(&dir).unwrap();
   }
 
   #[test]

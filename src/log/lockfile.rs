@@ -68,11 +68,7 @@ impl LockFile {
   }
 
   fn open(&self) -> io::Result<File> {
-    if let Some(parent) = self.path.parent() {
-      if !parent.as_os_str().is_empty() {
-        fs::create_dir_all(parent)?;
-      }
-    }
+    super::destination::create_parent_dirs(&self.path)?;
     let create = OpenOptions::new()
       .read(true)
       .write(true)
