@@ -269,6 +269,7 @@ impl Destination {
       }
     }
     self.file = Some(Self::open_file(path)?);
+    self.kind = None;
     Ok(())
   }
 
@@ -276,6 +277,7 @@ impl Destination {
   pub fn reopen(&mut self) -> io::Result<()> {
     if let Target::File(path) = &self.target {
       self.file = Some(Self::open_file(path)?);
+      self.kind = None;
     }
     Ok(())
   }
@@ -299,11 +301,9 @@ impl Destination {
     })
   }
 
-  /// How lines go to this destination (fstat of an app descriptor at first use).
+  /// How lines go to this destination (fstat of an app descriptor at first use, of a
+  /// file path at each open: `/dev/stdout` or a FIFO may be given as a path).
   pub fn kind(&mut self) -> io::Result<Kind> {
-    if let Target::File(_) = self.target {
-      return Ok(Kind::Regular);
-    }
     if let Some(kind) = self.kind {
       return Ok(kind);
     }
