@@ -107,11 +107,13 @@ pub fn test_panic(thread: &str) -> bool {
   std::env::var("PRODKIT_TEST_PANIC").is_ok_and(|v| v.split(',').any(|t| t == thread))
 }
 
-/// Errors of a file system without flock, as opposed to a failure to open the lock file.
+/// Errors of a file system without flock, or of a lock file this process may not make
+/// (a log file made writable for the app in a folder it may not write): writing goes on
+/// without the lock, as it would for one process.
 fn cannot_lock(err: &io::Error) -> bool {
   matches!(
     err.raw_os_error(),
-    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS)
+    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS | libc::EACCES | libc::EPERM | libc::EROFS)
   )
 }
 
