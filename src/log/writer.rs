@@ -117,6 +117,18 @@ fn cannot_lock(err: &io::Error) -> bool {
   )
 }
 
+/// Marks the queue stopped when the writer thread ends, by return or by unwinding.
+struct StopOnExit(Arc<Queue>);
+
+impl Drop for StopOnExit {
+  fn drop(&mut self) {
+    if std::thread::panicking() {
+      self.0.set_failing(true);
+    }
+    self.0.mark_stopped();
+  }
+}
+
 impl Writer {
   pub fn run(self) {
     self.run_with(Decoder::default())
@@ -124,6 +136,9 @@ impl Writer {
 
   /// `run` with a decoder set up beforehand (one that seals fields, for `log.encrypt`).
   pub fn run_with(mut self, mut decoder: Decoder) {
+    // However this thread ends (even by a panic outside the contained part), no flush
+    // waits for it any more.
+    let _stopped = StopOnExit(self.queue.clone());
     let mut episodes = Episodes::default();
     let mut buf = Vec::new();
     let mut panic_now = test_panic("writer");
@@ -159,7 +174,6 @@ impl Writer {
       }
       self.queue.complete(held);
     }
-    self.queue.mark_stopped();
     let lost = self.stats.lost_lines.load(Ordering::Relaxed);
     if lost > 0 {
       let why = episodes
