@@ -165,7 +165,8 @@ test('a log path through a regular file is reported as ENOTDIR (an errno name), 
   const code = `
     const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(path.join(somefile, 'app.log'))} })
     log.on('error', (err) => { console.log(err.code); process.exit(0) })
-    log.info('x')`
+    log.info('x')
+    setTimeout(() => {}, 20_000) // the error event arrives from the writer thread`
   const out = await runNode(code)
   assert.equal(out.code, 0, out.stderr)
   assert.equal(out.stdout.trim(), 'ENOTDIR')

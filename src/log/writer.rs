@@ -147,8 +147,10 @@ impl Writer {
       let held = batch.held;
       let lines = batch.chunks.iter().map(Chunk::lines).sum::<u64>() + (batch.dropped > 0) as u64;
       if crashed {
+        // Never completed: no flush may count these lines as written. Their memory is
+        // freed here; the queue's count of it stays, so beyond its limit new lines are
+        // dropped (and counted) at once.
         self.stats.lost_lines.fetch_add(lines, Ordering::Relaxed);
-        self.queue.complete(held);
         continue;
       }
       let mut done_lines = 0;
@@ -171,6 +173,7 @@ impl Writer {
           .lost_lines
           .fetch_add(lines.saturating_sub(done_lines), Ordering::Relaxed);
         self.crashed(&panic_message(&*payload));
+        continue;
       }
       self.queue.complete(held);
     }
