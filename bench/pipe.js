@@ -23,6 +23,7 @@ function child (pkg) {
   return `
     const log = require(${JSON.stringify(pkg)}).createLogger({ service: 'bench' })
     const started = process.hrtime.bigint()
+    const cpu0 = process.cpuUsage()
     let i = 0
     function turn () {
       for (let k = 0; k < 2000 && i < ${LINES}; k++, i++) {
@@ -30,7 +31,8 @@ function child (pkg) {
       }
       if (i < ${LINES}) return setImmediate(turn)
       log.flush().then(() => {
-        process.stderr.write(String(Number(process.hrtime.bigint() - started) / 1e6) + '\\n')
+        const cpu = process.cpuUsage(cpu0)
+        process.stderr.write(Number(process.hrtime.bigint() - started) / 1e6 + ' ' + (cpu.user + cpu.system) / 1000 + '\\n')
       })
     }
     turn()`
@@ -42,20 +44,29 @@ function run (pkg) {
     encoding: 'utf8'
   })
   if (out.status !== 0) throw new Error(out.stderr)
-  return Number(out.stderr.trim().split('\n').pop())
+  const [ms, cpuMs] = out.stderr.trim().split('\n').pop().split(' ').map(Number)
+  return { ms, cpuMs }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const contenders = { current: path.join(__dirname, '..') }
 if (values.against) contenders.against = path.resolve(values.against)
-const ms = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
+const runs = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
 for (let round = 0; round < Number(values.rounds); round++) {
-  for (const [name, pkg] of Object.entries(contenders)) ms[name].push(run(pkg))
+  for (const [name, pkg] of Object.entries(contenders)) runs[name].push(run(pkg))
 }
+// Wall time is at the mercy of whatever else runs on the machine; CPU time (all threads of
+// the logging process: JS and writer) much less so.
 const report = {}
 for (const name of Object.keys(contenders)) {
-  const m = median(ms[name])
-  report[name] = { medianMs: Math.round(m), linesPerSec: Math.round(LINES / (m / 1000)) }
+  const m = median(runs[name].map((r) => r.ms))
+  const cpu = median(runs[name].map((r) => r.cpuMs))
+  report[name] = { medianMs: Math.round(m), linesPerSec: Math.round(LINES / (m / 1000)), cpuUsPerLine: +(cpu * 1000 / LINES).toFixed(3) }
 }
-if (values.against) report.ratioCurrentVsAgainst = +(report.current.linesPerSec / report.against.linesPerSec).toFixed(3)
+if (values.against) {
+  report.ratioCurrentVsAgainst = {
+    linesPerSec: +(report.current.linesPerSec / report.against.linesPerSec).toFixed(3),
+    cpuPerLine: +(report.current.cpuUsPerLine / report.against.cpuUsPerLine).toFixed(3)
+  }
+}
 console.log(JSON.stringify(report, null, 2))
