@@ -270,7 +270,6 @@ impl Sweeper {
         }
         self.sweep()
       }));
-      self.control.end();
       if let Err(payload) = swept {
         self.stats.errors.fetch_add(1, Ordering::Relaxed);
         if !std::mem::replace(&mut self.panicked, true) {
@@ -283,6 +282,8 @@ impl Sweeper {
           self.reporter.failed(PANIC_CODE, &message);
         }
       }
+      // After the report: a close or exit waiting for this sweep sees it said.
+      self.control.end();
     }
   }
 

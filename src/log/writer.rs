@@ -16,7 +16,7 @@
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Once, Weak};
 use std::time::{Duration, Instant};
 
 use super::chunk::{Chunk, Decoder};
@@ -117,6 +117,38 @@ fn cannot_lock(err: &io::Error) -> bool {
   )
 }
 
+/// Writers alive in the process, closed by the `atexit` hook: `process.exit()` ends the
+/// process without Node's environment cleanup, so without closing the loggers. Closing
+/// makes each writer write or give up what is queued, and say how many lines it gave up.
+static RUNNING: Mutex<Vec<Weak<Queue>>> = Mutex::new(Vec::new());
+/// How long the exit hook waits for the writers, all together.
+const EXIT_WAIT: Duration = Duration::from_secs(5);
+
+extern "C" fn close_writers_at_exit() {
+  let queues: Vec<Arc<Queue>> = RUNNING
+    .lock()
+    .map(|list| list.iter().filter_map(Weak::upgrade).collect())
+    .unwrap_or_default();
+  for queue in &queues {
+    queue.close();
+  }
+  let deadline = Instant::now() + EXIT_WAIT;
+  for queue in &queues {
+    queue.wait_stopped(deadline.saturating_duration_since(Instant::now()));
+  }
+}
+
+fn close_at_exit(queue: &Arc<Queue>) {
+  static AT_EXIT: Once = Once::new();
+  // SAFETY: registers a plain function with no arguments.
+  AT_EXIT.call_once(|| unsafe {
+    libc::atexit(close_writers_at_exit);
+  });
+  let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+  running.retain(|q| q.strong_count() > 0);
+  running.push(Arc::downgrade(queue));
+}
+
 /// Marks the queue stopped when the writer thread ends, by return or by unwinding.
 struct StopOnExit(Arc<Queue>);
 
@@ -139,6 +171,7 @@ impl Writer {
     // However this thread ends (even by a panic outside the contained part), no flush
     // waits for it any more.
     let _stopped = StopOnExit(self.queue.clone());
+    close_at_exit(&self.queue);
     let mut episodes = Episodes::default();
     let mut buf = Vec::new();
     let mut panic_now = test_panic("writer");
@@ -223,14 +256,16 @@ impl Writer {
   /// A panic on this thread: the queue is marked stopped and failing, so flushes answer
   /// false at once and a blocked push drops instead of waiting; reported once.
   fn crashed(&mut self, what: &str) {
-    self.queue.set_failing(true);
-    self.queue.mark_stopped();
+    // Reported first: a flush that answers false because of it finds the event already
+    // on its way to JS.
     let message = format!(
       "prodkit: the log writer thread for {} failed ({what}); lines logged from now on are counted as not written.",
       self.destination.describe()
     );
     eprintln!("{message}");
     self.reporter.failed(PANIC_CODE, &message);
+    self.queue.set_failing(true);
+    self.queue.mark_stopped();
   }
 
   /// Writes `buf` completely, retrying with backoff; returns how far it got (all of it
@@ -344,12 +379,12 @@ impl Writer {
       since: Instant::now(),
       count: 1,
     });
-    self.queue.set_failing(true);
     let repeat = failure
       .reported
       .as_ref()
       .is_some_and(|(last, at)| *last == code && at.elapsed() < REPORT_AGAIN_AFTER);
     if repeat {
+      self.queue.set_failing(true);
       return;
     }
     let message = format!(
@@ -359,6 +394,8 @@ impl Writer {
     eprintln!("{message}");
     self.reporter.failed(&code, &message);
     failure.reported = Some((code, Instant::now()));
+    // After the report: a flush that answers false finds the event on its way to JS.
+    self.queue.set_failing(true);
   }
 
   fn recovered(&mut self, ended: Failure, episodes: &mut Episodes) {
