@@ -111,7 +111,7 @@ export interface ChildOptions {
 }
 
 export interface LogStats {
-  /** Bytes written to the destination. */
+  /** Bytes (UTF-8, as written) that reached the destination. */
   writtenBytes: number
   /** Bytes held in memory now (queued or being written). */
   queuedBytes: number
@@ -119,7 +119,7 @@ export interface LogStats {
   droppedLines: number
   /** Failed write attempts (each retry counts). */
   writeErrors: number
-  /** Lines given up at close because the destination kept failing. */
+  /** Lines that did not reach the destination: given up at close because it kept failing, or after a writer-thread panic. Never lines that did. */
   lostLines: number
   /** True while the destination is failing. */
   failing: boolean

@@ -157,3 +157,102 @@ test('no permission (EACCES): reported, retried, and every line arrives once per
   assert.ok(notice, 'a line in the log itself explains the gap')
   assert.equal(notice.level, 40)
 })
+
+test('a log path through a regular file is reported as ENOTDIR (an errno name), not EEXIST', async (t) => {
+  const dir = tempDir(t)
+  const somefile = path.join(dir, 'somefile')
+  fs.writeFileSync(somefile, '')
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(path.join(somefile, 'app.log'))} })
+    log.on('error', (err) => { console.log(err.code); process.exit(0) })
+    log.info('x')
+    setTimeout(() => {}, 20_000) // the error event arrives from the writer thread`
+  const out = await runNode(code)
+  assert.equal(out.code, 0, out.stderr)
+  assert.equal(out.stdout.trim(), 'ENOTDIR')
+  assert.match(out.stderr, /\(ENOTDIR\)/)
+})
+
+test('lines queued at exit on a failing destination are counted in one stderr line', async () => {
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: '/dev/full' })
+    for (let i = 0; i < 1000; i++) log.info({ i }, 'line')`
+  const out = await runNode(code, { timeoutMs: 30_000 })
+  assert.equal(out.code, 0, out.stderr)
+  const counts = out.stderr.split('\n').filter((l) => /^prodkit: \d+ log lines not written to \/dev\/full \(ENOSPC\)$/.test(l))
+  assert.equal(counts.length, 1, out.stderr)
+  assert.equal(Number(counts[0].match(/\d+/)[0]), 1000)
+})
+
+test('lines queued at process.exit() on a failing destination are counted in one stderr line too', async () => {
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: '/dev/full' })
+    for (let i = 0; i < 1000; i++) log.info({ i }, 'line')
+    process.exit(3)`
+  const out = await runNode(code, { timeoutMs: 30_000 })
+  assert.equal(out.code, 3, out.stderr)
+  assert.match(out.stderr, /^prodkit: 1000 log lines not written to \/dev\/full \(ENOSPC\)$/m)
+})
+
+test('a panic on the writer thread: reported once, flush resolves false, every later line counted, exit does not hang', async (t) => {
+  const file = path.join(tempDir(t), 'app.log')
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)} })
+    const events = []
+    log.on('error', (err) => events.push(err.code))
+    for (let i = 0; i < 100; i++) log.info({ i }, 'line')
+    log.flush().then((ok) => {
+      for (let i = 100; i < 150; i++) log.info({ i }, 'line')
+      log.flush().then(async (again) => {
+        // The event comes from the writer thread through the event loop.
+        if (events.length === 0) await new Promise((resolve) => log.once('error', resolve))
+        log.close()
+        const s = log.stats()
+        console.log(JSON.stringify({ ok, again, events, lost: s.lostLines, dropped: s.droppedLines }))
+      })
+    })`
+  const out = await runNode(code, { env: { PRODKIT_TEST_PANIC: 'writer' }, timeoutMs: 30_000 })
+  assert.equal(out.code, 0, out.stderr)
+  const r = JSON.parse(out.stdout)
+  assert.equal(r.ok, false)
+  assert.equal(r.again, false)
+  assert.deepEqual(r.events, ['ERR_PRODKIT_PANIC'])
+  assert.equal(r.lost + r.dropped, 150)
+  assert.equal(out.stderr.match(/log writer thread .* failed/g).length, 1, out.stderr)
+  assert.match(out.stderr, new RegExp(`prodkit: ${r.lost} log lines not written`))
+})
+
+test('a panic on the writer thread without close: the process exits normally', async (t) => {
+  const file = path.join(tempDir(t), 'app.log')
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)} })
+    for (let i = 0; i < 100; i++) log.info({ i }, 'line')
+    setTimeout(() => { for (let i = 0; i < 100; i++) log.info({ i }, 'late') }, 50)`
+  const out = await runNode(code, { env: { PRODKIT_TEST_PANIC: 'writer' }, timeoutMs: 30_000 })
+  assert.equal(out.code, 0, out.stderr)
+  assert.match(out.stderr, /prodkit: 200 log lines not written/)
+})
+
+test('a panic on the archive thread: reported once, logging goes on, exit does not hang', async (t) => {
+  const file = path.join(tempDir(t), 'app.log')
+  const code = `
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)}, rotate: { size: '16KiB' } })
+    // The archive thread runs at the lowest priority: on a busy machine its first sweep
+    // (where the test hook panics) may come late. Wait for its report.
+    const keepAlive = setInterval(() => {}, 1000)
+    const reported = new Promise((resolve) => log.on('error', (err) => { if (err.code === 'ERR_PRODKIT_PANIC') resolve() }))
+    for (let i = 0; i < 2000; i++) log.info({ i }, 'line')
+    log.flush().then(async (ok) => {
+      await reported
+      clearInterval(keepAlive)
+      for (let i = 2000; i < 2100; i++) log.info({ i }, 'line')
+      console.log(JSON.stringify({ ok, again: await log.flush(), stats: log.stats() }))
+    })`
+  const out = await runNode(code, { env: { PRODKIT_TEST_PANIC: 'archive' }, timeoutMs: 30_000 })
+  assert.equal(out.code, 0, out.stderr)
+  const r = JSON.parse(out.stdout)
+  assert.equal(r.ok, true)
+  assert.equal(r.again, true, 'logging goes on after the archive thread panicked')
+  assert.ok(r.stats.rotation.rotations > 0)
+  assert.equal(out.stderr.match(/log archive thread .* failed/g).length, 1, out.stderr)
+})

@@ -18,8 +18,8 @@ const ROTATED = /^app\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.log(\.gz)?$/
 
 // One writer process: waits for the common start time so that all of them write at
 // once, logs LINES lines with ids "<worker>-<i>", then exits normally (at exit, prodkit
-// writes what is queued; a compression still running is cut short, which the next
-// start finishes).
+// writes what is queued; a compression still running finishes its step or is abandoned,
+// leaving only the plain file, which the next start compresses).
 function worker (file, w, startAt) {
   return `
     const log = require('@oj/prodkit').createLogger({
@@ -61,6 +61,13 @@ test(`${PROCESSES} processes x ${LINES} lines into one file rotated at ${SIZE}: 
     rotations += stats.rotation.rotations
     assert.ok(stats.rotation.rotations > 0, `worker ${w} rotated too`)
   }
+  // At exit each compression finished its step or left only the plain file: no rotation
+  // is there both plain and compressed (a reader would read its lines twice), and no
+  // partial .gz is left.
+  const names = fs.readdirSync(dir)
+  assert.deepEqual(names.filter((n) => n.endsWith('.tmp')), [], 'no partial .gz left at exit')
+  const both = names.filter((n) => ROTATED.test(n) && !n.endsWith('.gz') && names.includes(n + '.gz'))
+  assert.deepEqual(both, [], 'no rotated file left both plain and compressed')
   const files = logFiles(file)
   // Each rotation by any worker made exactly one rotated file (no double rotation).
   assert.equal(files.length - 1, rotations)

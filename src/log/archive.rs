@@ -9,14 +9,15 @@
 
 use std::fs;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Condvar, Mutex, Once, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::compress::{claim, gzip_rotated};
+use super::compress::{claim, gzip_rotated_unless};
 use super::naming::{Naming, Rotated};
-use super::writer::{ReportOnce, Reporter};
+use super::writer::{panic_message, test_panic, ReportOnce, Reporter, PANIC_CODE};
 
 /// What happens to rotated files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,9 +50,77 @@ pub struct RotationStats {
   pub compress_cpu_ns: AtomicU64,
 }
 
-/// The handle the writer keeps; dropping it ends the thread after its current sweep.
+/// The handle the writer keeps. Dropping it (at close) stops the thread: a compression
+/// in flight either completes its step (once its `.gz` is renamed into place) or is
+/// abandoned with its partial file removed, so no rotated file is left both plain and
+/// compressed; see `Control::finish`.
 pub struct Archiver {
-  wake: SyncSender<()>,
+  wake: Option<SyncSender<()>>,
+  control: Arc<Control>,
+}
+
+/// Shared between the handle, the thread, and the exit hook.
+#[derive(Default)]
+struct Control {
+  stop: AtomicBool,
+  /// The thread's id, to lift its priority when it must finish quickly.
+  tid: AtomicI64,
+  /// True during a sweep.
+  busy: Mutex<bool>,
+  idle: Condvar,
+}
+
+/// How long a close (or the exit of the process) waits for the archive thread to finish
+/// or abandon its step. Abandoning is immediate unless a disk is stalled; past this the
+/// process goes on, and what it leaves (a plain file beside a `.gz`, or a `.gz.tmp`) is
+/// read correctly and tidied by the next sweep.
+const FINISH_WAIT: Duration = Duration::from_secs(5);
+
+/// Archive threads alive in the process, stopped by the `atexit` hook: `process.exit()`
+/// ends the process without closing the loggers.
+static RUNNING: Mutex<Vec<Weak<Control>>> = Mutex::new(Vec::new());
+
+extern "C" fn stop_all_at_exit() {
+  let running: Vec<Arc<Control>> = RUNNING
+    .lock()
+    .map(|list| list.iter().filter_map(Weak::upgrade).collect())
+    .unwrap_or_default();
+  for control in running {
+    control.finish(FINISH_WAIT);
+  }
+}
+
+impl Control {
+  /// Asks the thread to stop after its current step and waits (at most `wait`) for it.
+  fn finish(&self, wait: Duration) {
+    let busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+    // Set under the lock: the thread checks it there before each sweep.
+    self.stop.store(true, Ordering::Release);
+    if !*busy {
+      return;
+    }
+    // At a low priority on a busy machine the thread could wait long for a CPU.
+    normal_priority(self.tid.load(Ordering::Acquire));
+    let _ = self
+      .idle
+      .wait_timeout_while(busy, wait, |busy| *busy)
+      .unwrap_or_else(|e| e.into_inner());
+  }
+
+  /// Marks the start of a sweep; false once stopped.
+  fn begin(&self) -> bool {
+    let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+    if self.stop.load(Ordering::Acquire) {
+      return false;
+    }
+    *busy = true;
+    true
+  }
+
+  fn end(&self) {
+    *self.busy.lock().unwrap_or_else(|e| e.into_inner()) = false;
+    self.idle.notify_all();
+  }
 }
 
 impl Archiver {
@@ -64,23 +133,49 @@ impl Archiver {
   ) -> io::Result<Archiver> {
     // One pending request is enough: a sweep looks at everything there is.
     let (wake, requests) = sync_channel(1);
+    let control = Arc::new(Control::default());
     let sweeper = Sweeper {
       naming,
       retention,
       stats,
       reporter,
       failing: ReportOnce::default(),
+      control: control.clone(),
+      panicked: false,
     };
+    {
+      static AT_EXIT: Once = Once::new();
+      // SAFETY: registers a plain function with no arguments.
+      AT_EXIT.call_once(|| unsafe {
+        libc::atexit(stop_all_at_exit);
+      });
+      let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+      running.retain(|c| c.strong_count() > 0);
+      running.push(Arc::downgrade(&control));
+    }
     std::thread::Builder::new()
       .name("prodkit-log-archive".into())
       .spawn(move || sweeper.run(requests))?;
-    let archiver = Archiver { wake };
+    let archiver = Archiver {
+      wake: Some(wake),
+      control,
+    };
     archiver.request_sweep();
     Ok(archiver)
   }
 
   pub fn request_sweep(&self) {
-    let _ = self.wake.try_send(());
+    if let Some(wake) = &self.wake {
+      let _ = wake.try_send(());
+    }
+  }
+}
+
+impl Drop for Archiver {
+  fn drop(&mut self) {
+    // Closing the channel ends the thread's wait for requests.
+    self.wake = None;
+    self.control.finish(FINISH_WAIT);
   }
 }
 
@@ -91,6 +186,9 @@ struct Sweeper {
   reporter: Arc<dyn Reporter>,
   /// The error code of the failure being reported, so that it is reported once.
   failing: ReportOnce,
+  control: Arc<Control>,
+  /// A sweep panicked (reported once).
+  panicked: bool,
 }
 
 fn now_ms() -> i64 {
@@ -119,6 +217,20 @@ fn remove(path: &std::path::Path) -> io::Result<()> {
   }
 }
 
+/// Gives thread `tid` back the normal scheduling policy (0: unknown, nothing done).
+fn normal_priority(tid: i64) {
+  #[cfg(target_os = "linux")]
+  if tid > 0 {
+    // SAFETY: changes the scheduling of one thread of this process; a failure leaves it.
+    unsafe {
+      let param = libc::sched_param { sched_priority: 0 };
+      libc::sched_setscheduler(tid as libc::pid_t, libc::SCHED_OTHER, &param);
+      libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 0);
+    }
+  }
+  let _ = tid;
+}
+
 /// Puts the calling thread at the back of the CPU queue, so that compression takes the
 /// CPU time the app leaves idle rather than competing with the JS and writer threads
 /// (measured: at nice 10 alone, a logging loop on two cores ran ~8% slower while files
@@ -138,10 +250,45 @@ fn lower_priority() {
 
 impl Sweeper {
   fn run(mut self, requests: Receiver<()>) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid has no preconditions.
+    self.control.tid.store(
+      unsafe { libc::syscall(libc::SYS_gettid) } as i64,
+      Ordering::Release,
+    );
     lower_priority();
+    let mut panic_now = test_panic("archive");
     while requests.recv().is_ok() {
-      self.sweep();
+      if !self.control.begin() {
+        break;
+      }
+      // A panic is contained to its sweep: reported once, and the next sweep (after the
+      // next rotation) tries again; the writer and the app are not affected.
+      let swept = catch_unwind(AssertUnwindSafe(|| {
+        if std::mem::take(&mut panic_now) {
+          panic!("PRODKIT_TEST_PANIC=archive");
+        }
+        self.sweep()
+      }));
+      if let Err(payload) = swept {
+        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        if !std::mem::replace(&mut self.panicked, true) {
+          let message = format!(
+            "prodkit: the log archive thread for {} failed ({}); rotated files stay plain until the next sweep.",
+            self.naming.dir().display(),
+            panic_message(&*payload)
+          );
+          eprintln!("{message}");
+          self.reporter.failed(PANIC_CODE, &message);
+        }
+      }
+      // After the report: a close or exit waiting for this sweep sees it said.
+      self.control.end();
     }
+  }
+
+  fn stopping(&self) -> bool {
+    self.control.stop.load(Ordering::Acquire)
   }
 
   /// Retention first (no point compressing a file about to be deleted), then compression
@@ -182,8 +329,11 @@ impl Sweeper {
     }
     if self.retention.compress {
       for plain in kept.iter().filter_map(|r| r.plain.as_ref()) {
+        if self.stopping() {
+          break;
+        }
         let started = thread_cpu_ns();
-        match gzip_rotated(plain) {
+        match gzip_rotated_unless(plain, &self.control.stop) {
           Ok(Some(done)) => {
             let s = &self.stats;
             s.compressed_files.fetch_add(1, Ordering::Relaxed);
@@ -264,6 +414,8 @@ mod tests {
       stats: Arc::default(),
       reporter: reports.clone(),
       failing: ReportOnce::default(),
+      control: Arc::default(),
+      panicked: false,
     };
     (dir, naming, sweeper, reports)
   }
@@ -377,6 +529,43 @@ mod tests {
     sweeper.sweep();
     assert!(with_suffix(&plain, GZ).exists());
     assert!(!sweeper.failing.is_failing());
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn closing_mid_compression_leaves_each_rotation_plain_or_compressed_never_both() {
+    let dir = empty_temp_dir("archive", "close");
+    let naming = Naming::new(&dir.join("app.log"));
+    let content: Vec<u8> = (0..200_000)
+      .flat_map(|i| format!("{{\"i\":{i},\"pad\":\"{}\"}}\n", i * 7919 % 100_003).into_bytes())
+      .collect();
+    let now = now_ms();
+    for round in 0..6 {
+      for k in 0..2 {
+        fs::write(naming.plain(now - 10_000 + round * 10 + k), &content).unwrap();
+      }
+      let retention = Retention {
+        compress: true,
+        ..Retention::default()
+      };
+      let archiver = Archiver::start(
+        naming.clone(),
+        retention,
+        Arc::default(),
+        Arc::new(CollectedCodes::default()),
+      )
+      .unwrap();
+      // Close at a different point of the work each round.
+      std::thread::sleep(std::time::Duration::from_millis(round as u64 * 15));
+      drop(archiver);
+      for r in naming.list().unwrap() {
+        assert!(r.partial.is_none(), "a .gz.tmp left: {r:?}");
+        assert!(
+          r.plain.is_some() != r.gzip.is_some(),
+          "plain or compressed, never both: {r:?}"
+        );
+      }
+    }
     fs::remove_dir_all(&dir).unwrap();
   }
 }

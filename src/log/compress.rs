@@ -13,6 +13,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use flate2::{Compression, GzBuilder};
 
@@ -53,16 +54,26 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Compresses `plain` to `plain.gz` and removes `plain`. `Ok(None)` if another process is
 /// on it or it is already gone.
 pub fn gzip_rotated(plain: &Path) -> io::Result<Option<Compressed>> {
+  gzip_rotated_unless(plain, &AtomicBool::new(false))
+}
+
+/// `gzip_rotated`, given up (`Ok(None)`, the partial file removed, the plain file kept)
+/// if `stop` is set before the `.gz` is complete: at close, compression either finishes
+/// its step or leaves only the plain file.
+pub fn gzip_rotated_unless(plain: &Path, stop: &AtomicBool) -> io::Result<Option<Compressed>> {
   let Some(mut input) = claim(plain)? else {
     return Ok(None);
   };
   let partial = with_suffix(plain, GZ_PARTIAL);
-  let written = write_gzip(&mut input, plain, &partial);
+  let written = write_gzip(&mut input, plain, &partial, stop);
   let output_bytes = match written {
     Ok(n) => n,
     Err(err) => {
       // Give the space back (the disk may be full); the plain file is still whole.
       let _ = fs::remove_file(&partial);
+      if stop.load(Ordering::Acquire) {
+        return Ok(None);
+      }
       return Err(err);
     }
   };
@@ -79,7 +90,12 @@ pub fn gzip_rotated(plain: &Path) -> io::Result<Option<Compressed>> {
 }
 
 /// Writes the gzip of `input` to `partial` and syncs it; returns its size.
-fn write_gzip(input: &mut File, plain: &Path, partial: &Path) -> io::Result<u64> {
+fn write_gzip(
+  input: &mut File,
+  plain: &Path,
+  partial: &Path,
+  stop: &AtomicBool,
+) -> io::Result<u64> {
   let meta = input.metadata()?;
   let out = OpenOptions::new()
     .write(true)
@@ -102,6 +118,9 @@ fn write_gzip(input: &mut File, plain: &Path, partial: &Path) -> io::Result<u64>
     );
   let mut buf = vec![0u8; READ_CHUNK];
   loop {
+    if stop.load(Ordering::Acquire) {
+      return Err(io::ErrorKind::Interrupted.into());
+    }
     let n = match input.read(&mut buf) {
       Ok(0) => break,
       Ok(n) => n,
@@ -112,6 +131,9 @@ fn write_gzip(input: &mut File, plain: &Path, partial: &Path) -> io::Result<u64>
   }
   let out = encoder.finish()?.into_inner().map_err(|e| e.into_error())?;
   out.sync_all()?;
+  if stop.load(Ordering::Acquire) {
+    return Err(io::ErrorKind::Interrupted.into());
+  }
   Ok(out.metadata()?.len())
 }
 

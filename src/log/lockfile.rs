@@ -68,11 +68,7 @@ impl LockFile {
   }
 
   fn open(&self) -> io::Result<File> {
-    if let Some(parent) = self.path.parent() {
-      if !parent.as_os_str().is_empty() {
-        fs::create_dir_all(parent)?;
-      }
-    }
+    super::destination::create_parent_dirs(&self.path)?;
     let create = OpenOptions::new()
       .read(true)
       .write(true)
@@ -83,10 +79,18 @@ impl LockFile {
     match create {
       // flock needs no write access: a lock file made by another user of the group is
       // still usable read-only.
+      // None to open: the error is that it may not be made (EACCES), not ENOENT.
       Err(err) if err.kind() == io::ErrorKind::PermissionDenied => OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_CLOEXEC)
-        .open(&self.path),
+        .open(&self.path)
+        .map_err(|e| {
+          if e.kind() == io::ErrorKind::NotFound {
+            err
+          } else {
+            e
+          }
+        }),
       other => other,
     }
   }

@@ -54,6 +54,19 @@ pub struct Naming {
   ext: String,
 }
 
+/// The last millisecond a stamp can spell (9999-12-31T23:59:59.999Z).
+const MAX_STAMP_MS: i64 = 253_402_300_799_999;
+/// Names tried after the newest rotation before giving up on the stamp sequence.
+const NAME_ATTEMPTS: usize = 1000;
+/// A rotation stamped further ahead of the clock than this is not one this clock made
+/// (a file copied in, a name made by hand, a clock that was once set years ahead): it
+/// is not followed, or every later rotation would be stamped after it.
+const FUTURE_SLACK_MS: i64 = 24 * 3600 * 1000;
+
+fn is_far_future(ms: i64, now_ms: i64) -> bool {
+  ms > now_ms.saturating_add(FUTURE_SLACK_MS)
+}
+
 /// UTC `YYYY-MM-DDTHH-MM-SS.mmmZ` of a time in ms since the epoch.
 pub fn stamp(ms: i64) -> String {
   OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
@@ -116,12 +129,20 @@ impl Naming {
   /// back), so that a new name always sorts after every existing one. Called under the
   /// rotation lock, so no other process picks a name meanwhile.
   pub fn next_plain(&self, now_ms: i64) -> PathBuf {
-    let newest = self
-      .list()
-      .ok()
-      .and_then(|found| found.last().map(|r| r.ms));
-    let mut ms = newest.map_or(now_ms, |newest| now_ms.max(newest + 1));
-    loop {
+    let newest = self.list().ok().and_then(|found| {
+      found
+        .iter()
+        .rev()
+        .map(|r| r.ms)
+        .find(|&ms| !is_far_future(ms, now_ms))
+    });
+    let start = newest.map_or(now_ms, |newest| now_ms.max(newest + 1));
+    // Bounded: a folder full of taken names (or a clock beyond what a stamp can spell)
+    // must never make the writer spin while it holds the rotation lock.
+    for ms in (start..).take(NAME_ATTEMPTS) {
+      if ms > MAX_STAMP_MS {
+        break;
+      }
       let plain = self.plain(ms);
       let taken = [plain.clone(), with_suffix(&plain, GZ)]
         .iter()
@@ -129,7 +150,23 @@ impl Naming {
       if !taken {
         return plain;
       }
-      ms += 1;
+    }
+    // Every candidate taken: a name after the newest stamp of the lot still sorts last,
+    // so fall back to the current time's stamp plus a counter suffix that no parser
+    // mistakes for a rotation of this log: such a file is kept, never compressed or
+    // deleted, and never a reason to loop.
+    let mut n = 0u32;
+    loop {
+      let plain = self.dir.join(format!(
+        "{}{}-{n}{}",
+        self.prefix,
+        stamp(now_ms.min(MAX_STAMP_MS)),
+        self.ext
+      ));
+      if plain.symlink_metadata().is_err() || n == u32::MAX {
+        return plain;
+      }
+      n += 1;
     }
   }
 
@@ -277,6 +314,33 @@ mod tests {
       n.plain(2001),
       "a partial .gz still counts"
     );
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_far_future_or_odd_name_never_makes_naming_loop() {
+    let dir = empty_temp_dir("naming", "future");
+    let n = Naming::new(&dir.join("app.log"));
+    fs::write(dir.join("app.9999-12-31T23-59-59.999Z.log"), b"x\n").unwrap();
+    fs::write(dir.join("app.9999-12-31T23-59-59.999Z.log.gz"), b"").unwrap();
+    fs::write(dir.join("app.not-a-stampXXXXXXXXXXX.log"), b"").unwrap();
+    fs::write(dir.join("app..log"), b"").unwrap();
+    let now = 1_795_608_000_123;
+    assert_eq!(
+      n.next_plain(now),
+      n.plain(now),
+      "the far-future file is not followed"
+    );
+    fs::write(n.plain(now), b"").unwrap();
+    assert_eq!(n.next_plain(now), n.plain(now + 1));
+    // A clock at the end of what a stamp can spell: a name is still found, at once.
+    let end = MAX_STAMP_MS;
+    let last = n.next_plain(end);
+    assert!(last.symlink_metadata().is_err());
+    fs::write(&last, b"").unwrap();
+    let after = n.next_plain(end);
+    assert_ne!(after, last);
+    assert!(after.symlink_metadata().is_err());
     fs::remove_dir_all(&dir).unwrap();
   }
 }

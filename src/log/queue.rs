@@ -232,6 +232,16 @@ impl Queue {
     self.progress.notify_all();
   }
 
+  /// Waits until the writer thread has stopped, at most `timeout`; true if it has.
+  pub fn wait_stopped(&self, timeout: Duration) -> bool {
+    let s = self.lock();
+    let (s, _) = self
+      .progress
+      .wait_timeout_while(s, timeout, |s| !s.stopped)
+      .unwrap_or_else(|e| e.into_inner());
+    s.stopped
+  }
+
   /// The sequence number a flush started now has to reach.
   pub fn flush_target(&self) -> u64 {
     self.lock().accepted

@@ -27,7 +27,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::archive::{Archiver, Retention, RotationStats};
 use super::destination::{error_code, Destination};
-use super::lockfile::{LockFile, Locked};
 use super::naming::Naming;
 use super::writer::{ReportOnce, Reporter};
 
@@ -56,7 +55,6 @@ pub struct Rotation {
   policy: RotatePolicy,
   path: PathBuf,
   naming: Naming,
-  lock: LockFile,
   archiver: Option<Archiver>,
   stats: Arc<RotationStats>,
   reporter: Arc<dyn Reporter>,
@@ -64,15 +62,6 @@ pub struct Rotation {
   failing: ReportOnce,
   /// (dev, ino, when) of the file as first seen, for file systems without birth times.
   first_seen: Option<(u64, u64, SystemTime)>,
-  unlockable_reported: bool,
-}
-
-/// Errors of a file system without flock, as opposed to a failure to open the lock file.
-fn cannot_lock(err: &io::Error) -> bool {
-  matches!(
-    err.raw_os_error(),
-    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS)
-  )
 }
 
 fn ms_since_epoch(t: SystemTime) -> u64 {
@@ -112,7 +101,6 @@ impl Rotation {
       None
     };
     Rotation {
-      lock: LockFile::for_log(&path),
       naming,
       path,
       policy,
@@ -121,31 +109,6 @@ impl Rotation {
       reporter,
       failing: ReportOnce::default(),
       first_seen: None,
-      unlockable_reported: false,
-    }
-  }
-
-  /// Takes the lock every writer of this path holds around its check-and-write. `None`
-  /// on a file system that cannot lock (NFS without a lock daemon): writing goes on
-  /// without it, safe for one process, and that is reported once.
-  pub fn lock(&mut self) -> io::Result<Option<Locked>> {
-    match self.lock.lock() {
-      Ok(locked) => Ok(Some(locked)),
-      Err(err) if cannot_lock(&err) => {
-        if !self.unlockable_reported {
-          self.unlockable_reported = true;
-          self.stats.errors.fetch_add(1, Ordering::Relaxed);
-          let code = error_code(&err);
-          let message = format!(
-            "prodkit: cannot lock {}: {err} ({code}). Rotating without the lock: safe for one process, but several processes writing this file could lose lines at a rotation.",
-            self.lock.path().display()
-          );
-          eprintln!("{message}");
-          self.reporter.failed(&code, &message);
-        }
-        Ok(None)
-      }
-      Err(err) => Err(err),
     }
   }
 
@@ -271,7 +234,7 @@ mod tests {
   fn write_batch(rotation: &mut Rotation, dest: &mut Destination, batch: &[u8]) {
     let mut offset = 0;
     while offset < batch.len() {
-      let _locked = rotation.lock().unwrap().unwrap();
+      let _locked = dest.lock().unwrap().unwrap();
       dest.ensure_current().unwrap();
       let take = rotation.before_write(dest, &batch[offset..]).unwrap();
       assert!(take > 0);

@@ -345,7 +345,7 @@ impl LogSink {
   pub fn stats(&self) -> LogSinkStats {
     let q = self.shared.queue.stats();
     LogSinkStats {
-      written_bytes: q.written_bytes as f64,
+      written_bytes: self.shared.stats.written_bytes.load(Ordering::Relaxed) as f64,
       queued_bytes: q.held_bytes as f64,
       dropped_lines: q.dropped_lines as f64,
       write_errors: self.shared.stats.write_errors.load(Ordering::Relaxed) as f64,
