@@ -83,6 +83,26 @@ test('decrypt reads a rotated .gz file and the current file written under two ke
   assert.equal(parseJsonLines(stdin.stdout).length, 50)
 })
 
+test('decrypt reads each line once when a glob names a rotation both plain and compressed, and a partial .gz.tmp', async (t) => {
+  // What `prodkit decrypt logs/app.2*.log*` is given while compression runs (or after a
+  // crash between the .gz rename and the plain file's removal).
+  const dir = tempDir(t)
+  const { key } = keygen()
+  const rotated = path.join(dir, 'app.2026-11-29T10-00-00.000Z.log')
+  await logLines(rotated, key, 20)
+  const whole = zlib.gzipSync(fs.readFileSync(rotated))
+  fs.writeFileSync(rotated + '.gz', whole)
+  fs.writeFileSync(rotated + '.gz.tmp', whole.subarray(0, whole.length >> 1))
+  const live = path.join(dir, 'app.log')
+  await logLines(live, key, 5, 20)
+  const files = [rotated, rotated + '.gz', rotated + '.gz.tmp', live]
+  const result = cli(['decrypt', ...files], { env: { PRODKIT_LOG_KEY: key } })
+  assert.equal(result.status, 0, result.stderr)
+  assert.deepEqual(parseJsonLines(result.stdout).map((e) => e.i), Array.from({ length: 25 }, (_, i) => i))
+  assert.match(result.stderr, /skipping .*\.log\.gz: .*\.log holds the same lines/)
+  assert.match(result.stderr, /skipping .*\.gz\.tmp: an unfinished compression/)
+})
+
 test('decrypt marks tampered, moved and malformed fields inline, survives garbage, and exits 1', async (t) => {
   const dir = tempDir(t)
   const { key } = keygen()

@@ -16,7 +16,10 @@ const DEFAULT_KEY_ENV = 'PRODKIT_LOG_KEY'
 const HELP = `Usage: prodkit decrypt [--key-env NAME | --key-file FILE [--key-id ID]]... [--paths p,q] [FILE...]
 
 Writes each log line with its encrypted fields decrypted. Reads the FILEs (plain or
-gzip, e.g. rotated app.log.1.gz) in order, or stdin when there is none (or for "-").
+gzip, e.g. logs/app.2*.log.gz logs/app.log: rotated files, then the current one) in
+order, or stdin when there is none (or for "-"). A rotated file given both plain and
+compressed (X.log and X.log.gz, while compression runs) is read once, from X.log, and a
+partial compression (X.log.gz.tmp) is never read: each line comes out once.
 
   --key-env NAME   a key from the environment variable NAME
   --key-file FILE  a key from FILE
@@ -199,7 +202,7 @@ async function decrypt (args, io) {
   }
   const total = { lines: 0, decrypted: 0, failed: 0, reasons: {} }
   let inputError = false
-  for (const file of options.files) {
+  for (const file of readableFiles(options.files, stderr)) {
     try {
       const stats = await decryptFile(file, keyring, filter, io)
       total.lines += stats.lines
@@ -214,6 +217,25 @@ async function decrypt (args, io) {
   }
   if (total.failed > 0) stderr.write(summary(total))
   return inputError ? 2 : total.failed > 0 ? 1 : 0
+}
+
+// A rotation given both plain and compressed (X.log and X.log.gz: compression running, or
+// a crash between the .gz rename and the plain file's removal) is read once, from the plain
+// file, which is the authority; a partial compression (*.gz.tmp) is never read. Each skip
+// is said on stderr.
+function readableFiles (files, stderr) {
+  const given = new Set(files)
+  return files.filter((file) => {
+    if (file.endsWith('.gz.tmp')) {
+      stderr.write(`prodkit decrypt: skipping ${file}: an unfinished compression, not a log\n`)
+      return false
+    }
+    if (file.endsWith('.gz') && given.has(file.slice(0, -3))) {
+      stderr.write(`prodkit decrypt: skipping ${file}: ${file.slice(0, -3)} holds the same lines\n`)
+      return false
+    }
+    return true
+  })
 }
 
 module.exports = { decrypt, splitPaths, HELP, OPTIONS }
