@@ -1,15 +1,15 @@
 //! Where the writer thread puts bytes: stdout, stderr, a file descriptor owned by the app,
 //! or a file path that prodkit opens (and reopens) itself.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::lockfile::is_file_at;
+use crate::sys;
+use crate::sys::out::Fd as RawFd;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -27,10 +27,6 @@ pub struct Destination {
   /// Set by `reopen()` from JS (or its signal): the next batch opens the path afresh.
   reopen_requested: Arc<AtomicBool>,
 }
-
-/// How long one wait for a non-blocking descriptor to become writable lasts before the
-/// write is tried again.
-const POLL_MS: i32 = 1000;
 
 impl Destination {
   /// Never fails: a file is opened on first write, so a path that cannot be opened yet is
@@ -63,12 +59,7 @@ impl Destination {
         fs::create_dir_all(parent)?;
       }
     }
-    OpenOptions::new()
-      .append(true)
-      .create(true)
-      .mode(0o640)
-      .custom_flags(libc::O_CLOEXEC)
-      .open(path)
+    sys::fs::open_append(path, 0o640)
   }
 
   /// For a file: makes sure the open descriptor is still the file at the path (it may have
@@ -114,7 +105,7 @@ impl Destination {
         // leaves the file's size (and so O_APPEND's offset) as it is.
         let r = unsafe {
           libc::fallocate(
-            file.as_raw_fd(),
+            std::os::unix::io::AsRawFd::as_raw_fd(file),
             libc::FALLOC_FL_KEEP_SIZE,
             end,
             len as libc::off_t,
@@ -135,16 +126,19 @@ impl Destination {
     Ok(())
   }
 
-  fn fd(&mut self) -> io::Result<RawFd> {
+  fn fd(&mut self) -> io::Result<sys::out::Raw> {
     Ok(match &self.target {
-      Target::Stdout => libc::STDOUT_FILENO,
-      Target::Stderr => libc::STDERR_FILENO,
-      Target::Fd(fd) => *fd,
+      Target::Stdout => sys::out::STDOUT,
+      Target::Stderr => sys::out::STDERR,
+      Target::Fd(fd) => sys::out::app_fd(*fd)?,
       Target::File(_) => {
         if self.file.is_none() {
           self.ensure_current()?;
         }
-        self.file.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1)
+        self
+          .file
+          .as_ref()
+          .map_or(sys::out::CLOSED, sys::out::of_file)
       }
     })
   }
@@ -153,28 +147,7 @@ impl Destination {
   /// waited on with poll instead of failing with EAGAIN.
   pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
     let fd = self.fd()?;
-    loop {
-      // SAFETY: buf is a valid slice for its length; fd is a descriptor number (a closed
-      // one gives EBADF, never undefined behaviour).
-      let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-      if n >= 0 {
-        return Ok(n as usize);
-      }
-      let err = io::Error::last_os_error();
-      match err.kind() {
-        io::ErrorKind::Interrupted => continue,
-        io::ErrorKind::WouldBlock => {
-          let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLOUT,
-            revents: 0,
-          };
-          // SAFETY: one valid pollfd.
-          unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
-        }
-        _ => return Err(err),
-      }
-    }
+    sys::out::write(fd, buf)
   }
 
   /// After an error: forget the open file so the next write opens the path afresh.
@@ -184,6 +157,7 @@ impl Destination {
 }
 
 /// The errno name of an I/O error (`ENOSPC`), as Node reports it in `err.code`.
+#[cfg(unix)]
 pub fn error_code(err: &io::Error) -> String {
   let name = match err.raw_os_error() {
     Some(libc::ENOSPC) => "ENOSPC",
@@ -206,6 +180,10 @@ pub fn error_code(err: &io::Error) -> String {
   };
   name.to_string()
 }
+
+/// The errno-style name of a Win32 error, as Node reports it in `err.code`.
+#[cfg(windows)]
+pub use crate::sys::error::code as error_code;
 
 #[cfg(test)]
 mod tests {

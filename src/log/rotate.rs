@@ -19,7 +19,6 @@
 
 use std::fs::{self, Metadata};
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -69,10 +68,7 @@ pub struct Rotation {
 
 /// Errors of a file system without flock, as opposed to a failure to open the lock file.
 fn cannot_lock(err: &io::Error) -> bool {
-  matches!(
-    err.raw_os_error(),
-    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS)
-  )
+  crate::sys::lock::unsupported(err)
 }
 
 fn ms_since_epoch(t: SystemTime) -> u64 {
@@ -230,10 +226,11 @@ impl Rotation {
     if let Ok(born) = meta.created() {
       return born;
     }
+    let (dev, ino) = crate::sys::fs::identity(meta);
     match self.first_seen {
-      Some((dev, ino, seen)) if dev == meta.dev() && ino == meta.ino() => seen,
+      Some((seen_dev, seen_ino, seen)) if seen_dev == dev && seen_ino == ino => seen,
       _ => {
-        self.first_seen = Some((meta.dev(), meta.ino(), now));
+        self.first_seen = Some((dev, ino, now));
         now
       }
     }
