@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::lockfile::is_file_at;
 use crate::sys;
-use crate::sys::out::Fd as RawFd;
+use crate::sys::fd::Fd as RawFd;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -126,19 +126,16 @@ impl Destination {
     Ok(())
   }
 
-  fn fd(&mut self) -> io::Result<sys::out::Raw> {
+  fn fd(&mut self) -> io::Result<sys::fd::Raw> {
     Ok(match &self.target {
-      Target::Stdout => sys::out::STDOUT,
-      Target::Stderr => sys::out::STDERR,
-      Target::Fd(fd) => sys::out::app_fd(*fd)?,
+      Target::Stdout => sys::fd::STDOUT,
+      Target::Stderr => sys::fd::STDERR,
+      Target::Fd(fd) => sys::fd::app_fd(*fd)?,
       Target::File(_) => {
         if self.file.is_none() {
           self.ensure_current()?;
         }
-        self
-          .file
-          .as_ref()
-          .map_or(sys::out::CLOSED, sys::out::of_file)
+        self.file.as_ref().map_or(sys::fd::CLOSED, sys::fd::of_file)
       }
     })
   }
@@ -147,7 +144,7 @@ impl Destination {
   /// waited on with poll instead of failing with EAGAIN.
   pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
     let fd = self.fd()?;
-    sys::out::write(fd, buf)
+    sys::fd::write(fd, buf)
   }
 
   /// After an error: forget the open file so the next write opens the path afresh.

@@ -52,10 +52,12 @@ impl OpenOptionsExt for OpenOptions {
 
 /// Opens `path` for appending, creating it (mode `mode` on Unix). Every write goes to
 /// the end of the file, whoever else appends: O_APPEND on Unix, an append-only handle
-/// (FILE_APPEND_DATA without FILE_WRITE_DATA) on Windows.
+/// (FILE_APPEND_DATA without FILE_WRITE_DATA) on Windows. Readable too, so that the
+/// writer can read the last byte to find a line torn by a crash.
 #[cfg(unix)]
 pub fn open_append(path: impl AsRef<Path>, mode: u32) -> io::Result<File> {
   OpenOptions::new()
+    .read(true)
     .append(true)
     .create(true)
     .shared_with_mode(mode)
@@ -69,6 +71,7 @@ pub fn open_append(path: impl AsRef<Path>, mode: u32) -> io::Result<File> {
   use std::os::windows::fs::FileTimesExt;
   let path = path.as_ref();
   let created = OpenOptions::new()
+    .read(true)
     .append(true)
     .create_new(true)
     .shared_with_mode(mode)
@@ -81,6 +84,7 @@ pub fn open_append(path: impl AsRef<Path>, mode: u32) -> io::Result<File> {
       Ok(file)
     }
     Err(err) if err.kind() == io::ErrorKind::AlreadyExists => OpenOptions::new()
+      .read(true)
       .append(true)
       .shared_with_mode(mode)
       .open(path),

@@ -112,3 +112,29 @@ pub fn unsupported(err: &io::Error) -> bool {
     )
   }
 }
+
+/// Whether writing should go on without the lock after this error: the file system
+/// cannot lock (`unsupported`), or the lock file cannot be made or opened for lack of
+/// permission or on a read-only file system (a log file made writable for the app in a
+/// folder it may not write). Unix: those plus EACCES, EPERM, EROFS. Windows: those plus
+/// ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT.
+pub fn cannot_lock(err: &io::Error) -> bool {
+  if unsupported(err) || err.kind() == io::ErrorKind::PermissionDenied {
+    return true;
+  }
+  #[cfg(unix)]
+  {
+    matches!(
+      err.raw_os_error(),
+      Some(libc::EACCES | libc::EPERM | libc::EROFS)
+    )
+  }
+  #[cfg(windows)]
+  {
+    use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT};
+    matches!(
+      err.raw_os_error().map(|n| n as u32),
+      Some(ERROR_ACCESS_DENIED | ERROR_WRITE_PROTECT)
+    )
+  }
+}

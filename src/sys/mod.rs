@@ -17,7 +17,7 @@
 
 pub mod cpu;
 pub mod error;
+pub mod fd;
 pub mod fs;
 pub mod lock;
-pub mod out;
 pub mod thread;
