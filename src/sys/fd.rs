@@ -18,9 +18,8 @@
 //!   statically): 1 and 2 are taken to mean stdout and stderr, as everywhere; any other
 //!   number is an `ENOTSUP` error at the first write, which the writer reports like any
 //!   write error. A handle cannot say whether it appends (`appends` is true only for
-//!   files prodkit opened), and an append-only handle cannot be truncated (`truncate`
-//!   fails, so a failed batch cannot be cut back: the caller's fallback applies).
-//!   `reserve` does nothing (no `fallocate`).
+//!   files prodkit opened); an append-only handle is truncated through a second handle
+//!   to the same file (`ReOpenFile`). `reserve` does nothing (no `fallocate`).
 
 use std::fs::File;
 use std::io;
@@ -327,10 +326,38 @@ mod windows {
     borrow(raw)?.seek_read(buf, at)
   }
 
-  /// Cuts the file back to `len` bytes. Fails on an append-only handle (no
-  /// FILE_WRITE_DATA), which is what prodkit's own files have.
+  /// Cuts the file back to `len` bytes. An append-only handle (prodkit's own files)
+  /// may not change the size, so the same file is reopened for writing from the handle
+  /// (`ReOpenFile`, no path involved: it is the same file even if renamed meanwhile).
   pub fn truncate(raw: Raw, len: u64) -> io::Result<()> {
-    borrow(raw)?.set_len(len)
+    use windows_sys::Win32::Foundation::{
+      ERROR_ACCESS_DENIED, GENERIC_WRITE, INVALID_HANDLE_VALUE,
+    };
+    use windows_sys::Win32::Storage::FileSystem::{
+      ReOpenFile, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    };
+    let file = borrow(raw)?;
+    match file.set_len(len) {
+      Err(err) if err.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) => {
+        // SAFETY: the handle is open (see `borrow`); ReOpenFile returns a new handle or
+        // INVALID_HANDLE_VALUE.
+        let handle = unsafe {
+          ReOpenFile(
+            file.as_raw_handle(),
+            GENERIC_WRITE,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            0,
+          )
+        };
+        if handle == INVALID_HANDLE_VALUE {
+          return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a new handle we own; the File closes it.
+        let writable = unsafe { File::from_raw_handle(handle) };
+        writable.set_len(len)
+      }
+      other => other,
+    }
   }
 
   /// Nothing is reserved on Windows (see the module docs).

@@ -9,8 +9,10 @@
 //!
 //! - `fs`: opening files so that rotation can rename them while others hold them open,
 //!   file identity (is the open file still the one at the path?), folder fsync.
-//! - `lock`: the exclusive advisory lock that serialises writers across processes.
-//! - `out`: one write to stdout, stderr, an app's descriptor or an open file.
+//! - `lock`: the exclusive lock (advisory on Unix, mandatory on Windows) that
+//!   serialises writers across processes.
+//! - `fd`: writing to stdout, stderr, an app's descriptor or an open file, and the
+//!   operations that keep lines whole there (kind, size, offset, last byte, reserve, cut).
 //! - `cpu`: CPU time of the process and of the calling thread.
 //! - `thread`: lowering the calling thread's priority for background work.
 //! - `error`: the errno-style names (`ENOSPC`) of OS errors, as Node reports them.
