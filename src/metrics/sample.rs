@@ -271,8 +271,12 @@ mod tests {
     let s = sampler.take();
     assert!(s.process.resident_memory_bytes > 1 << 20);
     assert!(s.process.virtual_memory_bytes >= s.process.resident_memory_bytes);
-    assert!(s.process.threads.unwrap() >= 1);
-    assert!(s.process.open_fds.unwrap() >= 3);
+    // Figures sysinfo has only on Linux (see docs/platforms.md).
+    if cfg!(target_os = "linux") {
+      assert!(s.process.threads.unwrap() >= 1);
+      assert!(s.process.open_fds.unwrap() >= 3);
+      assert!(s.system.networks.contains_key("lo"));
+    }
     assert!(s.process.cpu_user_seconds + s.process.cpu_system_seconds > 0.0);
     assert!(
       s.process.cpu_ratio > 0.1,
@@ -282,7 +286,6 @@ mod tests {
     assert!(s.system.memory_total_bytes > s.system.memory_available_bytes);
     assert!(!s.system.cpu_ratio_per_core.is_empty());
     assert!(s.system.load1 >= 0.0);
-    assert!(s.system.networks.contains_key("lo"));
     assert!(s.system.filesystems.iter().any(|f| f.mountpoint == "/"));
     assert_eq!(s.sampler.samples, 2);
     assert!(s.time > 1_600_000_000_000);
