@@ -198,15 +198,9 @@ fn now_ms() -> i64 {
     .unwrap_or(0)
 }
 
-/// CPU time of the calling thread, in ns.
+/// CPU time of the calling thread, in ns (0 where the OS cannot say; see `sys::cpu`).
 fn thread_cpu_ns() -> u64 {
-  let mut ts = libc::timespec {
-    tv_sec: 0,
-    tv_nsec: 0,
-  };
-  // SAFETY: clock_gettime writes one timespec we own.
-  unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-  ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+  crate::sys::cpu::thread_time().map_or(0, |t| t.as_nanos() as u64)
 }
 
 /// Removes a file; one already gone is fine.
@@ -219,16 +213,7 @@ fn remove(path: &std::path::Path) -> io::Result<()> {
 
 /// Gives thread `tid` back the normal scheduling policy (0: unknown, nothing done).
 fn normal_priority(tid: i64) {
-  #[cfg(target_os = "linux")]
-  if tid > 0 {
-    // SAFETY: changes the scheduling of one thread of this process; a failure leaves it.
-    unsafe {
-      let param = libc::sched_param { sched_priority: 0 };
-      libc::sched_setscheduler(tid as libc::pid_t, libc::SCHED_OTHER, &param);
-      libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 0);
-    }
-  }
-  let _ = tid;
+  crate::sys::thread::normal_priority(tid);
 }
 
 /// Puts the calling thread at the back of the CPU queue, so that compression takes the
@@ -237,25 +222,15 @@ fn normal_priority(tid: i64) {
 /// were compressed; under SCHED_IDLE, no slower). Compression of a file is delayed, never
 /// skipped: SCHED_IDLE threads still get a small share of a busy CPU.
 fn lower_priority() {
-  #[cfg(target_os = "linux")]
-  // SAFETY: on Linux, both calls with a thread id change that thread only; failures
-  // leave the default priority, which is still correct.
-  unsafe {
-    let tid = libc::syscall(libc::SYS_gettid) as libc::pid_t;
-    libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
-    let param = libc::sched_param { sched_priority: 0 };
-    libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param);
-  }
+  crate::sys::thread::lower_priority();
 }
 
 impl Sweeper {
   fn run(mut self, requests: Receiver<()>) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid has no preconditions.
-    self.control.tid.store(
-      unsafe { libc::syscall(libc::SYS_gettid) } as i64,
-      Ordering::Release,
-    );
+    self
+      .control
+      .tid
+      .store(crate::sys::thread::current_id(), Ordering::Release);
     lower_priority();
     let mut panic_now = test_panic("archive");
     while requests.recv().is_ok() {

@@ -5,20 +5,26 @@
 //! to `X.gz`, fsync the folder, and only then remove `X`. A crash at any point leaves `X`
 //! whole (and perhaps a partial `.gz.tmp`, or even a complete `.gz`): while `X` exists it
 //! is the authority, and the next sweep compresses it again from the start. While
-//! compressing, the process holds an exclusive flock on `X` itself, so that two processes
-//! never write the same `.gz.tmp` and retention never deletes a file being compressed.
+//! compressing, the process holds an exclusive lock on `X` itself (`sys::lock`), so that
+//! two processes never write the same `.gz.tmp` and retention never deletes a file being
+//! compressed.
+//!
+//! Windows: `X` is opened shared for delete, so it can be removed while still open; the
+//! lock is mandatory there, so another process reading `X` during its compression gets
+//! a lock violation; the folder fsync is a no-op (see `sys::fs`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::UNIX_EPOCH;
 
 use flate2::{Compression, GzBuilder};
 
-use super::lockfile::{flock, is_file_at};
+use super::lockfile::is_file_at;
 use super::naming::{with_suffix, GZ, GZ_PARTIAL};
+use crate::sys;
+use crate::sys::fs::OpenOptionsExt;
 
 /// gzip's own default level: a good ratio on JSON lines at a few tens of MB/s a core.
 pub const LEVEL: u32 = 6;
@@ -33,22 +39,20 @@ pub struct Compressed {
 /// Takes the flock on a rotated plain file without waiting: `Ok(None)` when another
 /// process holds it (it is compressing the file) or the file is gone.
 pub fn claim(plain: &Path) -> io::Result<Option<File>> {
-  let file = match File::open(plain) {
+  let opened = OpenOptions::new()
+    .read(true)
+    .shared_with_mode(0o640)
+    .open(plain);
+  let file = match opened {
     Ok(file) => file,
     Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
     Err(err) => return Err(err),
   };
-  match flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) {
-    Ok(()) => {}
-    Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-    Err(err) => return Err(err),
+  if !sys::lock::try_lock(&file)? {
+    return Ok(None);
   }
   // Between open and lock another process may have finished it and removed the name.
   Ok(is_file_at(&file, plain).then_some(file))
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-  File::open(dir)?.sync_all()
 }
 
 /// Compresses `plain` to `plain.gz` and removes `plain`. `Ok(None)` if another process is
@@ -80,13 +84,23 @@ pub fn gzip_rotated_unless(plain: &Path, stop: &AtomicBool) -> io::Result<Option
   let gz = with_suffix(plain, GZ);
   fs::rename(&partial, &gz)?;
   let dir = plain.parent().unwrap_or(Path::new("."));
-  sync_dir(dir)?;
+  sys::fs::sync_dir(dir)?;
   fs::remove_file(plain)?;
   let input_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
   Ok(Some(Compressed {
     input_bytes,
     output_bytes,
   }))
+}
+
+/// The modification time in seconds since the epoch, as gzip's header holds it (0, "no
+/// time", when unknown or outside its 32 bits).
+fn mtime_seconds(meta: &fs::Metadata) -> u32 {
+  meta
+    .modified()
+    .ok()
+    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+    .map_or(0, |d| d.as_secs().min(u32::MAX as u64) as u32)
 }
 
 /// Writes the gzip of `input` to `partial` and syncs it; returns its size.
@@ -101,8 +115,7 @@ fn write_gzip(
     .write(true)
     .create(true)
     .truncate(true)
-    .mode(meta.mode() & 0o777)
-    .custom_flags(libc::O_CLOEXEC)
+    .shared_with_mode(sys::fs::permission_bits(&meta))
     .open(partial)?;
   // The original name and time in the header, as gzip itself records them (`gunzip -N`).
   let name = plain
@@ -111,7 +124,7 @@ fn write_gzip(
     .unwrap_or_default();
   let mut encoder = GzBuilder::new()
     .filename(name)
-    .mtime(meta.mtime().clamp(0, u32::MAX as i64) as u32)
+    .mtime(mtime_seconds(&meta))
     .write(
       BufWriter::with_capacity(READ_CHUNK, out),
       Compression::new(LEVEL),

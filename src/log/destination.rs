@@ -1,15 +1,15 @@
 //! Where the writer thread puts bytes: stdout, stderr, a file descriptor owned by the app,
 //! or a file path that prodkit opens (and reopens) itself.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::lockfile::{is_file_at, LockFile, Locked};
+use crate::sys;
+use crate::sys::fd::{write_fully, Fd as RawFd, Raw};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -50,10 +50,6 @@ pub enum Kind {
 /// macOS: 4096; 4096 is also a page, the unit of a Linux pipe buffer).
 pub const PIPE_BUF: usize = 4096;
 
-/// How long one wait for a non-blocking descriptor to become writable lasts before the
-/// write is tried again.
-const POLL_MS: i32 = 1000;
-
 /// The end of the next write to a stream from `start` in `buf`: all whole lines that fit
 /// in `PIPE_BUF` bytes; a longer line alone; the rest of a line begun earlier alone.
 pub fn stream_group_end(buf: &[u8], start: usize) -> usize {
@@ -74,127 +70,23 @@ pub fn stream_group_end(buf: &[u8], start: usize) -> usize {
   }
 }
 
-/// Runs a libc call that returns -1 on error, retrying on EINTR.
-fn retry<T: PartialEq + From<i8>>(mut f: impl FnMut() -> T) -> io::Result<T> {
-  loop {
-    let r = f();
-    if r != T::from(-1) {
-      return Ok(r);
-    }
-    let err = io::Error::last_os_error();
-    if err.kind() != io::ErrorKind::Interrupted {
-      return Err(err);
-    }
+fn kind_of(st: &sys::fd::Stat) -> Kind {
+  if st.regular {
+    Kind::Regular
+  } else {
+    Kind::Stream
   }
-}
-
-fn fstat(fd: RawFd) -> io::Result<libc::stat> {
-  // SAFETY: fstat fills one stat struct we own; zeroed is a valid stat.
-  let mut st: libc::stat = unsafe { std::mem::zeroed() };
-  retry(|| unsafe { libc::fstat(fd, &mut st) })?;
-  Ok(st)
-}
-
-fn kind_of(st: &libc::stat) -> Kind {
-  match st.st_mode & libc::S_IFMT {
-    libc::S_IFREG => Kind::Regular,
-    _ => Kind::Stream,
-  }
-}
-
-/// Waits until `fd` can take a write (Node makes pipes non-blocking).
-fn wait_writable(fd: RawFd) {
-  let mut pfd = libc::pollfd {
-    fd,
-    events: libc::POLLOUT,
-    revents: 0,
-  };
-  // SAFETY: one valid pollfd.
-  unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
-}
-
-/// Writes all of `buf`, waiting on EAGAIN and going on at once after a partial write,
-/// so that nothing of this process comes between the parts. `written` counts the bytes
-/// that went out, also when an error ends it early.
-fn write_fully(fd: RawFd, buf: &[u8], written: &mut usize) -> io::Result<()> {
-  let mut done = 0;
-  while done < buf.len() {
-    // SAFETY: a valid slice; fd is a descriptor number (a closed one gives EBADF).
-    let n = unsafe { libc::write(fd, buf[done..].as_ptr().cast(), buf.len() - done) };
-    if n > 0 {
-      done += n as usize;
-      *written += n as usize;
-      continue;
-    }
-    if n == 0 {
-      return Err(io::ErrorKind::WriteZero.into());
-    }
-    let err = io::Error::last_os_error();
-    match err.kind() {
-      io::ErrorKind::Interrupted => {}
-      io::ErrorKind::WouldBlock => wait_writable(fd),
-      _ => return Err(err),
-    }
-  }
-  Ok(())
 }
 
 /// Whether the last byte of the regular file `fd` of `size` bytes is not a newline (a
 /// line torn by a crash or a foreign writer). False when it cannot be read.
-fn torn_tail(fd: RawFd, size: u64) -> bool {
+fn torn_tail(fd: Raw, size: u64) -> bool {
   if size == 0 {
     return false;
   }
-  let mut last = 0u8;
-  // SAFETY: reads one byte into a local.
-  let n = retry(|| unsafe {
-    libc::pread(
-      fd,
-      (&mut last as *mut u8).cast(),
-      1,
-      (size - 1) as libc::off_t,
-    )
-  });
-  matches!(n, Ok(1)) && last != b'\n'
-}
-
-/// Reserves disk space for `len` bytes at `at` in `fd`, so that a full disk or quota
-/// fails a batch before any of it is written. File systems without fallocate are
-/// written to as they are (a short write is then undone by truncation).
-fn reserve(fd: RawFd, at: u64, len: usize) -> io::Result<()> {
-  #[cfg(target_os = "linux")]
-  {
-    if len == 0 {
-      return Ok(());
-    }
-    // SAFETY: fallocate on a descriptor has no memory effects; KEEP_SIZE leaves the
-    // file's size (and so O_APPEND's offset) as it is.
-    let r = retry(|| unsafe {
-      libc::fallocate(
-        fd,
-        libc::FALLOC_FL_KEEP_SIZE,
-        at as libc::off_t,
-        len as libc::off_t,
-      )
-    });
-    return match r {
-      Ok(_) => Ok(()),
-      Err(err)
-        if matches!(
-          err.raw_os_error(),
-          Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL | libc::ENODEV | libc::EBADF)
-        ) =>
-      {
-        Ok(())
-      }
-      Err(err) => Err(err),
-    };
-  }
-  #[allow(unreachable_code)]
-  {
-    let _ = (fd, at, len);
-    Ok(())
-  }
+  let mut last = [0u8];
+  let n = sys::fd::read_at(fd, &mut last, size - 1);
+  matches!(n, Ok(1)) && last[0] != b'\n'
 }
 
 impl Destination {
@@ -246,13 +138,7 @@ impl Destination {
   fn open_file(path: &PathBuf) -> io::Result<File> {
     create_parent_dirs(path)?;
     // Readable too: the last byte is read to find a line torn by a crash.
-    OpenOptions::new()
-      .read(true)
-      .append(true)
-      .create(true)
-      .mode(0o640)
-      .custom_flags(libc::O_CLOEXEC)
-      .open(path)
+    sys::fs::open_append(path, 0o640)
   }
 
   /// For a file: makes sure the open descriptor is still the file at the path (it may have
@@ -287,16 +173,16 @@ impl Destination {
     self.file.as_ref().map(File::metadata)
   }
 
-  fn fd(&mut self) -> io::Result<RawFd> {
+  fn fd(&mut self) -> io::Result<Raw> {
     Ok(match &self.target {
-      Target::Stdout => libc::STDOUT_FILENO,
-      Target::Stderr => libc::STDERR_FILENO,
-      Target::Fd(fd) => *fd,
+      Target::Stdout => sys::fd::STDOUT,
+      Target::Stderr => sys::fd::STDERR,
+      Target::Fd(fd) => sys::fd::app_fd(*fd)?,
       Target::File(_) => {
         if self.file.is_none() {
           self.ensure_current()?;
         }
-        self.file.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1)
+        self.file.as_ref().map_or(sys::fd::CLOSED, sys::fd::of_file)
       }
     })
   }
@@ -307,7 +193,7 @@ impl Destination {
     if let Some(kind) = self.kind {
       return Ok(kind);
     }
-    let kind = kind_of(&fstat(self.fd()?)?);
+    let kind = kind_of(&sys::fd::stat(self.fd()?)?);
     self.kind = Some(kind);
     Ok(kind)
   }
@@ -339,23 +225,21 @@ impl Destination {
   /// append under the same lock). A file whose last line was torn (by a crash, or a
   /// writer that is not prodkit) gets a newline first, so the batch's first line is
   /// never glued to it.
-  fn append_regular(&mut self, fd: RawFd, buf: &[u8], written: &mut usize) -> io::Result<()> {
+  fn append_regular(&mut self, fd: Raw, buf: &[u8], written: &mut usize) -> io::Result<()> {
     let ours = matches!(self.target, Target::File(_));
-    let st = fstat(fd)?;
-    // SAFETY: fcntl(F_GETFL) and lseek(SEEK_CUR) only read the descriptor's state.
-    let appending =
-      ours || retry(|| unsafe { libc::fcntl(fd, libc::F_GETFL) })? & libc::O_APPEND != 0;
+    let st = sys::fd::stat(fd)?;
+    let appending = ours || sys::fd::appends(fd)?;
     let start = if appending {
-      st.st_size as u64
+      st.size
     } else {
-      retry(|| unsafe { libc::lseek(fd, 0, libc::SEEK_CUR) })? as u64
+      sys::fd::position(fd)?
     };
     // An app's descriptor is shared with the app's own writes (console.log to a file):
     // checked once, for what an earlier process left.
     let check_tail = ours || !std::mem::replace(&mut self.tail_checked, true);
-    let newline = appending && check_tail && torn_tail(fd, st.st_size as u64);
+    let newline = appending && check_tail && torn_tail(fd, st.size);
     let len = buf.len() + newline as usize;
-    reserve(fd, start, len)?;
+    sys::fd::reserve(fd, start, len)?;
     let mut done = 0;
     let result = if newline {
       write_fully(fd, b"\n", &mut done)
@@ -372,13 +256,12 @@ impl Destination {
     }
     // Cut back what this call wrote, if it is still the end of the file: always under
     // the lock of a file path; for an app's descriptor, unless the app wrote after it.
-    let end = fstat(fd).map(|st| st.st_size as u64);
+    let end = sys::fd::stat(fd).map(|st| st.size);
     if ours || end.as_ref().is_ok_and(|&end| end == start + done as u64) {
-      // SAFETY: ftruncate and lseek on a descriptor have no memory effects.
-      let cut = retry(|| unsafe { libc::ftruncate(fd, start as libc::off_t) });
+      let cut = sys::fd::truncate(fd, start);
       if cut.is_ok() {
         if !appending {
-          let _ = retry(|| unsafe { libc::lseek(fd, start as libc::off_t, libc::SEEK_SET) });
+          let _ = sys::fd::seek(fd, start);
         }
         return Err(err);
       }
@@ -408,6 +291,7 @@ impl Destination {
 
 /// The errno name of an I/O error (`ENOSPC`), as Node reports it in `err.code`;
 /// `ERRNO_<n>` only for a number this table does not know.
+#[cfg(unix)]
 pub fn error_code(err: &io::Error) -> String {
   match err.raw_os_error() {
     Some(n) => errno_name(n).map_or_else(|| format!("ERRNO_{n}"), str::to_string),
@@ -415,6 +299,7 @@ pub fn error_code(err: &io::Error) -> String {
   }
 }
 
+#[cfg(unix)]
 fn errno_name(n: i32) -> Option<&'static str> {
   use libc::*;
   Some(match n {
@@ -476,12 +361,14 @@ pub fn create_parent_dirs(path: &Path) -> io::Result<()> {
     return Ok(());
   };
   match fs::create_dir_all(parent) {
-    Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-      Err(io::Error::from_raw_os_error(libc::ENOTDIR))
-    }
+    Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Err(sys::error::not_a_directory()),
     other => other,
   }
 }
+
+/// The errno-style name of a Win32 error, as Node reports it in `err.code`.
+#[cfg(windows)]
+pub use crate::sys::error::code as error_code;
 
 #[cfg(test)]
 mod tests {

@@ -1,18 +1,22 @@
 //! The lock file that lets several processes append to one rotating log.
 //!
 //! `logs/app.log` is guarded by `logs/.app.log.lock` (an empty file, never removed by
-//! prodkit). Every writer holds the lock (flock, exclusive) while it checks that its open
-//! file is still the one at the path, rotates if due, and appends one batch. So a rename
-//! never happens between a writer's check and its write: once a rotation has renamed the
-//! file, no byte is ever appended to it again, and it can be compressed and removed safely.
-//! The lock is held for one `write(2)` at a time and never while waiting to retry, so a
+//! prodkit). Every writer holds the lock (exclusive; flock on Unix, LockFileEx on
+//! Windows, see `sys::lock`) while it checks that its open file is still the one at the
+//! path, rotates if due, and appends one batch. So a rename never happens between a
+//! writer's check and its write: once a rotation has renamed the file, no byte is ever
+//! appended to it again, and it can be compressed and removed safely.
+//! The lock is held for one write at a time and never while waiting to retry, so a
 //! failing disk in one process never stalls the others.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
+
+use crate::sys;
+use crate::sys::fs::OpenOptionsExt;
+
+pub use crate::sys::fs::is_file_at;
 
 pub struct LockFile {
   path: PathBuf,
@@ -20,35 +24,13 @@ pub struct LockFile {
 }
 
 /// Held while locked; unlocks when dropped.
-pub struct Locked(RawFd);
+pub struct Locked(sys::lock::Raw);
 
 impl Drop for Locked {
   fn drop(&mut self) {
-    // SAFETY: the descriptor stays open while the LockFile lives, which outlives this
-    // guard within one writer step; unlocking a descriptor we locked cannot fail harmfully.
-    unsafe { libc::flock(self.0, libc::LOCK_UN) };
-  }
-}
-
-/// flock, retried when a signal interrupts it.
-pub fn flock(fd: RawFd, operation: libc::c_int) -> io::Result<()> {
-  loop {
-    // SAFETY: flock on a descriptor number has no memory effects.
-    if unsafe { libc::flock(fd, operation) } == 0 {
-      return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    if err.kind() != io::ErrorKind::Interrupted {
-      return Err(err);
-    }
-  }
-}
-
-/// Whether the open file is the file at `path` (same device and inode).
-pub fn is_file_at(file: &File, path: &Path) -> bool {
-  match (file.metadata(), fs::metadata(path)) {
-    (Ok(open), Ok(at_path)) => open.dev() == at_path.dev() && open.ino() == at_path.ino(),
-    _ => false,
+    // SAFETY: the handle stays open while the LockFile lives, which outlives this guard
+    // within one writer step; unlocking a handle we locked cannot fail harmfully.
+    let _ = unsafe { sys::lock::unlock_raw(self.0) };
   }
 }
 
@@ -73,16 +55,16 @@ impl LockFile {
       .read(true)
       .write(true)
       .create(true)
-      .mode(0o640)
-      .custom_flags(libc::O_CLOEXEC)
+      .truncate(false)
+      .shared_with_mode(0o640)
       .open(&self.path);
     match create {
-      // flock needs no write access: a lock file made by another user of the group is
+      // Locking needs no write access: a lock file made by another user of the group is
       // still usable read-only.
       // None to open: the error is that it may not be made (EACCES), not ENOENT.
       Err(err) if err.kind() == io::ErrorKind::PermissionDenied => OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_CLOEXEC)
+        .shared_with_mode(0o640)
         .open(&self.path)
         .map_err(|e| {
           if e.kind() == io::ErrorKind::NotFound {
@@ -98,26 +80,18 @@ impl LockFile {
   /// Takes the lock, waiting for other holders.
   pub fn lock(&mut self) -> io::Result<Locked> {
     loop {
-      let fd = match &self.file {
-        Some(file) => file.as_raw_fd(),
-        None => {
-          let file = self.open()?;
-          let fd = file.as_raw_fd();
-          self.file = Some(file);
-          fd
-        }
+      let file = match self.file.take() {
+        Some(file) => file,
+        None => self.open()?,
       };
-      flock(fd, libc::LOCK_EX)?;
-      let current = self
-        .file
-        .as_ref()
-        .is_some_and(|f| is_file_at(f, &self.path));
-      if current {
-        return Ok(Locked(fd));
+      let file = self.file.insert(file);
+      sys::lock::lock(file)?;
+      if is_file_at(file, &self.path) {
+        return Ok(Locked(sys::lock::raw(file)));
       }
       // The lock file was removed (its folder deleted, say) and perhaps made again by
       // another process: a lock on the old file would exclude nobody. Open the path again.
-      flock(fd, libc::LOCK_UN)?;
+      sys::lock::unlock(file)?;
       self.file = None;
     }
   }
@@ -127,6 +101,7 @@ impl LockFile {
 mod tests {
   use super::super::writer::absent_temp_dir;
   use super::*;
+  use std::fs;
   use std::sync::atomic::{AtomicBool, Ordering};
   use std::sync::Arc;
   use std::time::Duration;
@@ -173,12 +148,13 @@ mod tests {
     assert!(lock.path().exists(), "folder and lock file made again");
     // Another holder that opens the path now is excluded by this lock.
     let mut other = LockFile::for_log(&log);
-    let fd = other.open().unwrap();
-    // SAFETY: a valid descriptor.
-    let got = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    assert_eq!(got, -1, "the lock is held on the file at the path");
+    let file = other.open().unwrap();
+    assert!(
+      !sys::lock::try_lock(&file).unwrap(),
+      "the lock is held on the file at the path"
+    );
     drop(guard);
-    other.file = Some(fd);
+    other.file = Some(file);
     drop(other.lock().unwrap());
     fs::remove_dir_all(&dir).unwrap();
   }

@@ -19,7 +19,6 @@
 
 use std::fs::{self, Metadata};
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -193,10 +192,11 @@ impl Rotation {
     if let Ok(born) = meta.created() {
       return born;
     }
+    let (dev, ino) = crate::sys::fs::identity(meta);
     match self.first_seen {
-      Some((dev, ino, seen)) if dev == meta.dev() && ino == meta.ino() => seen,
+      Some((seen_dev, seen_ino, seen)) if seen_dev == dev && seen_ino == ino => seen,
       _ => {
-        self.first_seen = Some((meta.dev(), meta.ino(), now));
+        self.first_seen = Some((dev, ino, now));
         now
       }
     }

@@ -111,10 +111,7 @@ pub fn test_panic(thread: &str) -> bool {
 /// (a log file made writable for the app in a folder it may not write): writing goes on
 /// without the lock, as it would for one process.
 fn cannot_lock(err: &io::Error) -> bool {
-  matches!(
-    err.raw_os_error(),
-    Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS | libc::EACCES | libc::EPERM | libc::EROFS)
-  )
+  crate::sys::lock::cannot_lock(err)
 }
 
 /// Writers alive in the process, closed by the `atexit` hook: `process.exit()` ends the

@@ -1,5 +1,12 @@
 //! One sample of the process and the system.
+//!
+//! Portable through sysinfo and `sys::cpu`. A figure the platform does not have is
+//! `None` and not rendered: the thread count is Linux-only in sysinfo, and open
+//! descriptors are left out on Windows, where sysinfo's figure is the count of all
+//! kernel handles (events, threads, keys...), not of open files, so it would not mean
+//! what `process_open_fds` means anywhere else. `docs/platforms.md` has the table.
 
+use crate::sys;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,6 +18,7 @@ use sysinfo::{
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessSample {
+  /// From getrusage (Unix) or GetProcessTimes (Windows); 0 if that call fails.
   pub cpu_user_seconds: f64,
   pub cpu_system_seconds: f64,
   /// CPU used since the previous sample; 1.0 is one core fully busy.
@@ -71,7 +79,8 @@ pub struct SystemSample {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SamplerSelf {
-  /// CPU time the sampler thread itself has used.
+  /// CPU time the sampler thread itself has used (0 where the OS cannot say; every
+  /// declared platform can).
   pub cpu_seconds: f64,
   pub samples: u64,
 }
@@ -84,16 +93,6 @@ pub struct Sample {
   pub process: ProcessSample,
   pub system: SystemSample,
   pub sampler: SamplerSelf,
-}
-
-fn rusage_seconds(who: libc::c_int) -> (f64, f64) {
-  // SAFETY: getrusage fills the struct it is given; zeroed is a valid initial value.
-  let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-  if unsafe { libc::getrusage(who, &mut usage) } != 0 {
-    return (0.0, 0.0);
-  }
-  let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-  (secs(usage.ru_utime), secs(usage.ru_stime))
 }
 
 /// Takes samples; keeps the sysinfo state that rates (CPU usage) are computed from.
@@ -151,7 +150,7 @@ impl Sampler {
     self.networks.refresh(true);
     self.samples += 1;
 
-    let (user, system) = rusage_seconds(libc::RUSAGE_SELF);
+    let (user, system) = sys::cpu::process_times().unwrap_or((0.0, 0.0));
     let now = std::time::Instant::now();
     let cpu_ratio = match self.previous_cpu {
       Some((then, used)) => {
@@ -175,7 +174,11 @@ impl Sampler {
     if let Some(p) = self.system.process(self.pid) {
       process.resident_memory_bytes = p.memory();
       process.virtual_memory_bytes = p.virtual_memory();
-      process.open_fds = p.open_files().map(|n| n as u64);
+      process.open_fds = if cfg!(windows) {
+        None
+      } else {
+        p.open_files().map(|n| n as u64)
+      };
       process.threads = p.tasks().map(|t| t.len() as u64);
       let io = p.disk_usage();
       process.disk_read_bytes = io.total_read_bytes;
@@ -216,7 +219,6 @@ impl Sampler {
       })
       .collect();
 
-    let (thread_user, thread_system) = rusage_seconds(libc::RUSAGE_THREAD);
     Sample {
       time: SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -244,7 +246,7 @@ impl Sampler {
         networks,
       },
       sampler: SamplerSelf {
-        cpu_seconds: thread_user + thread_system,
+        cpu_seconds: sys::cpu::thread_time().map_or(0.0, |t| t.as_secs_f64()),
         samples: self.samples,
       },
     }
@@ -269,8 +271,12 @@ mod tests {
     let s = sampler.take();
     assert!(s.process.resident_memory_bytes > 1 << 20);
     assert!(s.process.virtual_memory_bytes >= s.process.resident_memory_bytes);
-    assert!(s.process.threads.unwrap() >= 1);
-    assert!(s.process.open_fds.unwrap() >= 3);
+    // Figures sysinfo has only on Linux (see docs/platforms.md).
+    if cfg!(target_os = "linux") {
+      assert!(s.process.threads.unwrap() >= 1);
+      assert!(s.process.open_fds.unwrap() >= 3);
+      assert!(s.system.networks.contains_key("lo"));
+    }
     assert!(s.process.cpu_user_seconds + s.process.cpu_system_seconds > 0.0);
     assert!(
       s.process.cpu_ratio > 0.1,
@@ -280,7 +286,6 @@ mod tests {
     assert!(s.system.memory_total_bytes > s.system.memory_available_bytes);
     assert!(!s.system.cpu_ratio_per_core.is_empty());
     assert!(s.system.load1 >= 0.0);
-    assert!(s.system.networks.contains_key("lo"));
     assert!(s.system.filesystems.iter().any(|f| f.mountpoint == "/"));
     assert_eq!(s.sampler.samples, 2);
     assert!(s.time > 1_600_000_000_000);
