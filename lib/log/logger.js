@@ -194,8 +194,9 @@ class Logger {
 
   // Resolves true once every line logged before the call is written; false if the
   // destination is failing (those lines stay queued and are retried). Never rejects.
-  flush () {
-    return this[kCore].sink.flush()
+  // With a callback (pino's signature): cb(null) after the flush, cb(err) if failing.
+  flush (cb) {
+    return this[kCore].sink.flush(cb)
   }
 
   flushSync () {

@@ -33,6 +33,12 @@ process.on('exit', () => {
   for (const sink of open) sink.flushSync()
 })
 
+function flushFailure () {
+  const err = new Error('prodkit: the log destination is failing: lines logged before the flush are not written yet (they stay queued and are retried)')
+  err.code = 'PRODKIT_FLUSH_FAILED'
+  return err
+}
+
 class Sink extends EventEmitter {
   constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal }) {
     super()
@@ -112,15 +118,27 @@ class Sink extends EventEmitter {
   }
 
   // Resolves true once every line written before the call is on its destination; false
-  // if the destination is failing (the lines stay queued and are retried).
-  flush () {
+  // if the destination is failing (the lines stay queued and are retried). The writer
+  // thread settles it: no libuv pool thread waits. With a callback (pino's signature),
+  // calls cb(null) after the flush, or cb(err) if the destination is failing, and returns
+  // nothing.
+  flush (cb) {
+    if (cb !== undefined && typeof cb !== 'function') {
+      throw new TypeError(`prodkit: flush(cb) takes a function (got ${typeof cb})`)
+    }
     this.ship()
-    return this.native.flush()
+    const done = this.native.flush()
+    if (cb === undefined) return done
+    // Outside the promise chain, as Node calls callbacks: what cb throws is an uncaught
+    // exception, not an unhandled rejection.
+    done.then((written) => process.nextTick(cb, written ? null : flushFailure()))
   }
 
-  flushSync () {
+  // `timeoutMs`: give up (false) after that long; by default waits while the destination
+  // is healthy (never past the shutdown deadline: src/log/shutdown.rs).
+  flushSync (timeoutMs) {
     this.ship()
-    return this.native.flushSync()
+    return this.native.flushSync(timeoutMs)
   }
 
   // The writer opens the file path afresh before its next batch (lines pending here are
