@@ -27,11 +27,29 @@ const MERGE_OPEN = '\u0004'
 const MERGE_CLOSE = '\u0005'
 const SLOT_BASE = 0x80 // slot characters stay in 0x80..0xFF: the batch stays one-byte in V8
 const SLOTS = 1 << 14
+
+// Sinks not closed yet, for the exit-time flush. Held weakly: a logger the app no longer
+// reaches is collected, and the native finalizer has its writer write what is queued and
+// end (thread and descriptor released). Lines waiting for the next turn are safe: the
+// scheduled `ship` keeps its sink reachable until it has handed them over.
 const open = new Set()
+const forget = new FinalizationRegistry((ref) => open.delete(ref))
 
 process.on('exit', () => {
-  for (const sink of open) sink.flushSync()
+  for (const ref of open) {
+    const sink = ref.deref()
+    if (sink !== undefined) sink.flushSync()
+  }
 })
+
+// The native error callback refers to its sink weakly: the callback is a GC root while
+// the writer runs, and a strong reference would keep an unreachable logger alive forever.
+function errorCallback (ref) {
+  return (failure) => {
+    const sink = ref.deref()
+    if (sink !== undefined) sink.onWriteError(failure)
+  }
+}
 
 function flushFailure () {
   const err = new Error('prodkit: the log destination is failing: lines logged before the flush are not written yet (they stay queued and are retried)')
@@ -54,11 +72,14 @@ class Sink extends EventEmitter {
     this.closed = false
     this.droppedAfterClose = 0
     this.ship = this.ship.bind(this)
+    const self = new WeakRef(this)
     this.native = new LogSink(
       { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
-      (failure) => this.onWriteError(failure)
+      errorCallback(self)
     )
-    open.add(this)
+    this.openRef = self
+    open.add(self)
+    forget.register(this, self, self)
     this.reopenOnSignal = reopenOnSignal
     if (reopenOnSignal) reopenSignal.watch(reopenOnSignal, this)
   }
@@ -153,7 +174,8 @@ class Sink extends EventEmitter {
     if (this.closed) return
     this.ship()
     this.closed = true
-    open.delete(this)
+    open.delete(this.openRef)
+    forget.unregister(this.openRef)
     if (this.reopenOnSignal) reopenSignal.unwatch(this.reopenOnSignal, this)
     this.native.close()
   }
