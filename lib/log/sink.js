@@ -35,10 +35,12 @@ const SLOTS = 1 << 14
 const open = new Set()
 const forget = new FinalizationRegistry((ref) => open.delete(ref))
 
+// A flush that cannot finish (failing or stalled destination, shutdown deadline, second
+// signal) ends with one stderr line counting what was not written: never lost silently.
 process.on('exit', () => {
   for (const ref of open) {
     const sink = ref.deref()
-    if (sink !== undefined) sink.flushSync()
+    if (sink !== undefined && !sink.flushSync()) sink.native.reportUnwritten()
   }
 })
 
