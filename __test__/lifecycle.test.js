@@ -82,3 +82,52 @@ test('closed and collected loggers release threads, descriptors and memory', asy
   assert.equal(lines.length, dropped)
 })
 
+// A destination prodkit cannot write: its stderr holds the crash's fatal line, with the
+// stack, and the app's own fatal lines, as JSON.
+async function crashWith (t, destination) {
+  const out = await runNode(`
+    const kit = require('@oj/prodkit').install({ log: { destination: ${JSON.stringify(destination)} }, watchdog: false, metrics: false })
+    kit.log.fatal({ order: 7 }, 'app fatal %d', 1)
+    setTimeout(() => { throw new Error('boom in a timer') }, 10)`, { timeoutMs: 120_000 })
+  assert.equal(out.code, 1, out.stderr)
+  const lines = out.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  const crash = lines.find((l) => l.msg === 'uncaught exception')
+  assert.ok(crash, `the crash on stderr: ${out.stderr}`)
+  assert.equal(crash.level, 60)
+  assert.equal(crash.err.message, 'boom in a timer')
+  assert.match(crash.err.stack, /Error: boom in a timer\n\s+at /)
+  assert.equal(crash.pid > 0, true)
+  const app = lines.find((l) => l.msg === 'app fatal 1')
+  assert.ok(app, `the app's fatal line on stderr: ${out.stderr}`)
+  assert.equal(app.order, 7)
+  assert.match(out.stderr, /cannot write the log/)
+  return out
+}
+
+test('a destination under a regular file: fatal lines and the uncaught exception\'s stack go to stderr', async (t) => {
+  const dir = tempDir(t)
+  fs.writeFileSync(path.join(dir, 'file'), '')
+  await crashWith(t, path.join(dir, 'file', 'app.log'))
+})
+
+test('a destination that is a folder: the same on stderr', async (t) => {
+  await crashWith(t, tempDir(t))
+})
+
+test('a read-only folder: the same on stderr', { skip: process.getuid && process.getuid() === 0 ? 'root writes anywhere' : false }, async (t) => {
+  const dir = tempDir(t)
+  const readOnly = path.join(dir, 'ro')
+  fs.mkdirSync(readOnly, { mode: 0o555 })
+  t.after(() => fs.chmodSync(readOnly, 0o755))
+  await crashWith(t, path.join(readOnly, 'app.log'))
+})
+
+test('a healthy destination: fatal lines are not copied to stderr', async (t) => {
+  const file = path.join(tempDir(t), 'ok.log')
+  const out = await runNode(`
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)} })
+    log.fatal({ order: 7 }, 'app fatal')`)
+  assert.equal(out.code, 0, out.stderr)
+  assert.equal(out.stderr, '')
+  assert.match(fs.readFileSync(file, 'utf8'), /"msg":"app fatal"/)
+})

@@ -13,6 +13,7 @@ const { Sink, MERGE_OPEN } = require('./sink')
 const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
+const { copyFatalIfFailing } = require('./stderr-copy')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -144,6 +145,16 @@ for (const name of LEVEL_NAMES) {
       return
     }
     core.sink.write(buildLine(this, level, Array.prototype.slice.call(arguments)))
+  }
+}
+
+// fatal(): also on stderr while the destination is failing (lib/log/stderr-copy.js).
+for (const methods of [METHODS, PROTECTED_METHODS]) {
+  const write = methods.fatal
+  methods.fatal = function () {
+    write.apply(this, arguments)
+    const core = this[kCore]
+    copyFatalIfFailing(core.sink, core.protect ? null : this[kBindings], core.maxStringLength, arguments)
   }
 }
 

@@ -157,6 +157,11 @@ class Sink extends EventEmitter {
     done.then((written) => process.nextTick(cb, written ? null : flushFailure()))
   }
 
+  // True while the destination is failing (writes fail and are retried).
+  isFailing () {
+    return this.native.stats().failing
+  }
+
   // `timeoutMs`: give up (false) after that long; by default waits while the destination
   // is healthy (never past the shutdown deadline: src/log/shutdown.rs).
   flushSync (timeoutMs) {
