@@ -44,6 +44,7 @@ test('SIGTERM while the JS thread is blocked on a stalled stdout: shutdown withi
   const sent = Date.now()
   app.child.kill('SIGTERM')
   const { code, signal, at } = await app.exited
+  t.diagnostic(`exited ${at - sent} ms after SIGTERM`)
   // Before the fix it never exits while the reader stalls (systemd ends it with SIGKILL).
   // The bound is the point: 2 s of shutdown plus a generous margin for a loaded machine.
   assert.ok(at - sent < 20_000, `exited ${at - sent} ms after SIGTERM`)
@@ -66,6 +67,7 @@ test('a second SIGTERM while the shutdown waits on a stalled stdout exits at onc
   const sent = Date.now()
   app.child.kill('SIGTERM')
   const { code, at } = await app.exited
+  t.diagnostic(`exited ${at - sent} ms after the second SIGTERM`)
   assert.ok(at - sent < 30_000, `exited ${at - sent} ms after the second SIGTERM`)
   assert.equal(code, 128 + 15, app.stderr())
   assert.match(app.stderr(), /prodkit: \d+ log lines not written to stdout/)

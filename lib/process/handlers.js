@@ -6,8 +6,9 @@
 // A JS signal listener runs only when the event loop turns. A log call blocked on a full
 // queue (the `block` policy, a stalled reader: `node app.js | sleep 25`) would keep it from
 // turning for as long as the reader stalls, so the signals are also counted natively,
-// before Node's handler (src/log/shutdown.rs): from the first one, a full queue drops and
-// counts instead of blocking; from the second, no flush or close waits on a stalled writer.
+// before Node's handler (src/log/shutdown.rs): from the first one, a full queue waits only
+// while the writer makes progress, then drops and counts; from the second, no flush or
+// close waits on a stalled writer.
 
 const { constants } = require('node:os')
 const { isMainThread } = require('node:worker_threads')

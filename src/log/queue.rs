@@ -689,7 +689,11 @@ mod tests {
       Box::new(move |ok: bool| seen.lock().unwrap().push((name, ok))) as FlushDone
     };
     q.on_written(q.flush_target(), note("empty"));
-    assert_eq!(*seen.lock().unwrap(), vec![("empty", true)], "nothing to wait for");
+    assert_eq!(
+      *seen.lock().unwrap(),
+      vec![("empty", true)],
+      "nothing to wait for"
+    );
     q.push(b"a\n".to_vec());
     q.on_written(q.flush_target(), note("a"));
     q.push(b"b\n".to_vec());

@@ -93,7 +93,11 @@ mod handler {
   static mut PREVIOUS: [Option<libc::sigaction>; MAX_SIGNAL] = [None; MAX_SIGNAL];
   static INSTALLED: Mutex<[bool; MAX_SIGNAL]> = Mutex::new([false; MAX_SIGNAL]);
 
-  extern "C" fn on_signal(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+  extern "C" fn on_signal(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+  ) {
     // Async-signal-safe: two atomic stores, then the previous handler.
     super::note_signal(signal);
     let index = signal as usize;

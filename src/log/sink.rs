@@ -362,7 +362,9 @@ impl LogSink {
       // SAFETY: the hook was not added: the reference is still ours.
       unsafe { drop(Arc::from_raw(data as *const Shared)) };
       shared.queue.close();
-      return Err(Error::from_reason("prodkit: cannot add the log sink's env cleanup hook"));
+      return Err(Error::from_reason(
+        "prodkit: cannot add the log sink's env cleanup hook",
+      ));
     }
     Ok(LogSink { shared })
   }
