@@ -72,3 +72,24 @@ test('a second SIGTERM while the shutdown waits on a stalled stdout exits at onc
   assert.equal(code, 128 + 15, app.stderr())
   assert.match(app.stderr(), /prodkit: \d+ log lines not written to stdout/)
 })
+
+test('an uncaught exception while stdout stalls: exit 1 within the shutdown limit, unwritten lines counted', async (t) => {
+  // Fewer lines than the queue holds (the app is not blocked), more than the pipe takes.
+  const child = spawn(process.execPath, ['-e', `
+    const kit = require('@oj/prodkit').install({ exceptions: { shutdownTimeoutMs: 2000 }, watchdog: false, metrics: false })
+    for (let i = 0; i < 10000; i++) kit.log.info({ i, pad: 'x'.repeat(100) }, 'line')
+    setTimeout(() => { throw new Error('crash while stdout stalls') }, 50)`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => {
+    child.kill('SIGKILL')
+    child.stdout.destroy()
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
+  const started = Date.now()
+  const code = await new Promise((resolve) => child.on('exit', resolve))
+  t.diagnostic(`exited ${Date.now() - started} ms after the start`)
+  // Before, the crash's flush waited for as long as the reader stalled.
+  assert.ok(Date.now() - started < 30_000)
+  assert.equal(code, 1, stderr)
+  assert.match(stderr, /prodkit: \d+ log lines not written to stdout/)
+})
