@@ -3,7 +3,8 @@
 // reader stalls (`node app.js | sleep 25`), the default `block` policy waits for the writer,
 // and Node runs a signal's JS listener only when the event loop turns. The shutdown must
 // still start and end within exceptions.shutdownTimeoutMs, counting on stderr the lines the
-// stalled destination did not take; a second signal exits at once.
+// stalled destination did not take; a second signal exits at once. (Before the fix these
+// children never exit: the tests' own time limit turns that hang into a failure.)
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -38,7 +39,7 @@ function stalledApp (t, { shutdownTimeoutMs, hook = '' }) {
   return { child, exited, seen, stderr: () => stderr }
 }
 
-test('SIGTERM while the JS thread is blocked on a stalled stdout: shutdown within the time limit, unwritten lines counted', async (t) => {
+test('SIGTERM while the JS thread is blocked on a stalled stdout: shutdown within the time limit, unwritten lines counted', { timeout: 120_000 }, async (t) => {
   const app = stalledApp(t, { shutdownTimeoutMs: 2000 })
   await app.seen('logging\n')
   const sent = Date.now()
@@ -55,7 +56,7 @@ test('SIGTERM while the JS thread is blocked on a stalled stdout: shutdown withi
   assert.ok(Number(counted[1]) > 0)
 })
 
-test('a second SIGTERM while the shutdown waits on a stalled stdout exits at once with 128+15', async (t) => {
+test('a second SIGTERM while the shutdown waits on a stalled stdout exits at once with 128+15', { timeout: 120_000 }, async (t) => {
   const app = stalledApp(t, {
     shutdownTimeoutMs: 600_000,
     hook: "kit.onShutdown(() => process.stderr.write('in hook\\n'))"
@@ -73,7 +74,7 @@ test('a second SIGTERM while the shutdown waits on a stalled stdout exits at onc
   assert.match(app.stderr(), /prodkit: \d+ log lines not written to stdout/)
 })
 
-test('an uncaught exception while stdout stalls: exit 1 within the shutdown limit, unwritten lines counted', async (t) => {
+test('an uncaught exception while stdout stalls: exit 1 within the shutdown limit, unwritten lines counted', { timeout: 120_000 }, async (t) => {
   // Fewer lines than the queue holds (the app is not blocked), more than the pipe takes.
   const child = spawn(process.execPath, ['-e', `
     const kit = require('@oj/prodkit').install({ exceptions: { shutdownTimeoutMs: 2000 }, watchdog: false, metrics: false })
