@@ -45,14 +45,28 @@ export declare class LogSink {
    * is failing (the lines stay queued and are retried) or `timeoutMs` passed.
    */
   flushSync(timeoutMs?: number | undefined | null): boolean
-  /** `flushSync` on a libuv pool thread; resolves to the same boolean. */
-  flush(timeoutMs?: number | undefined | null): Promise<boolean>
+  /**
+   * Resolves to `flushSync`'s boolean without a waiting thread: the writer settles the
+   * promise when it passes the flush's target (never a libuv pool thread, which the app's
+   * fs, dns, crypto and zlib need). A pending flush keeps the event loop alive, like a
+   * pending fs write.
+   */
+  flush(): Promise<boolean>
   /**
    * Asks the writer to reopen a file destination before its next batch (after an
    * external tool such as logrotate moved it). Lines already queued go to the new file.
    */
   reopen(): void
-  /** Stops accepting lines, writes what is queued and ends the writer thread. */
+  /**
+   * At process exit, after a flush that could not finish (failing or stalled destination,
+   * shutdown deadline, second signal): counts on stderr, once, the lines not written, and
+   * returns how many. `process.exit()` runs no env cleanup hook, so this is the last word.
+   */
+  reportUnwritten(): number
+  /**
+   * Stops accepting lines, writes what is queued and ends the writer thread (within the
+   * shutdown deadline, if one is set), and releases everything the sink holds.
+   */
   close(): void
   stats(): LogSinkStats
 }
@@ -185,6 +199,9 @@ export interface SampleSummary {
  */
 export declare function sdNotify(state: string, socket?: string | undefined | null): boolean
 
+/** From now on, no log flush or close waits more than `ms` from now. */
+export declare function setShutdownDeadline(ms: number): void
+
 /** `log.encrypt` as the native sink takes it (JS has read the key from its source). */
 export interface SinkEncryption {
   /** The key's text: base64 or hex of 32 bytes. */
@@ -195,12 +212,32 @@ export interface SinkEncryption {
   token: string
 }
 
+export declare function terminationSignals(): TerminationSignals
+
+/** Termination signals counted so far and the last one. */
+export interface TerminationSignals {
+  count: number
+  last: number
+}
+
+/**
+ * Undoes `watchTerminationSignals` (call before removing the JS listeners) and forgets
+ * the signals counted and the deadline.
+ */
+export declare function unwatchTerminationSignals(signals: Array<number>): void
+
 export interface WatchdogOptions {
   /** A loop without a beat for longer than this is reported as blocked. */
   blockedMs: number
   /** A loop blocked for longer than this ends the process with abort(). Off when absent. */
   abortAfterMs?: number
 }
+
+/**
+ * Counts SIGTERM/SIGINT natively, before Node's own handler, so a JS thread blocked in
+ * a log call is let go (see `src/log/shutdown.rs`). Call after adding the JS listeners.
+ */
+export declare function watchTerminationSignals(signals: Array<number>): void
 
 /** What JS receives when a write fails. */
 export interface WriteFailure {

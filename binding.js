@@ -842,3 +842,7 @@ module.exports.MetricsSampler = nativeBinding.MetricsSampler
 module.exports.Watchdog = nativeBinding.Watchdog
 module.exports.keyIdOf = nativeBinding.keyIdOf
 module.exports.sdNotify = nativeBinding.sdNotify
+module.exports.setShutdownDeadline = nativeBinding.setShutdownDeadline
+module.exports.terminationSignals = nativeBinding.terminationSignals
+module.exports.unwatchTerminationSignals = nativeBinding.unwatchTerminationSignals
+module.exports.watchTerminationSignals = nativeBinding.watchTerminationSignals

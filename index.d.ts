@@ -159,8 +159,14 @@ export declare class Logger {
   /**
    * Resolves `true` once every line logged before the call is written, `false` if the
    * destination is failing (those lines stay queued and are retried). Never rejects.
+   * No libuv pool thread waits: the writer thread settles it.
    */
   flush(): Promise<boolean>
+  /**
+   * pino's signature: `cb(null)` once every line logged before the call is written,
+   * `cb(err)` (code `PRODKIT_FLUSH_FAILED`) if the destination is failing.
+   */
+  flush(cb: (err: Error | null) => void): void
   /** `flush()`, blocking the calling thread. */
   flushSync(): boolean
   /**

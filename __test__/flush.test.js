@@ -6,6 +6,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const crypto = require('node:crypto')
 const path = require('node:path')
 const { spawn, execFileSync } = require('node:child_process')
 const prodkit = require('..')
@@ -167,4 +168,86 @@ test("overflow 'block' (default): a full queue waits for the writer and loses no
   assert.match(run.stderr(), /dropped 0\n/)
   const lines = parseJsonLines(text)
   assertEachIdOnce(lines, count)
+})
+
+test('flush(cb), pino\'s signature: cb(null) once the lines are on disk; flush(() => process.exit(1)) exits', async (t) => {
+  const file = path.join(tempDir(t), 'cb.log')
+  const log = prodkit.createLogger({ destination: file })
+  t.after(() => log.close())
+  logMany(log, 0, 20000)
+  const err = await new Promise((resolve) => assert.equal(log.flush(resolve), undefined))
+  assert.equal(err, null)
+  assertEachIdOnce(readJsonLines(file), 20000)
+  assert.throws(() => log.flush(42), TypeError)
+
+  const exitFile = path.join(tempDir(t), 'exit.log')
+  const out = await runNode(`
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(exitFile)} })
+    for (let i = 0; i < 1000; i++) log.info({ id: i }, 'before exit')
+    log.flush(() => process.exit(1))`)
+  assert.equal(out.code, 1, out.stderr)
+  assertEachIdOnce(readJsonLines(exitFile), 1000)
+})
+
+test('flush(cb) on a failing destination calls cb with an error; the promise form resolves false', async (t) => {
+  const dir = tempDir(t)
+  fs.writeFileSync(path.join(dir, 'file'), '')
+  const log = prodkit.createLogger({ destination: path.join(dir, 'file', 'app.log') })
+  log.on('error', () => {})
+  log.info('never written')
+  const err = await new Promise((resolve) => log.flush(resolve))
+  assert.equal(err.code, 'PRODKIT_FLUSH_FAILED')
+  assert.equal(await log.flush(), false)
+  log.close()
+})
+
+test('pending flushes to a stalled destination occupy no libuv pool thread: fs and crypto run before they resolve', async (t) => {
+  // A FIFO nobody reads yet: the writer cannot write. Four pending flushes are the pool's
+  // default size: had each waited on a pool thread, pbkdf2 and readFile would run only
+  // after the destination moved and the flushes resolved.
+  const fifo = makeFifo(t)
+  const log = prodkit.createLogger({ destination: fifo })
+  const order = []
+  logMany(log, 0, 1000)
+  const flushes = [1, 2, 3, 4].map((n) => log.flush().then((ok) => order.push(`flush ${n} ${ok}`)))
+  const poolWork = Promise.all([
+    new Promise((resolve, reject) => crypto.pbkdf2('secret', 'salt', 1000, 32, 'sha256', (err) => {
+      if (err) reject(err)
+      else resolve(order.push('pbkdf2'))
+    })),
+    fs.promises.readFile(__filename).then(() => order.push('readFile'))
+  ])
+  // Without the fix the pool work never finishes on its own: let the destination move
+  // after a generous while anyway, so the test ends (and fails on the order).
+  let timer
+  await Promise.race([poolWork, new Promise((resolve) => { timer = setTimeout(resolve, 30_000) })])
+  clearTimeout(timer)
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let text = ''
+  reader.stdout.setEncoding('utf8').on('data', (d) => { text += d })
+  const readerDone = new Promise((resolve) => reader.on('close', resolve))
+  await Promise.all([...flushes, poolWork])
+  log.close()
+  await readerDone
+  assert.deepEqual(order.slice(0, 2).sort(), ['pbkdf2', 'readFile'], `order: ${order.join(', ')}`)
+  assert.deepEqual(order.slice(2).sort(), ['flush 1 true', 'flush 2 true', 'flush 3 true', 'flush 4 true'])
+  assertEachIdOnce(parseJsonLines(text), 1000)
+})
+
+test('a pending flush keeps the process alive until the lines are written, like a pending fs write', async (t) => {
+  const fifo = makeFifo(t)
+  const child = spawn(process.execPath, ['-e', `
+    const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(fifo)} })
+    log.info({ id: 0 }, 'held')
+    log.flush().then((ok) => process.stderr.write('flushed ' + ok + '\\n'))`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  t.after(() => child.kill('SIGKILL'))
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  const text = await new Promise((resolve, reject) => {
+    fs.readFile(fifo, 'utf8', (err, data) => (err ? reject(err) : resolve(data)))
+  })
+  assert.equal(await exited, 0, stderr)
+  assert.equal(stderr, 'flushed true\n')
+  assertEachIdOnce(parseJsonLines(text), 1)
 })

@@ -33,6 +33,7 @@ log.once('error', () => {})
 log.off('error', () => {})
 const synced: boolean = log.flushSync()
 log.flush().then((ok: boolean) => { if (!ok) console.error('destination failing') })
+log.flush((err: Error | null) => { if (err) console.error(err.message) })
 log.close()
 
 const rotate: RotateOptions = { size: '100MB', interval: 'daily', keep: 14, maxAge: '30d', compress: true }

@@ -13,6 +13,7 @@ const { Sink, MERGE_OPEN } = require('./sink')
 const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
+const { copyFatalIfFailing } = require('./stderr-copy')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -147,6 +148,16 @@ for (const name of LEVEL_NAMES) {
   }
 }
 
+// fatal(): also on stderr while the destination is failing (lib/log/stderr-copy.js).
+for (const methods of [METHODS, PROTECTED_METHODS]) {
+  const write = methods.fatal
+  methods.fatal = function () {
+    write.apply(this, arguments)
+    const core = this[kCore]
+    copyFatalIfFailing(core.sink, core.protect ? null : this[kBindings], core.maxStringLength, arguments)
+  }
+}
+
 class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core
@@ -194,8 +205,9 @@ class Logger {
 
   // Resolves true once every line logged before the call is written; false if the
   // destination is failing (those lines stay queued and are retried). Never rejects.
-  flush () {
-    return this[kCore].sink.flush()
+  // With a callback (pino's signature): cb(null) after the flush, cb(err) if failing.
+  flush (cb) {
+    return this[kCore].sink.flush(cb)
   }
 
   flushSync () {

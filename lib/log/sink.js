@@ -27,11 +27,37 @@ const MERGE_OPEN = '\u0004'
 const MERGE_CLOSE = '\u0005'
 const SLOT_BASE = 0x80 // slot characters stay in 0x80..0xFF: the batch stays one-byte in V8
 const SLOTS = 1 << 14
-const open = new Set()
 
+// Sinks not closed yet, for the exit-time flush. Held weakly: a logger the app no longer
+// reaches is collected, and the native finalizer has its writer write what is queued and
+// end (thread and descriptor released). Lines waiting for the next turn are safe: the
+// scheduled `ship` keeps its sink reachable until it has handed them over.
+const open = new Set()
+const forget = new FinalizationRegistry((ref) => open.delete(ref))
+
+// A flush that cannot finish (failing or stalled destination, shutdown deadline, second
+// signal) ends with one stderr line counting what was not written: never lost silently.
 process.on('exit', () => {
-  for (const sink of open) sink.flushSync()
+  for (const ref of open) {
+    const sink = ref.deref()
+    if (sink !== undefined && !sink.flushSync()) sink.native.reportUnwritten()
+  }
 })
+
+// The native error callback refers to its sink weakly: the callback is a GC root while
+// the writer runs, and a strong reference would keep an unreachable logger alive forever.
+function errorCallback (ref) {
+  return (failure) => {
+    const sink = ref.deref()
+    if (sink !== undefined) sink.onWriteError(failure)
+  }
+}
+
+function flushFailure () {
+  const err = new Error('prodkit: the log destination is failing: lines logged before the flush are not written yet (they stay queued and are retried)')
+  err.code = 'PRODKIT_FLUSH_FAILED'
+  return err
+}
 
 class Sink extends EventEmitter {
   constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal }) {
@@ -48,11 +74,14 @@ class Sink extends EventEmitter {
     this.closed = false
     this.droppedAfterClose = 0
     this.ship = this.ship.bind(this)
+    const self = new WeakRef(this)
     this.native = new LogSink(
       { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
-      (failure) => this.onWriteError(failure)
+      errorCallback(self)
     )
-    open.add(this)
+    this.openRef = self
+    open.add(self)
+    forget.register(this, self, self)
     this.reopenOnSignal = reopenOnSignal
     if (reopenOnSignal) reopenSignal.watch(reopenOnSignal, this)
   }
@@ -112,15 +141,32 @@ class Sink extends EventEmitter {
   }
 
   // Resolves true once every line written before the call is on its destination; false
-  // if the destination is failing (the lines stay queued and are retried).
-  flush () {
+  // if the destination is failing (the lines stay queued and are retried). The writer
+  // thread settles it: no libuv pool thread waits. With a callback (pino's signature),
+  // calls cb(null) after the flush, or cb(err) if the destination is failing, and returns
+  // nothing.
+  flush (cb) {
+    if (cb !== undefined && typeof cb !== 'function') {
+      throw new TypeError(`prodkit: flush(cb) takes a function (got ${typeof cb})`)
+    }
     this.ship()
-    return this.native.flush()
+    const done = this.native.flush()
+    if (cb === undefined) return done
+    // Outside the promise chain, as Node calls callbacks: what cb throws is an uncaught
+    // exception, not an unhandled rejection.
+    done.then((written) => process.nextTick(cb, written ? null : flushFailure()))
   }
 
-  flushSync () {
+  // True while the destination is failing (writes fail and are retried).
+  isFailing () {
+    return this.native.stats().failing
+  }
+
+  // `timeoutMs`: give up (false) after that long; by default waits while the destination
+  // is healthy (never past the shutdown deadline: src/log/shutdown.rs).
+  flushSync (timeoutMs) {
     this.ship()
-    return this.native.flushSync()
+    return this.native.flushSync(timeoutMs)
   }
 
   // The writer opens the file path afresh before its next batch (lines pending here are
@@ -135,7 +181,8 @@ class Sink extends EventEmitter {
     if (this.closed) return
     this.ship()
     this.closed = true
-    open.delete(this)
+    open.delete(this.openRef)
+    forget.unregister(this.openRef)
     if (this.reopenOnSignal) reopenSignal.unwatch(this.reopenOnSignal, this)
     this.native.close()
   }

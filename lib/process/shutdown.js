@@ -2,16 +2,32 @@
 // Shutdown: run the app's hooks in the order they were registered, each under its own
 // time limit and all under one deadline, write every buffered log line, exit. Whatever a
 // hook does (throw, reject, never settle), the process exits by the deadline.
+//
+// The deadline also bounds the log: from the start of the shutdown, no flush or close
+// waits past it for a destination that stalls (src/log/shutdown.rs); what it has not taken
+// by then is counted on stderr. A second SIGTERM/SIGINT while JS is blocked in such a wait
+// ends the wait natively, and the exit code says which signal it was.
+
+const native = require('../native')
+
+const realProcess = {
+  exit: (code) => process.exit(code),
+  setDeadline: (ms) => native.setShutdownDeadline(ms),
+  signals: () => native.terminationSignals()
+}
 
 class Shutdown {
-  constructor ({ log, timeoutMs, exit = (code) => process.exit(code) }) {
+  constructor ({ log, timeoutMs, exit = realProcess.exit, setDeadline = realProcess.setDeadline, signals = realProcess.signals }) {
     this.log = log
     this.timeoutMs = timeoutMs
     this.exit = exit
+    this.setDeadline = setDeadline
+    this.signals = signals
     this.hooks = []
     this.running = null
     this.exitCode = 0
     this.finished = false
+    this.deadlineArmed = false
   }
 
   // Registers fn (sync or async). `timeoutMs` defaults to the whole shutdown's limit.
@@ -28,6 +44,7 @@ class Shutdown {
   run (exitCode) {
     if (this.running) return this.running
     this.exitCode = exitCode
+    this.armDeadline()
     const deadline = setTimeout(() => {
       this.log.error({ timeoutMs: this.timeoutMs }, `shutdown took longer than ${this.timeoutMs} ms: exiting now`)
       this.finish()
@@ -37,6 +54,13 @@ class Shutdown {
       this.finish()
     })
     return this.running
+  }
+
+  // Starts the log's deadline (no flush or close waits past it), once.
+  armDeadline () {
+    if (this.deadlineArmed) return
+    this.deadlineArmed = true
+    this.setDeadline(this.timeoutMs)
   }
 
   async runHooks () {
@@ -73,6 +97,9 @@ class Shutdown {
     try {
       this.log.flushSync()
     } finally {
+      // A second signal that came while the flush waited (JS could not see it).
+      const { count, last } = this.signals()
+      if (count >= 2 && this.exitCode === 0) this.exitCode = 128 + last
       this.exit(this.exitCode)
     }
   }

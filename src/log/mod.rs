@@ -23,6 +23,7 @@ pub mod notice;
 pub mod queue;
 pub mod rotate;
 pub mod sealing;
+pub mod shutdown;
 pub mod writer;
 
 #[cfg(not(test))]

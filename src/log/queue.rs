@@ -8,10 +8,101 @@
 //! flush waits until `written` reaches the `accepted` it saw, which makes it exact.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub use super::chunk::Chunk;
+use super::shutdown;
+
+/// Waits that may have to end because of a termination signal (see `shutdown.rs`) wait in
+/// slices this long: a signal handler cannot notify a condition variable.
+const SLICE: Duration = Duration::from_millis(50);
+/// After a second termination signal or past the shutdown deadline, a wait goes on only
+/// while the writer makes progress: a healthy destination still gets the last lines (the
+/// hooks may have used the whole time), a stalled one no longer holds the exit.
+const STALL_WHEN_HURRIED: Duration = Duration::from_millis(200);
+/// And never longer than this past the shutdown deadline.
+const PAST_DEADLINE: Duration = Duration::from_secs(1);
+
+/// When a bounded wait gives up: at its own deadline; past the shutdown deadline or after
+/// a second termination signal, once the writer makes no progress.
+struct Bound {
+  own: Option<Instant>,
+  written: u64,
+  progress_at: Instant,
+}
+
+impl Bound {
+  fn new(own: Option<Instant>, written: u64) -> Bound {
+    Bound {
+      own,
+      written,
+      progress_at: Instant::now(),
+    }
+  }
+
+  /// True once the writer has made no progress for `STALL_WHEN_HURRIED`.
+  fn stalled(&mut self, written: u64) -> bool {
+    let now = Instant::now();
+    if written != self.written {
+      self.written = written;
+      self.progress_at = now;
+    }
+    now - self.progress_at >= STALL_WHEN_HURRIED
+  }
+
+  /// How long to wait next, or None to give up.
+  fn next_wait(&mut self, written: u64) -> Option<Duration> {
+    let now = Instant::now();
+    if written != self.written {
+      self.written = written;
+      self.progress_at = now;
+    }
+    let shutdown_deadline = shutdown::deadline();
+    let hurried = shutdown::exit_now() || shutdown_deadline.is_some_and(|d| now >= d);
+    if hurried && now - self.progress_at >= STALL_WHEN_HURRIED {
+      return None;
+    }
+    if shutdown_deadline.is_some_and(|d| now >= d + PAST_DEADLINE) {
+      return None;
+    }
+    match self.own {
+      Some(own) if now >= own => None,
+      Some(own) => Some((own - now).min(SLICE)),
+      None => Some(SLICE),
+    }
+  }
+}
+
+/// Told once whether the bytes a flush waits for were written (true) or not (false: the
+/// destination is failing, the writer stopped, or the flush was cancelled).
+pub type FlushDone = Box<dyn FnOnce(bool) + Send>;
+
+/// A flush waiting for the writer without occupying a thread. Settled exactly once: a
+/// waiter dropped unsettled reports false (a JS promise must never stay pending forever,
+/// it would keep the event loop alive).
+struct Waiter {
+  id: u64,
+  target: u64,
+  done: Option<FlushDone>,
+}
+
+impl Waiter {
+  fn settle(mut self, written: bool) {
+    if let Some(done) = self.done.take() {
+      done(written);
+    }
+  }
+}
+
+impl Drop for Waiter {
+  fn drop(&mut self) {
+    if let Some(done) = self.done.take() {
+      done(false);
+    }
+  }
+}
 
 /// What `push` does when the queue is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +152,47 @@ struct State {
   failing: bool,
   closed: bool,
   stopped: bool,
+  /// Lines dropped whose notice is being written.
+  dropped_in_flight: u64,
+  waiters: Vec<Waiter>,
+  next_waiter: u64,
+  /// `written` when a push gave up waiting on a stalled writer after a termination signal:
+  /// later pushes drop at once until the writer moves again.
+  stalled_at: Option<u64>,
+}
+
+impl State {
+  /// Every byte accepted before `target` is written, with any dropped-lines notice.
+  fn reached(&self, target: u64) -> bool {
+    self.written >= target && self.dropped_unreported == 0 && !self.notice_in_flight
+  }
+
+  /// The waiters whose flush is over, with their outcome.
+  fn finished_waiters(&mut self) -> Vec<(Waiter, bool)> {
+    if self.waiters.is_empty() {
+      return Vec::new();
+    }
+    let give_up = self.failing || self.stopped;
+    let mut done = Vec::new();
+    let mut i = 0;
+    while i < self.waiters.len() {
+      let target = self.waiters[i].target;
+      if self.reached(target) {
+        done.push((self.waiters.swap_remove(i), true));
+      } else if give_up {
+        done.push((self.waiters.swap_remove(i), false));
+      } else {
+        i += 1;
+      }
+    }
+    done
+  }
+}
+
+fn settle(done: Vec<(Waiter, bool)>) {
+  for (waiter, written) in done {
+    waiter.settle(written);
+  }
 }
 
 /// UTF-16 buffers kept for reuse: allocating (and page-faulting) a fresh 128 KiB buffer
@@ -76,6 +208,11 @@ pub struct Queue {
   progress: Condvar,
   limit: usize,
   overflow: Overflow,
+  /// Lines in the batch the writer is writing (counted by the writer thread as it takes
+  /// it), for the count of lines not written when a close gives up.
+  in_flight_lines: AtomicU64,
+  /// The lines not written at the end were counted on stderr (see `take_report`).
+  reported: AtomicBool,
 }
 
 /// A point-in-time copy of the counters.
@@ -97,6 +234,8 @@ impl Queue {
       progress: Condvar::new(),
       limit,
       overflow,
+      in_flight_lines: AtomicU64::new(0),
+      reported: AtomicBool::new(false),
     }
   }
 
@@ -123,6 +262,7 @@ impl Queue {
     }
     let len = chunk.held();
     let mut s = self.lock();
+    let mut bound: Option<Bound> = None;
     loop {
       if s.closed {
         break;
@@ -138,7 +278,25 @@ impl Queue {
       if !may_wait || s.failing {
         break;
       }
-      s = self.progress.wait(s).unwrap_or_else(|e| e.into_inner());
+      // After a termination signal, wait only while the writer makes progress: the JS
+      // thread must get back to its event loop so that the signal's listener runs and
+      // the shutdown starts, even when the reader stalls.
+      if shutdown::terminating() {
+        let written = s.written;
+        if s.stalled_at == Some(written) {
+          break;
+        }
+        let bound = bound.get_or_insert_with(|| Bound::new(None, written));
+        if bound.stalled(written) {
+          s.stalled_at = Some(written);
+          break;
+        }
+      }
+      s = self
+        .progress
+        .wait_timeout(s, SLICE)
+        .unwrap_or_else(|e| e.into_inner())
+        .0;
     }
     let lines = chunk.lines();
     s.dropped_total += lines;
@@ -172,6 +330,10 @@ impl Queue {
     }
     let dropped = std::mem::take(&mut s.dropped_unreported);
     s.notice_in_flight = dropped > 0;
+    s.dropped_in_flight = dropped;
+    drop(s);
+    let lines: u64 = taken.iter().map(Chunk::lines).sum();
+    self.in_flight_lines.store(lines, Ordering::Release);
     Some(Batch {
       chunks: taken,
       held,
@@ -202,17 +364,62 @@ impl Queue {
 
   /// Marks `len` bytes taken by `take` as written (or given up) and frees their space.
   pub fn complete(&self, len: usize) {
+    self.in_flight_lines.store(0, Ordering::Release);
     let mut s = self.lock();
     s.held -= len;
     s.written += len as u64;
     s.notice_in_flight = false;
+    s.dropped_in_flight = 0;
+    let done = s.finished_waiters();
     drop(s);
     self.progress.notify_all();
+    settle(done);
   }
 
   pub fn set_failing(&self, failing: bool) {
-    self.lock().failing = failing;
+    let mut s = self.lock();
+    s.failing = failing;
+    let done = s.finished_waiters();
+    drop(s);
     self.progress.notify_all();
+    settle(done);
+  }
+
+  /// Calls `done` once every byte accepted before `target` is written (true), or as soon as
+  /// the destination is failing or the writer has stopped (false), like `wait_written`
+  /// but without a waiting thread: the writer thread calls it. Returns an id for
+  /// `cancel_flush`.
+  pub fn on_written(&self, target: u64, done: FlushDone) -> u64 {
+    let mut s = self.lock();
+    s.next_waiter += 1;
+    let id = s.next_waiter;
+    let waiter = Waiter {
+      id,
+      target,
+      done: Some(done),
+    };
+    if s.reached(target) {
+      drop(s);
+      waiter.settle(true);
+    } else if s.failing || s.stopped {
+      drop(s);
+      waiter.settle(false);
+    } else {
+      s.waiters.push(waiter);
+    }
+    id
+  }
+
+  /// Settles a pending `on_written` with false (its time limit passed). No effect if it
+  /// was settled already.
+  pub fn cancel_flush(&self, id: u64) {
+    let mut s = self.lock();
+    let found = s.waiters.iter().position(|w| w.id == id);
+    let waiter = found.map(|i| s.waiters.swap_remove(i));
+    drop(s);
+    if let Some(waiter) = waiter {
+      waiter.settle(false);
+    }
   }
 
   /// Stops accepting chunks; the writer drains what is queued, then `take` returns None.
@@ -228,18 +435,56 @@ impl Queue {
 
   /// Called by the writer thread as it exits, so that no flush waits for it any more.
   pub fn mark_stopped(&self) {
-    self.lock().stopped = true;
+    let mut s = self.lock();
+    s.stopped = true;
+    let done = s.finished_waiters();
+    drop(s);
+    // Nothing will be queued any more: the reusable buffers go now, not when the last
+    // reference to the queue does (a closed logger the app keeps must not keep them).
+    self.spare.lock().unwrap_or_else(|e| e.into_inner()).clear();
     self.progress.notify_all();
+    settle(done);
   }
 
-  /// Waits until the writer thread has stopped, at most `timeout`; true if it has.
-  pub fn wait_stopped(&self, timeout: Duration) -> bool {
+  /// Waits until the writer has stopped; false if `deadline` (or the shutdown deadline)
+  /// passed first, or the writer is stalled after a second termination signal.
+  pub fn wait_stopped(&self, deadline: Option<Instant>) -> bool {
+    let mut s = self.lock();
+    let mut bound = Bound::new(deadline, s.written);
+    loop {
+      if s.stopped {
+        return true;
+      }
+      let Some(slice) = bound.next_wait(s.written) else {
+        return false;
+      };
+      s = self
+        .progress
+        .wait_timeout(s, slice)
+        .unwrap_or_else(|e| e.into_inner())
+        .0;
+    }
+  }
+
+  /// True the first time only: whoever counts on stderr the lines a process ends without
+  /// writing (the exit flush, a close that gives up) calls this first, so the count is one
+  /// line, not one per place that noticed.
+  pub fn take_report(&self) -> bool {
+    !self.reported.swap(true, Ordering::AcqRel)
+  }
+
+  /// Lines accepted and not written: queued, in the batch being written, and dropped
+  /// lines whose count has not been written yet.
+  pub fn unwritten_lines(&self) -> u64 {
     let s = self.lock();
-    let (s, _) = self
-      .progress
-      .wait_timeout_while(s, timeout, |s| !s.stopped)
-      .unwrap_or_else(|e| e.into_inner());
-    s.stopped
+    let queued: u64 = s.chunks.iter().map(Chunk::lines).sum();
+    let counted = s.dropped_unreported + s.dropped_in_flight;
+    let stopped = s.stopped;
+    drop(s);
+    if stopped {
+      return 0;
+    }
+    queued + counted + self.in_flight_lines.load(Ordering::Acquire)
   }
 
   /// The sequence number a flush started now has to reach.
@@ -251,30 +496,27 @@ impl Queue {
   /// lines with them. Returns false without
   /// waiting further when the destination is failing, the writer has stopped or `timeout`
   /// passed, so a flush can never hang the app on a broken destination.
+  /// Never waits past the shutdown deadline, nor, after a second termination signal,
+  /// while the writer makes no progress.
   pub fn wait_written(&self, target: u64, timeout: Option<Duration>) -> bool {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let own = timeout.map(|t| Instant::now() + t);
     let mut s = self.lock();
+    let mut bound = Bound::new(own, s.written);
     loop {
-      if s.written >= target && s.dropped_unreported == 0 && !s.notice_in_flight {
+      if s.reached(target) {
         return true;
       }
       if s.failing || s.stopped {
         return false;
       }
-      match deadline {
-        None => s = self.progress.wait(s).unwrap_or_else(|e| e.into_inner()),
-        Some(deadline) => {
-          let now = Instant::now();
-          if now >= deadline {
-            return false;
-          }
-          s = self
-            .progress
-            .wait_timeout(s, deadline - now)
-            .unwrap_or_else(|e| e.into_inner())
-            .0;
-        }
-      }
+      let Some(slice) = bound.next_wait(s.written) else {
+        return false;
+      };
+      s = self
+        .progress
+        .wait_timeout(s, slice)
+        .unwrap_or_else(|e| e.into_inner())
+        .0;
     }
   }
 
@@ -435,5 +677,63 @@ mod tests {
     assert_eq!(q.push(b"b\n".to_vec()), Push::Dropped { lines: 1 });
     assert_eq!(bytes(&mut q.take(100).unwrap()), b"a\n");
     assert!(q.take(100).is_none());
+  }
+
+  #[test]
+  fn on_written_settles_once_when_the_writer_passes_the_target_without_a_waiting_thread() {
+    use std::sync::Mutex as StdMutex;
+    let q = Queue::new(100, Overflow::Block);
+    let seen = Arc::new(StdMutex::new(Vec::new()));
+    let note = |name: &'static str| {
+      let seen = seen.clone();
+      Box::new(move |ok: bool| seen.lock().unwrap().push((name, ok))) as FlushDone
+    };
+    q.on_written(q.flush_target(), note("empty"));
+    assert_eq!(
+      *seen.lock().unwrap(),
+      vec![("empty", true)],
+      "nothing to wait for"
+    );
+    q.push(b"a\n".to_vec());
+    q.on_written(q.flush_target(), note("a"));
+    q.push(b"b\n".to_vec());
+    q.on_written(q.flush_target(), note("b"));
+    let cancelled = q.on_written(q.flush_target(), note("cancelled"));
+    q.cancel_flush(cancelled);
+    let batch = q.take(2).unwrap();
+    q.complete(batch.held);
+    assert_eq!(
+      *seen.lock().unwrap(),
+      vec![("empty", true), ("cancelled", false), ("a", true)]
+    );
+    q.set_failing(true);
+    assert_eq!(seen.lock().unwrap().last(), Some(&("b", false)));
+    q.on_written(q.flush_target(), note("failing"));
+    assert_eq!(seen.lock().unwrap().last(), Some(&("failing", false)));
+    q.set_failing(false);
+    q.on_written(q.flush_target(), note("dropped with the queue"));
+    drop(q);
+    assert_eq!(
+      seen.lock().unwrap().last(),
+      Some(&("dropped with the queue", false)),
+      "never left pending"
+    );
+  }
+
+  #[test]
+  fn unwritten_lines_counts_queued_in_flight_and_dropped_lines_until_the_writer_stops() {
+    let q = Queue::new(8, Overflow::Drop);
+    q.push(b"a\nb\n".to_vec());
+    let batch = q.take(100).unwrap();
+    q.push(b"c\n".to_vec());
+    assert_eq!(q.push(b"d\ne\nf\n".to_vec()), Push::Dropped { lines: 3 });
+    assert_eq!(q.unwritten_lines(), 2 + 1 + 3);
+    q.complete(batch.held);
+    assert_eq!(q.unwritten_lines(), 1 + 3);
+    q.close();
+    assert!(!q.wait_stopped(Some(Instant::now() + Duration::from_millis(5))));
+    q.mark_stopped();
+    assert!(q.wait_stopped(None));
+    assert_eq!(q.unwritten_lines(), 0);
   }
 }

@@ -2,6 +2,7 @@
 //! serialised lines (one call per batch, not per line); everything after that happens on a
 //! Rust thread. See `lib/log/sink.js` for the JS side of this boundary.
 
+use std::ffi::c_void;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -124,20 +125,57 @@ struct Shared {
   rotation: Option<Arc<RotationStats>>,
   reopen: Arc<AtomicBool>,
   thread: Mutex<Option<JoinHandle<()>>>,
+  /// The destination, as messages name it.
+  describe: String,
+  /// The env cleanup hook holds a reference to this (see `LogSink::unhook`).
+  hooked: AtomicBool,
 }
 
 impl Shared {
-  /// Stops accepting lines, lets the writer drain the queue, and waits for it.
+  /// Stops accepting lines, lets the writer drain the queue, and waits for it; never past
+  /// the shutdown deadline nor after a second termination signal (`shutdown.rs`). A writer
+  /// still busy then is left to the process's exit, and the lines it has not written are
+  /// counted on stderr: never lost silently.
   fn close(&self) {
     self.queue.close();
     let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(handle) = handle {
+    let Some(handle) = handle else { return };
+    if self.queue.wait_stopped(None) {
       let _ = handle.join();
+      return;
     }
+    self.report_unwritten();
+    // The thread is detached: it keeps trying until the process exits.
+    drop(handle);
+  }
+
+  /// Counts on stderr, once, the lines the process ends without writing.
+  fn report_unwritten(&self) -> u64 {
+    if !self.queue.take_report() {
+      return 0;
+    }
+    let lines = self.queue.unwritten_lines();
+    if lines > 0 {
+      eprintln!(
+        "prodkit: {lines} log lines not written to {}: the process is ending and the destination did not take them",
+        self.describe
+      );
+    }
+    lines
   }
 }
 
-#[napi]
+/// Runs when Node tears the environment down (worker end, exit without the JS `exit`
+/// listener): drains and stops the writer so no thread outlives its env.
+unsafe extern "C" fn env_cleanup(data: *mut c_void) {
+  // SAFETY: `data` is the reference `Arc::into_raw` gave the hook (see `LogSink::new`).
+  let shared = unsafe { Arc::from_raw(data as *const Shared) };
+  if shared.hooked.swap(false, Ordering::AcqRel) {
+    shared.close();
+  }
+}
+
+#[napi(custom_finalize)]
 pub struct LogSink {
   shared: Arc<Shared>,
 }
@@ -221,6 +259,31 @@ impl LogSink {
   pub(crate) fn line_writer(&self) -> (Arc<Queue>, NoticeFormat) {
     (self.shared.queue.clone(), self.shared.notices.clone())
   }
+
+  /// Removes the env cleanup hook and drops its reference, so a closed or collected sink
+  /// keeps nothing alive (each hook held its queue and buffers until the env ended).
+  fn unhook(&self, env: &Env) {
+    if self.shared.hooked.swap(false, Ordering::AcqRel) {
+      let data = Arc::as_ptr(&self.shared) as *mut c_void;
+      // SAFETY: the hook was added with this function and data; removing it on the env's
+      // own thread means it can no longer run, so its reference is ours to drop.
+      unsafe {
+        napi::sys::napi_remove_env_cleanup_hook(env.raw(), Some(env_cleanup), data);
+        drop(Arc::from_raw(data as *const Shared));
+      }
+    }
+  }
+}
+
+/// A sink that became unreachable without `close()`: its writer is told to write what is
+/// queued and end, without waiting for it here (this runs on the JS thread). Its thread
+/// and descriptor go when the writer is done.
+impl ObjectFinalize for LogSink {
+  fn finalize(self, env: Env) -> Result<()> {
+    self.unhook(&env);
+    self.shared.queue.close();
+    Ok(())
+  }
 }
 
 #[napi]
@@ -264,6 +327,7 @@ impl LogSink {
       _ => None,
     };
     let destination = Destination::new(target);
+    let describe = destination.describe();
     let reopen = destination.reopen_handle();
     let writer = Writer {
       queue: queue.clone(),
@@ -286,10 +350,22 @@ impl LogSink {
       rotation: rotation_stats,
       reopen,
       thread: Mutex::new(Some(handle)),
+      describe,
+      hooked: AtomicBool::new(true),
     });
-    // When Node tears the environment down (worker thread end, process exit without the
-    // JS 'exit' handler), drain and stop the writer so no thread outlives its env.
-    env.add_env_cleanup_hook(shared.clone(), |shared| shared.close())?;
+    // napi's own remove_env_cleanup_hook keeps the hook's data forever; the raw calls let
+    // close() and the finalizer take the reference back.
+    let data = Arc::into_raw(shared.clone()) as *mut c_void;
+    // SAFETY: `env_cleanup` takes back exactly this reference, unless `unhook` does.
+    let added = unsafe { napi::sys::napi_add_env_cleanup_hook(env.raw(), Some(env_cleanup), data) };
+    if added != napi::sys::Status::napi_ok {
+      // SAFETY: the hook was not added: the reference is still ours.
+      unsafe { drop(Arc::from_raw(data as *const Shared)) };
+      shared.queue.close();
+      return Err(Error::from_reason(
+        "prodkit: cannot add the log sink's env cleanup hook",
+      ));
+    }
     Ok(LogSink { shared })
   }
 
@@ -318,14 +394,25 @@ impl LogSink {
     self.shared.queue.wait_written(target, timeout)
   }
 
-  /// `flushSync` on a libuv pool thread; resolves to the same boolean.
+  /// Resolves to `flushSync`'s boolean without a waiting thread: the writer settles the
+  /// promise when it passes the flush's target (never a libuv pool thread, which the app's
+  /// fs, dns, crypto and zlib need). A pending flush keeps the event loop alive, like a
+  /// pending fs write.
   #[napi(ts_return_type = "Promise<boolean>")]
-  pub fn flush(&self, timeout_ms: Option<u32>) -> AsyncTask<FlushTask> {
-    AsyncTask::new(FlushTask {
-      queue: self.shared.queue.clone(),
-      target: self.shared.queue.flush_target(),
-      timeout: timeout_ms.map(|ms| Duration::from_millis(ms as u64)),
-    })
+  pub fn flush<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+    let (deferred, promise) = env.create_deferred::<bool, fn(Env) -> Result<bool>>()?;
+    let target = self.shared.queue.flush_target();
+    self.shared.queue.on_written(
+      target,
+      Box::new(move |written| {
+        if written {
+          deferred.resolve(|_| Ok(true))
+        } else {
+          deferred.resolve(|_| Ok(false))
+        }
+      }),
+    );
+    Ok(promise)
   }
 
   /// Asks the writer to reopen a file destination before its next batch (after an
@@ -335,10 +422,20 @@ impl LogSink {
     self.shared.reopen.store(true, Ordering::Release);
   }
 
-  /// Stops accepting lines, writes what is queued and ends the writer thread.
+  /// At process exit, after a flush that could not finish (failing or stalled destination,
+  /// shutdown deadline, second signal): counts on stderr, once, the lines not written, and
+  /// returns how many. `process.exit()` runs no env cleanup hook, so this is the last word.
   #[napi]
-  pub fn close(&self) {
+  pub fn report_unwritten(&self) -> f64 {
+    self.shared.report_unwritten() as f64
+  }
+
+  /// Stops accepting lines, writes what is queued and ends the writer thread (within the
+  /// shutdown deadline, if one is set), and releases everything the sink holds.
+  #[napi]
+  pub fn close(&self, env: Env) {
     self.shared.close();
+    self.unhook(&env);
   }
 
   #[napi]
@@ -359,24 +456,5 @@ impl LogSink {
         compress_ms: r.compress_cpu_ns.load(Ordering::Relaxed) as f64 / 1e6,
       }),
     }
-  }
-}
-
-pub struct FlushTask {
-  queue: Arc<Queue>,
-  target: u64,
-  timeout: Option<Duration>,
-}
-
-impl Task for FlushTask {
-  type Output = bool;
-  type JsValue = bool;
-
-  fn compute(&mut self) -> Result<bool> {
-    Ok(self.queue.wait_written(self.target, self.timeout))
-  }
-
-  fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
-    Ok(output)
   }
 }

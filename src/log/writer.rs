@@ -131,7 +131,7 @@ extern "C" fn close_writers_at_exit() {
   }
   let deadline = Instant::now() + EXIT_WAIT;
   for queue in &queues {
-    queue.wait_stopped(deadline.saturating_duration_since(Instant::now()));
+    queue.wait_stopped(Some(deadline));
   }
 }
 
@@ -208,7 +208,9 @@ impl Writer {
       self.queue.complete(held);
     }
     let lost = self.stats.lost_lines.load(Ordering::Relaxed);
-    if lost > 0 {
+    // One stderr line for the lines a process ends without writing: the JS exit listener's
+    // report (a flush that could not finish) and this one take turns through take_report.
+    if lost > 0 && self.queue.take_report() {
       let why = episodes
         .last_code
         .as_deref()

@@ -1,0 +1,70 @@
+'use strict'
+// While the log destination is failing (unwritable path, a folder that is a file, a full
+// disk), a fatal line would only wait in the queue, and a crash's stack would be printed
+// nowhere. So fatal lines are also written to stderr, as plain JSON, once the sink says it
+// is failing. Built apart from the batch format (no slot references) and without the
+// fields a redacting or encrypting logger protects: only level, time, pid, the message
+// and the error's type, message and stack.
+
+const fs = require('node:fs')
+const { isError, safeStringify, mergeFragment, messageTail } = require('./serialize')
+const { formatMessage } = require('./format')
+
+const FATAL = 60
+// How long a fatal call waits for its line before judging the destination.
+const FATAL_FLUSH_MS = 5000
+
+function errorFields (err, limit) {
+  const plain = {}
+  for (const key of ['type', 'message', 'stack', 'code']) {
+    let value
+    try {
+      value = key === 'type' ? (err.constructor && err.constructor.name) || err.name : err[key]
+    } catch {}
+    if (value !== undefined && value !== null) plain[key] = typeof value === 'string' ? value : String(value)
+  }
+  return ',"err":' + safeStringify(plain, limit)
+}
+
+// The JSON line for a fatal call's arguments. `bindings` is the logger's rendered
+// bindings, or null for a protected logger (then only pid and hostname-free defaults).
+function fatalLine (bindings, limit, args) {
+  let merge = ''
+  let message
+  try {
+    const first = args[0]
+    if (typeof first === 'object' && first !== null) {
+      if (first instanceof Error || (typeof first.stack === 'string' && isError(first))) {
+        merge = errorFields(first, limit)
+        message = args.length > 1 ? formatMessage(args[1], Array.prototype.slice.call(args, 2), limit) : String(first.message)
+      } else {
+        if (bindings !== null) merge = mergeFragment(first, limit)
+        else if (first.err !== null && typeof first.err === 'object') merge = errorFields(first.err, limit)
+        if (args.length > 1) message = formatMessage(args[1], Array.prototype.slice.call(args, 2), limit)
+      }
+    } else if (first === null || first === undefined) {
+      if (args.length > 1) message = formatMessage(args[1], Array.prototype.slice.call(args, 2), limit)
+    } else {
+      message = formatMessage(first, Array.prototype.slice.call(args, 1), limit)
+    }
+  } catch (err) {
+    merge = ''
+    message = `[prodkit: could not serialise the log call: ${String(err && err.message)}]`
+  }
+  const head = `{"level":${FATAL},"time":${Date.now()}` + (bindings === null ? `,"pid":${process.pid}` : bindings)
+  return head + merge + (message === undefined ? '}\n' : messageTail(message, limit))
+}
+
+// Called after a fatal line was queued: waits for it (a fatal line is worth a synchronous
+// flush, bounded: a stalled reader must not hang the app here), and if the destination is
+// failing, writes the line to stderr too.
+function copyFatalIfFailing (sink, bindings, limit, args) {
+  if (sink.closed) return
+  if (sink.flushSync(FATAL_FLUSH_MS) || !sink.isFailing()) return
+  try {
+    // Synchronous: the process may be about to exit (a crash).
+    fs.writeSync(2, fatalLine(bindings, limit, args))
+  } catch {} // stderr closed: nowhere left to say it
+}
+
+module.exports = { copyFatalIfFailing, fatalLine }
