@@ -395,7 +395,10 @@ export interface Kit<M extends Metrics | null = Metrics | null> {
   onShutdown(fn: () => unknown, options?: ShutdownHookOptions): void
   /** Graceful shutdown, as on SIGTERM: hooks, flush, then exit with `exitCode` (default 0). */
   shutdown(reason?: string, options?: { exitCode?: number }): Promise<never>
+  /** The logger's `flush()`. */
   flush(): Promise<boolean>
+  /** The logger's `flush(cb)`, pino's signature. */
+  flush(cb: (err: Error | null) => void): void
   flushSync(): boolean
   /** Undoes install() without exiting: listeners off, watchdog stopped, logger closed. */
   close(): void

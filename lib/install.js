@@ -185,7 +185,7 @@ function createKit (options, onClose) {
       if (!shutdown.inProgress) log.info({ reason: String(reason) }, `shutting down: ${reason}`)
       return shutdown.run(exitCode)
     },
-    flush: () => log.flush(),
+    flush: (cb) => log.flush(cb),
     flushSync: () => log.flushSync(),
     // Undoes install() without exiting: listeners off, watchdog stopped, log closed.
     close () {
