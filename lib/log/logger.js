@@ -9,7 +9,7 @@ const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage } = require('./format')
-const { Sink, MERGE_OPEN } = require('./sink')
+const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
@@ -34,12 +34,15 @@ function rest (args, from) {
 // sink once per logger, level and millisecond, and referred to by every line that shares
 // it (at high rates many lines share one millisecond). `open` adds the marker that a merge
 // object's JSON follows. (Levels are multiples of 10: level + 1 is a free index.)
+// A cached head also ends after SLOTS / 2 definitions (sink.define): its slot must not be
+// reused while it is referred to, and that may not depend on the clock moving (frozen by
+// fake timers, or stepped back to a millisecond already cached).
 function lineHead (logger, level, open) {
   const now = Date.now()
   const sink = logger[kCore].sink
   let heads = logger[kHeads]
-  if (heads.time !== now || heads.epoch !== sink.headEpoch) {
-    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, refs: [] }
+  if (heads.time !== now || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
+    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
   }
   const index = open ? level + 1 : level
   let ref = heads.refs[index]
@@ -151,7 +154,7 @@ class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core
     this[kBindings] = bindings
-    this[kHeads] = { time: 0, epoch: 0, refs: [] }
+    this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
     this.level = level
   }
 

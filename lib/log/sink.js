@@ -27,6 +27,9 @@ const MERGE_OPEN = '\u0004'
 const MERGE_CLOSE = '\u0005'
 const SLOT_BASE = 0x80 // slot characters stay in 0x80..0xFF: the batch stays one-byte in V8
 const SLOTS = 1 << 14
+// Definitions a cached slot reference may live (line heads, message tails): half the
+// slots, so a slot is never redefined while a reference to it is still handed out.
+const HEAD_LIFE = SLOTS / 2
 const open = new Set()
 
 process.on('exit', () => {
@@ -71,9 +74,9 @@ class Sink extends EventEmitter {
   }
 
   // Sends `text` once and returns the three characters that stand for it in later lines.
-  // Slots are reused in turn. A logger's cached line head lives for one millisecond, far
-  // less than 16384 definitions take; a cached message tail is renewed after SLOTS / 2
-  // definitions; so a reused slot is never still referred to.
+  // Slots are reused in turn. A cached line head (logger.js lineHead) and a cached message
+  // tail are both renewed after HEAD_LIFE definitions, whatever the clock does; so a reused
+  // slot is never still referred to.
   define (text) {
     this.definitions++
     const n = this.nextSlot
@@ -90,7 +93,7 @@ class Sink extends EventEmitter {
   closedTail (message, limit) {
     const t = this.tail
     if (message === t.message && limit === t.limit && t.epoch === this.headEpoch) {
-      if (t.ref === null || this.definitions - t.at >= SLOTS / 2) {
+      if (t.ref === null || this.definitions - t.at >= HEAD_LIFE) {
         t.ref = MERGE_CLOSE + this.define(messageTail(message, limit).slice(0, -1)) + '\n'
         t.at = this.definitions
       }
@@ -156,4 +159,4 @@ class Sink extends EventEmitter {
   }
 }
 
-module.exports = { Sink, MERGE_OPEN }
+module.exports = { Sink, MERGE_OPEN, HEAD_LIFE }
