@@ -150,6 +150,16 @@ for (const name of LEVEL_NAMES) {
   }
 }
 
+// fatal(): the line is written through (with everything logged before it) before the
+// call returns: the process may be about to end without another event-loop turn.
+for (const methods of [METHODS, PROTECTED_METHODS]) {
+  const fatal = methods.fatal
+  methods.fatal = function () {
+    fatal.apply(this, arguments)
+    this[kCore].sink.writeThrough()
+  }
+}
+
 class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core

@@ -1,11 +1,15 @@
 'use strict'
 // The JS side of the logger's boundary with Rust.
 //
-// Lines are appended to a pending string (V8 concatenation is cheap) and handed to the
-// native LogSink in batches: when 64 Ki characters are pending, or on the next turn of the
-// event loop. One native call per batch instead of one per line; the call copies the
-// string's UTF-16 code units as they are, and the Rust writer thread converts them to
-// UTF-8 and does every write(2). At process exit, pending lines are handed over and written.
+// Each line's UTF-16 code units are appended to a buffer whose memory the native LogSink
+// owns (`buffer.ucs2Write`), and the length of whole lines in it is published in its
+// header (an Atomics.store) after each line. The buffer is handed over in batches: when it
+// is nearly full, or on the next turn of the event loop; one native call (a memory copy)
+// per batch, and the Rust writer thread converts to UTF-8 and does every write(2).
+// Because Rust can read the committed lines at any time, they are written even when the
+// process ends without another event-loop turn: abort (V8 out of memory included), the
+// end of a worker thread, exit() after the app's own 'exit' listeners (src/log/pending.rs,
+// src/log/emergency.rs).
 //
 // A line's start (`{"level":30,"time":..,"pid":..` and bindings) is sent once per logger,
 // level and millisecond and referred to by the lines after it (src/log/chunk.rs has the
@@ -14,11 +18,19 @@
 // between two markers, and the writer drops the braces (a slice() here costs more).
 
 const EventEmitter = require('node:events')
+const v8 = require('node:v8')
+// The real one, taken at load: under an app's fake timers (sinon, Jest) batches still go.
+const { setImmediate } = require('node:timers')
 const { LogSink } = require('../native')
 const { messageTail } = require('./serialize')
 const reopenSignal = require('./reopen-signal')
 
-const BATCH_CHARS = 64 * 1024
+// The pending buffer's layout (src/log/pending.rs): a header, then the lines.
+const HEADER_BYTES = 64
+const DATA_BYTES = 128 * 1024
+// How long fatal() waits for its line to be written (a stalled destination must not hang
+// the process): the default exceptions.shutdownTimeoutMs.
+const FATAL_WAIT_MS = 5000
 // The batch format's markers and slots (see src/log/chunk.rs).
 const HEAD_REF = '\u0001'
 const HEAD_DEFINE = '\u0002'
@@ -39,7 +51,7 @@ process.on('exit', () => {
 class Sink extends EventEmitter {
   constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal }) {
     super()
-    this.pending = ''
+    this.used = 0 // bytes of whole lines in the pending buffer
     this.nextSlot = 0
     this.definitions = 0
     // The end of the line after a merge object, for the last message seen (see closedTail).
@@ -55,6 +67,10 @@ class Sink extends EventEmitter {
       { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
       (failure) => this.onWriteError(failure)
     )
+    this.buffer = this.native.pendingBuffer()
+    if (this.buffer.length !== HEADER_BYTES + DATA_BYTES) throw new Error('prodkit: the native pending buffer has an unexpected size')
+    this.header = new Int32Array(this.buffer.buffer, this.buffer.byteOffset, 2)
+    this.heap = new Float64Array(this.buffer.buffer, this.buffer.byteOffset, 3)
     open.add(this)
     this.reopenOnSignal = reopenOnSignal
     if (reopenOnSignal) reopenSignal.watch(reopenOnSignal, this)
@@ -65,12 +81,35 @@ class Sink extends EventEmitter {
       this.droppedAfterClose++
       return
     }
-    this.pending += line
-    if (this.pending.length >= BATCH_CHARS) this.ship()
-    else if (!this.scheduled) {
+    this.append(line)
+    if (!this.scheduled) {
       this.scheduled = true
       setImmediate(this.ship)
     }
+  }
+
+  // Appends whole lines (or a head definition) and publishes them. A string that cannot
+  // fit even in an empty buffer goes straight to the queue, after what is pending.
+  append (text) {
+    const bytes = text.length * 2
+    if (this.used + bytes > DATA_BYTES) {
+      this.ship()
+      if (bytes > DATA_BYTES) {
+        if (this.native.writeString(text) > 0) this.headEpoch++
+        return
+      }
+    }
+    this.buffer.ucs2Write(text, HEADER_BYTES + this.used)
+    this.used += bytes
+    Atomics.store(this.header, 0, this.used)
+  }
+
+  // fatal(): the line, and everything logged before it, is on the destination when this
+  // returns (or FATAL_WAIT_MS have passed: a stalled destination cannot hang the process).
+  writeThrough () {
+    if (this.closed) return false
+    this.ship()
+    return this.native.flushSync(FATAL_WAIT_MS)
   }
 
   // Sends `text` once and returns the three characters that stand for it in later lines.
@@ -82,7 +121,7 @@ class Sink extends EventEmitter {
     const n = this.nextSlot
     const slot = String.fromCharCode(SLOT_BASE + (n >> 7), SLOT_BASE + (n & 127))
     this.nextSlot = (this.nextSlot + 1) % SLOTS
-    this.pending += HEAD_DEFINE + slot + text + HEAD_END
+    this.append(HEAD_DEFINE + slot + text + HEAD_END)
     return HEAD_REF + slot
   }
 
@@ -108,10 +147,19 @@ class Sink extends EventEmitter {
 
   ship () {
     this.scheduled = false
-    if (this.pending === '') return
-    const chunk = this.pending
-    this.pending = ''
-    if (this.native.writeString(chunk) > 0) this.headEpoch++
+    if (this.used === 0) return
+    this.used = 0
+    if (this.native.ship() > 0) this.headEpoch++
+    if (this.header[1] !== 0) this.sampleHeap()
+  }
+
+  // Asked for by Rust every few ms at most (src/log/pending.rs): if the process dies of
+  // V8 out of memory, the native abort handler's fatal line reports the last figures.
+  sampleHeap () {
+    const heap = v8.getHeapStatistics()
+    this.heap[1] = heap.used_heap_size
+    this.heap[2] = heap.heap_size_limit
+    this.header[1] = 0
   }
 
   // Resolves true once every line written before the call is on its destination; false

@@ -15,7 +15,9 @@ use napi_derive::napi;
 
 use super::archive::{Retention, RotationStats};
 use super::destination::{Destination, Target};
+use super::emergency::{self, Route};
 use super::notice::NoticeFormat;
+use super::pending::Pending;
 use super::queue::{Chunk, Overflow, Push, Queue};
 use super::rotate::{RotatePolicy, Rotation};
 use super::writer::{Reporter, Writer, WriterStats};
@@ -124,11 +126,16 @@ struct Shared {
   rotation: Option<Arc<RotationStats>>,
   reopen: Arc<AtomicBool>,
   thread: Mutex<Option<JoinHandle<()>>>,
+  /// The lines JS has logged and not yet handed over, and what the exits that give JS no
+  /// further turn need to write them (`emergency.rs`).
+  route: Arc<Route>,
 }
 
 impl Shared {
-  /// Stops accepting lines, lets the writer drain the queue, and waits for it.
+  /// Stops accepting lines, lets the writer drain the queue, and waits for it. Lines JS
+  /// logged and did not hand over (the env cleanup hook runs without a JS turn) go first.
   fn close(&self) {
+    self.route.pending.take(&self.queue, false);
     self.queue.close();
     let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(handle) = handle {
@@ -279,9 +286,16 @@ impl LogSink {
       .map_err(|e| {
         Error::from_reason(format!("prodkit: cannot start the log writer thread: {e}"))
       })?;
+    let route = Arc::new(Route {
+      pending: Arc::new(Pending::new()),
+      queue: queue.clone(),
+      notices: notices.clone(),
+    });
+    emergency::register(&route);
     let shared = Arc::new(Shared {
       queue,
       notices,
+      route,
       stats,
       rotation: rotation_stats,
       reopen,
@@ -300,6 +314,27 @@ impl LogSink {
   #[napi]
   pub fn write_string(&self, env: Env, chunk: JsString) -> Result<u32> {
     Ok(self.push(Chunk::Utf16(utf16_units(&env, &chunk, &self.shared.queue)?)))
+  }
+
+  /// The memory JS appends lines to (`pending.rs` has the layout): a Buffer over memory
+  /// this sink owns, so that the lines in it can be written on exits that give JS no
+  /// further turn. Call once.
+  #[napi(ts_return_type = "Buffer")]
+  pub fn pending_buffer<'env>(&self, env: &'env Env) -> Result<BufferSlice<'env>> {
+    let pending = self.shared.route.pending.clone();
+    let (memory, len) = pending.memory();
+    // SAFETY: the memory lives as long as `pending`, which the buffer's finalizer holds.
+    unsafe { BufferSlice::from_external(env, memory, len, pending, |_, pending| drop(pending)) }
+  }
+
+  /// Hands the lines committed in the pending buffer to the queue and empties it (JS then
+  /// appends from the start). Returns how many lines were dropped (0 when queued).
+  #[napi]
+  pub fn ship(&self) -> u32 {
+    match self.shared.route.pending.take(&self.shared.queue, true) {
+      Push::Queued => 0,
+      Push::Dropped { lines } => lines.min(u32::MAX as u64) as u32,
+    }
   }
 
   fn push(&self, chunk: Chunk) -> u32 {
