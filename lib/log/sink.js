@@ -34,6 +34,10 @@ const FATAL_WAIT_MS = 5000
 // The batch format's markers and slots (see src/log/chunk.rs).
 const HEAD_REF = '\u0001'
 const HEAD_DEFINE = '\u0002'
+// The same for a slot's odd generations: the writer checks that a reference meets the
+// definition it was made for (src/log/chunk.rs).
+const HEAD_REF_ODD = '\u000f'
+const HEAD_DEFINE_ODD = '\u000e'
 const HEAD_END = '\u0003'
 const MERGE_OPEN = '\u0004'
 const MERGE_CLOSE = '\u0005'
@@ -117,12 +121,13 @@ class Sink extends EventEmitter {
   // tail are both renewed after HEAD_LIFE definitions, whatever the clock does; so a reused
   // slot is never still referred to.
   define (text) {
+    const odd = (this.definitions / SLOTS) & 1 // the slot's generation: passes over the slots
     this.definitions++
     const n = this.nextSlot
     const slot = String.fromCharCode(SLOT_BASE + (n >> 7), SLOT_BASE + (n & 127))
     this.nextSlot = (this.nextSlot + 1) % SLOTS
-    this.append(HEAD_DEFINE + slot + text + HEAD_END)
-    return HEAD_REF + slot
+    this.append((odd ? HEAD_DEFINE_ODD : HEAD_DEFINE) + slot + text + HEAD_END)
+    return (odd ? HEAD_REF_ODD : HEAD_REF) + slot
   }
 
   // What ends a line after a merge object's JSON: the close marker, `,"msg":..}`, a
