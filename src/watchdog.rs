@@ -69,7 +69,7 @@ impl Shared {
       if silent > self.blocked && state.blocked_since.is_none() {
         state.blocked_since = Some(state.last_beat);
         // What JS logged before the block comes before the line that reports it.
-        crate::log::emergency::hand_over_all();
+        crate::log::emergency::hand_over_all(Duration::from_secs(1));
         self.write(
           ERROR,
           &format!(
@@ -84,7 +84,7 @@ impl Shared {
         if silent > limit {
           // The lines the blocked JS thread logged before the block explain it: they go
           // first (they wait in memory for a hand-over that needs an event-loop turn).
-          crate::log::emergency::hand_over_all();
+          crate::log::emergency::hand_over_all(Duration::from_secs(2));
           crate::log::emergency::abort_explained();
           self.write(
             FATAL,

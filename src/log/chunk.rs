@@ -161,7 +161,12 @@ impl Decoder {
     while i < units.len() {
       let marker = units[i..]
         .iter()
-        .position(|&u| matches!(u, HEAD_REF..=MERGE_OPEN | SEAL_OPEN | HEAD_DEFINE_ODD | HEAD_REF_ODD))
+        .position(|&u| {
+          matches!(
+            u,
+            HEAD_REF..=MERGE_OPEN | SEAL_OPEN | HEAD_DEFINE_ODD | HEAD_REF_ODD
+          )
+        })
         .map_or(units.len(), |p| i + p);
       self.sealing.push_text(&units[i..marker], out);
       if marker == units.len() {

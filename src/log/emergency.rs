@@ -68,14 +68,16 @@ fn routes() -> Vec<Arc<Route>> {
   routes.iter().filter_map(Weak::upgrade).collect()
 }
 
-/// Hands every open sink's committed lines to its queue; returns, per queue, the flush
-/// target that covers them.
-pub fn hand_over_all() -> Vec<(Arc<Queue>, u64)> {
+/// Hands every open sink's committed lines to its queue, waiting for room at most `wait`
+/// in all; returns, per queue, the flush target that covers them.
+pub fn hand_over_all(wait: Duration) -> Vec<(Arc<Queue>, u64)> {
+  let deadline = Instant::now() + wait;
   routes()
     .into_iter()
     .filter(|r| !r.queue.is_closed())
     .map(|r| {
-      r.pending.take(&r.queue, false);
+      let left = deadline.saturating_duration_since(Instant::now());
+      r.pending.take_within(&r.queue, left);
       (r.queue.clone(), r.queue.flush_target())
     })
     .collect()
@@ -148,9 +150,9 @@ pub fn abort_line(notices: &NoticeFormat, pending: &Pending) -> Vec<u8> {
   };
   fields.insert("outOfMemoryLikely".into(), reason.is_some().into());
   let msg = match reason {
-    Some(reason) => format!(
-      "process aborting (SIGABRT): {reason}, most likely JavaScript heap out of memory"
-    ),
+    Some(reason) => {
+      format!("process aborting (SIGABRT): {reason}, most likely JavaScript heap out of memory")
+    }
     None => "process aborting (SIGABRT)".to_string(),
   };
   notices.line(FATAL, &msg, &fields)
@@ -158,7 +160,7 @@ pub fn abort_line(notices: &NoticeFormat, pending: &Pending) -> Vec<u8> {
 
 /// The emergency thread's work when SIGABRT arrives.
 fn on_abort() {
-  let targets = hand_over_all();
+  let targets = hand_over_all(ABORT_WAIT / 2);
   if !ABORT_EXPLAINED.load(Ordering::SeqCst) {
     for route in routes().iter().filter(|r| !r.queue.is_closed()) {
       route
@@ -177,7 +179,7 @@ fn on_abort() {
 }
 
 extern "C" fn on_exit() {
-  let targets = hand_over_all();
+  let targets = hand_over_all(EXIT_WAIT / 2);
   wait_all(&targets, EXIT_WAIT);
 }
 
@@ -317,9 +319,13 @@ mod tests {
       notices: NoticeFormat::new(""),
     });
     register(&route);
-    assert!(hand_over_all().iter().any(|(q, _)| Arc::ptr_eq(q, &route.queue)));
+    assert!(hand_over_all(Duration::ZERO)
+      .iter()
+      .any(|(q, _)| Arc::ptr_eq(q, &route.queue)));
     route.queue.close();
-    assert!(!hand_over_all().iter().any(|(q, _)| Arc::ptr_eq(q, &route.queue)));
+    assert!(!hand_over_all(Duration::ZERO)
+      .iter()
+      .any(|(q, _)| Arc::ptr_eq(q, &route.queue)));
     drop(route);
     assert!(routes().iter().all(|r| !r.queue.is_closed()));
   }

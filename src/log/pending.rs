@@ -3,7 +3,7 @@
 //! JS appends each line's UTF-16 code units (`buffer.ucs2Write`, the batch format of
 //! `chunk.rs` unchanged) after a small header and then publishes, in the header, how many
 //! bytes now hold whole lines (`committed`, an `Atomics.store`). Handing a batch over
-//! (`take` with `reset`, on the next `setImmediate` or when the buffer is nearly full) is
+//! (`hand_over`, on the next `setImmediate` or when the buffer is nearly full) is
 //! one native call and a memory copy. What makes this memory worth having: any Rust
 //! thread can read the committed lines at any time, whatever the JS thread is doing or
 //! whether it still exists. So lines are not lost when the process dies without another
@@ -13,13 +13,13 @@
 //!
 //! Readers other than the JS thread take only `[shipped, committed)` and leave the rest to
 //! the next hand-over, so a line is never taken twice, and never before it is whole.
-//! JS never writes below `committed`, and rewinds to the start only through `take` with
-//! `reset`, under the same lock.
+//! JS never writes below `committed`, and rewinds to the start only through `hand_over`,
+//! under the same lock.
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::chunk::Chunk;
 use super::queue::{Push, Queue};
@@ -52,7 +52,7 @@ pub struct HeapSample {
 pub struct Pending {
   memory: *mut u8,
   /// Bytes from the start of the lines already taken by a reader other than the JS thread
-  /// (or, after a `reset`, zero).
+  /// (zero after a hand-over by JS).
   shipped: Mutex<usize>,
   /// When a heap sample was last asked of JS (ms since `epoch()`, plus one; 0: never).
   sampled: AtomicU64,
@@ -60,7 +60,7 @@ pub struct Pending {
 
 // SAFETY: the memory is only read below `committed`, which JS publishes with a sequentially
 // consistent store after writing those bytes, and the bytes below it are not written again
-// until a reset, which happens under `shipped`'s lock.
+// until a hand-over by JS, which happens under `shipped`'s lock.
 unsafe impl Send for Pending {}
 unsafe impl Sync for Pending {}
 
@@ -115,42 +115,64 @@ impl Pending {
     (self.committed_cell().load(Ordering::Acquire) as usize).min(DATA_BYTES) & !1
   }
 
-  /// Puts the committed lines not yet taken into `queue`, in order, as one chunk. With
-  /// `reset` (only from the JS thread, which then writes from the start again) the buffer
-  /// is emptied; without, the lines are marked as taken and JS goes on appending.
-  pub fn take(&self, queue: &Queue, reset: bool) -> Push {
+  /// The JS thread's hand-over: puts the committed lines not yet taken into `queue`, in
+  /// order, as one chunk (waiting for room as the queue's overflow policy says), and
+  /// empties the buffer: JS then writes from the start again. Asks for a heap sample when
+  /// one is due.
+  pub fn hand_over(&self, queue: &Queue) -> Push {
     let mut shipped = self.shipped.lock().unwrap_or_else(|e| e.into_inner());
     let end = self.committed();
-    let result = if end > *shipped {
-      let len = (end - *shipped) / 2;
-      let mut units = queue.utf16_buffer(len);
-      // SAFETY: `[shipped, end)` is within the lines' memory, written by JS before it
-      // published `end`; the buffer has room for `len` units.
-      unsafe {
-        std::ptr::copy_nonoverlapping(
-          self.memory.add(HEADER_BYTES + *shipped),
-          units.as_mut_ptr() as *mut u8,
-          len * 2,
-        );
-        units.set_len(len);
-      }
-      queue.push(Chunk::Utf16(units))
-    } else {
-      Push::Queued
+    let result = match self.copy(queue, *shipped, end) {
+      Some(chunk) => queue.push(chunk),
+      None => Push::Queued,
     };
-    if reset {
-      *shipped = 0;
-      self.committed_cell().store(0, Ordering::Release);
-      let now = epoch().elapsed().as_millis() as u64 + 1;
-      let last = self.sampled.load(Ordering::Relaxed);
-      if last == 0 || now - last >= HEAP_SAMPLE_EVERY_MS {
-        self.sampled.store(now, Ordering::Relaxed);
-        self.sample_due_cell().store(1, Ordering::Release);
-      }
-    } else {
-      *shipped = end;
+    *shipped = 0;
+    self.committed_cell().store(0, Ordering::Release);
+    let now = epoch().elapsed().as_millis() as u64 + 1;
+    let last = self.sampled.load(Ordering::Relaxed);
+    if last == 0 || now - last >= HEAP_SAMPLE_EVERY_MS {
+      self.sampled.store(now, Ordering::Relaxed);
+      self.sample_due_cell().store(1, Ordering::Release);
     }
     result
+  }
+
+  /// Any other thread's hand-over, on the way out (abort, exit, env teardown, the
+  /// watchdog): the lines are marked as taken and JS, if it still runs, goes on
+  /// appending. Never waits longer than `wait`: without room in the queue it waits for the
+  /// writer to drain it, at most that long, rather than block on a stalled destination;
+  /// still without room, the lines are dropped and counted.
+  pub fn take_within(&self, queue: &Queue, wait: Duration) -> Push {
+    let mut shipped = self.shipped.lock().unwrap_or_else(|e| e.into_inner());
+    let end = self.committed();
+    let Some(chunk) = self.copy(queue, *shipped, end) else {
+      return Push::Queued;
+    };
+    if !queue.has_room(chunk.held()) {
+      queue.wait_written(queue.flush_target(), Some(wait));
+    }
+    *shipped = end;
+    queue.try_push(chunk)
+  }
+
+  /// A chunk of the lines in `[from, to)`, or None if empty.
+  fn copy(&self, queue: &Queue, from: usize, to: usize) -> Option<Chunk> {
+    if to <= from {
+      return None;
+    }
+    let len = (to - from) / 2;
+    let mut units = queue.utf16_buffer(len);
+    // SAFETY: `[from, to)` is within the lines' memory, written by JS before it published
+    // `to`; the buffer has room for `len` units.
+    unsafe {
+      std::ptr::copy_nonoverlapping(
+        self.memory.add(HEADER_BYTES + from),
+        units.as_mut_ptr() as *mut u8,
+        len * 2,
+      );
+      units.set_len(len);
+    }
+    Some(Chunk::Utf16(units))
   }
 
   /// Lines committed and not yet taken (bytes), for tests and stats.
@@ -170,7 +192,8 @@ impl Pending {
     HeapSample {
       used: self.read_f64(HEAP_USED_AT),
       limit: self.read_f64(HEAP_LIMIT_AT),
-      age_ms: (sampled > 0).then(|| (epoch().elapsed().as_millis() as u64 + 1).saturating_sub(sampled)),
+      age_ms: (sampled > 0)
+        .then(|| (epoch().elapsed().as_millis() as u64 + 1).saturating_sub(sampled)),
     }
   }
 }
@@ -222,15 +245,33 @@ mod tests {
     let q = Queue::new(1 << 20, Overflow::Block);
     let mut at = 0;
     append(&p, &mut at, "{\"a\":1}\n");
-    p.take(&q, false); // an emergency reader
+    p.take_within(&q, Duration::ZERO); // an emergency reader
     append(&p, &mut at, "{\"b\":\"é\"}\n");
     assert_eq!(p.untaken(), "{\"b\":\"é\"}\n".encode_utf16().count() * 2);
-    p.take(&q, true); // the JS thread's hand-over
+    p.hand_over(&q); // the JS thread's hand-over
     at = 0;
     append(&p, &mut at, "{\"c\":3}\n");
-    p.take(&q, false);
-    p.take(&q, false);
+    p.take_within(&q, Duration::ZERO);
+    p.take_within(&q, Duration::ZERO);
     assert_eq!(drain(&q), "{\"a\":1}\n{\"b\":\"é\"}\n{\"c\":3}\n");
+  }
+
+  #[test]
+  fn a_hand_over_on_the_way_out_never_blocks_on_a_full_queue() {
+    let p = Pending::new();
+    let q = Queue::new(8, Overflow::Block);
+    q.push(b"1234567\n".to_vec()); // full, and no writer
+    let mut at = 0;
+    append(&p, &mut at, "{\"a\":1}\n");
+    assert_eq!(
+      p.take_within(&q, Duration::from_millis(1)),
+      Push::Dropped { lines: 1 }
+    );
+    assert_eq!(
+      p.untaken(),
+      0,
+      "taken (and counted as dropped), not handed over twice"
+    );
   }
 
   #[test]
@@ -240,9 +281,13 @@ mod tests {
     assert_eq!(p.committed(), DATA_BYTES);
     assert_eq!(p.heap().age_ms, None);
     let q = Queue::new(1 << 20, Overflow::Block);
-    p.take(&q, true);
+    p.hand_over(&q);
     assert_eq!(p.committed(), 0);
     assert!(p.heap().age_ms.is_some());
-    assert_eq!(p.sample_due_cell().load(Ordering::SeqCst), 1, "a heap sample is asked for");
+    assert_eq!(
+      p.sample_due_cell().load(Ordering::SeqCst),
+      1,
+      "a heap sample is asked for"
+    );
   }
 }

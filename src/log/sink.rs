@@ -135,7 +135,10 @@ impl Shared {
   /// Stops accepting lines, lets the writer drain the queue, and waits for it. Lines JS
   /// logged and did not hand over (the env cleanup hook runs without a JS turn) go first.
   fn close(&self) {
-    self.route.pending.take(&self.queue, false);
+    self
+      .route
+      .pending
+      .take_within(&self.queue, emergency::EXIT_WAIT);
     self.queue.close();
     let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(handle) = handle {
@@ -331,7 +334,7 @@ impl LogSink {
   /// appends from the start). Returns how many lines were dropped (0 when queued).
   #[napi]
   pub fn ship(&self) -> u32 {
-    match self.shared.route.pending.take(&self.shared.queue, true) {
+    match self.shared.route.pending.hand_over(&self.shared.queue) {
       Push::Queued => 0,
       Push::Dropped { lines } => lines.min(u32::MAX as u64) as u32,
     }
