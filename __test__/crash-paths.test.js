@@ -81,3 +81,13 @@ for (const mode of ['exit-listener', 'natural-end']) {
     assert.equal(lines.at(-1).msg, 'in the app\'s exit listener')
   })
 }
+
+// Nothing runs on SIGKILL: the lines not yet written are lost (docs/crash-safety.md has
+// the figures). What was written is whole: a prefix of the lines, each once, in order.
+test('SIGKILL: the file holds whole lines, a prefix of those logged, each once', (t) => {
+  const { signal, lines } = run(t, 'sigkill')
+  assert.equal(signal, 'SIGKILL')
+  const ids = lines.map((l) => l.id)
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== i) assert.fail(`line ${i} is id ${ids[i]}`)
+  t.diagnostic(`lines lost: ${LINES - ids.length} of ${LINES}`)
+})

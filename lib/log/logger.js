@@ -106,16 +106,24 @@ for (const name of LEVEL_NAMES) {
   const level = LEVELS[name]
   METHODS[name] = function (first, second) {
     const core = this[kCore]
-    let line
+    let line, head, json, tail
     try {
       if (isObjectAndMessage(arguments.length, first, second)) {
         const limit = core.maxStringLength
-        const json = mergeJson(first, limit)
-        line = json === undefined
-          ? lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
-          : lineHead(this, level, true) + json + core.sink.closedTail(second, limit)
+        json = mergeJson(first, limit)
+        if (json === undefined) {
+          line = lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
+        } else {
+          head = lineHead(this, level, true)
+          tail = core.sink.closedTail(second, limit)
+        }
       }
     } catch {} // a throwing `stack` getter: the general path below copes with it
+    if (tail !== undefined) {
+      // In pieces: the sink writes them without building the line (lib/log/sink.js).
+      core.sink.writeParts(head, json, tail)
+      return
+    }
     if (line !== undefined) {
       core.sink.write(line)
       return
