@@ -68,8 +68,9 @@ impl Shared {
       let silent = state.last_beat.elapsed();
       if silent > self.blocked && state.blocked_since.is_none() {
         state.blocked_since = Some(state.last_beat);
-        // What JS logged before the block comes before the line that reports it.
-        crate::log::emergency::hand_over_all(Duration::from_secs(1));
+        // What JS logged before the block comes before the line that reports it (if the
+        // queue has room: this thread never waits here).
+        crate::log::emergency::hand_over_all(Duration::ZERO);
         self.write(
           ERROR,
           &format!(

@@ -58,6 +58,7 @@ class Sink extends EventEmitter {
   constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal }) {
     super()
     this.used = 0 // bytes of whole lines in the pending buffer
+    this.spill = '' // what did not fit, during one log call (see append)
     this.nextSlot = 0
     this.definitions = 0
     // The end of the line after a merge object, for the last message seen (see closedTail).
@@ -86,29 +87,38 @@ class Sink extends EventEmitter {
   write (line) {
     if (this.closed) {
       this.droppedAfterClose++
+      this.spill = ''
       return
     }
     this.append(line)
-    if (!this.scheduled) {
+    if (this.spill !== '') this.shipSpill()
+    else if (!this.scheduled) {
       this.scheduled = true
       setImmediate(this.ship)
     }
   }
 
-  // Appends whole lines (or a head definition) and publishes them. A string that cannot
-  // fit even in an empty buffer goes straight to the queue, after what is pending.
+  // Appends whole lines (or a head definition) and publishes them. What does not fit
+  // waits in `spill` until the log call ends, then goes with the buffer as one chunk: a
+  // hand-over never happens in the middle of a call, so a line never travels apart from
+  // the definitions it refers to (under overflow 'drop', they are kept or dropped together).
   append (text) {
     const bytes = text.length * 2
-    if (this.used + bytes > DATA_BYTES) {
-      this.ship()
-      if (bytes > DATA_BYTES) {
-        if (this.native.writeString(text) > 0) this.headEpoch++
-        return
-      }
+    if (this.spill !== '' || this.used + bytes > DATA_BYTES) {
+      this.spill += text
+      return
     }
     this.buffer.ucs2Write(text, HEADER_BYTES + this.used)
     this.used += bytes
     Atomics.store(this.header, 0, this.used)
+  }
+
+  shipSpill () {
+    const spill = this.spill
+    this.spill = ''
+    this.used = 0
+    if (this.native.shipWith(spill) > 0) this.headEpoch++
+    if (this.header[1] !== 0) this.sampleHeap()
   }
 
   // The common line in its three pieces: line head reference, merge object's JSON (flat,
@@ -116,12 +126,8 @@ class Sink extends EventEmitter {
   // and flattens the whole line (an allocation and a copy, the largest cost of a
   // per-line write); the short pieces are stored code unit by code unit.
   writeParts (head, json, tail) {
-    if (this.closed) {
-      this.droppedAfterClose++
-      return
-    }
     const bytes = (head.length + json.length + tail.length) * 2
-    if (this.used + bytes > DATA_BYTES) {
+    if (this.closed || this.spill !== '' || this.used + bytes > DATA_BYTES) {
       this.write(head + json + tail)
       return
     }

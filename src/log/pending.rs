@@ -120,11 +120,32 @@ impl Pending {
   /// empties the buffer: JS then writes from the start again. Asks for a heap sample when
   /// one is due.
   pub fn hand_over(&self, queue: &Queue) -> Push {
+    match self.hand_over_with(queue, 0, |_| Ok::<(), std::convert::Infallible>(())) {
+      Ok(pushed) => pushed,
+      Err(never) => match never {},
+    }
+  }
+
+  /// `hand_over`, with `extra` code units (at most `extra_len`) appended by `append` to the
+  /// same chunk: lines that did not fit in the buffer travel with those before them.
+  pub fn hand_over_with<E>(
+    &self,
+    queue: &Queue,
+    extra_len: usize,
+    append: impl FnOnce(&mut Vec<u16>) -> Result<(), E>,
+  ) -> Result<Push, E> {
     let mut shipped = self.shipped.lock().unwrap_or_else(|e| e.into_inner());
     let end = self.committed();
-    let result = match self.copy(queue, *shipped, end) {
-      Some(chunk) => queue.push(chunk),
-      None => Push::Queued,
+    let mut units = match self.copy(queue, *shipped, end, extra_len) {
+      Some(Chunk::Utf16(units)) => units,
+      _ => queue.utf16_buffer(extra_len),
+    };
+    append(&mut units)?;
+    let result = if units.is_empty() {
+      queue.recycle(units);
+      Push::Queued
+    } else {
+      queue.push(Chunk::Utf16(units))
     };
     *shipped = 0;
     self.committed_cell().store(0, Ordering::Release);
@@ -134,34 +155,40 @@ impl Pending {
       self.sampled.store(now, Ordering::Relaxed);
       self.sample_due_cell().store(1, Ordering::Release);
     }
-    result
+    Ok(result)
   }
 
   /// Any other thread's hand-over, on the way out (abort, exit, env teardown, the
   /// watchdog): the lines are marked as taken and JS, if it still runs, goes on
   /// appending. Never waits longer than `wait`: without room in the queue it waits for the
   /// writer to drain it, at most that long, rather than block on a stalled destination;
-  /// still without room, the lines are dropped and counted.
+  /// still without room, the lines are dropped and counted. With no `wait` at all, lines
+  /// that do not fit are left where they are, for a later hand-over.
   pub fn take_within(&self, queue: &Queue, wait: Duration) -> Push {
     let mut shipped = self.shipped.lock().unwrap_or_else(|e| e.into_inner());
     let end = self.committed();
-    let Some(chunk) = self.copy(queue, *shipped, end) else {
+    let Some(chunk) = self.copy(queue, *shipped, end, 0) else {
       return Push::Queued;
     };
     if !queue.has_room(chunk.held()) {
+      if wait.is_zero() {
+        // Not on the way out (the watchdog's report of a block): leave them to JS.
+        return Push::Queued;
+      }
       queue.wait_written(queue.flush_target(), Some(wait));
     }
     *shipped = end;
     queue.try_push(chunk)
   }
 
-  /// A chunk of the lines in `[from, to)`, or None if empty.
-  fn copy(&self, queue: &Queue, from: usize, to: usize) -> Option<Chunk> {
+  /// A chunk of the lines in `[from, to)` (with room for `spare` more units), or None if
+  /// empty.
+  fn copy(&self, queue: &Queue, from: usize, to: usize, spare: usize) -> Option<Chunk> {
     if to <= from {
       return None;
     }
     let len = (to - from) / 2;
-    let mut units = queue.utf16_buffer(len);
+    let mut units = queue.utf16_buffer(len + spare);
     // SAFETY: `[from, to)` is within the lines' memory, written by JS before it published
     // `to`; the buffer has room for `len` units.
     unsafe {
@@ -263,6 +290,8 @@ mod tests {
     q.push(b"1234567\n".to_vec()); // full, and no writer
     let mut at = 0;
     append(&p, &mut at, "{\"a\":1}\n");
+    assert_eq!(p.take_within(&q, Duration::ZERO), Push::Queued);
+    assert!(p.untaken() > 0, "left for a later hand-over");
     assert_eq!(
       p.take_within(&q, Duration::from_millis(1)),
       Push::Dropped { lines: 1 }
@@ -272,6 +301,23 @@ mod tests {
       0,
       "taken (and counted as dropped), not handed over twice"
     );
+  }
+
+  #[test]
+  fn lines_that_did_not_fit_travel_in_the_same_chunk_as_those_before_them() {
+    let p = Pending::new();
+    let q = Queue::new(1 << 20, Overflow::Block);
+    let mut at = 0;
+    append(&p, &mut at, "{\"a\":1}\n");
+    let spill: Vec<u16> = "{\"b\":2}\n".encode_utf16().collect();
+    let pushed = p.hand_over_with(&q, spill.len(), |units| {
+      units.extend_from_slice(&spill);
+      Ok::<(), ()>(())
+    });
+    assert_eq!(pushed, Ok(Push::Queued));
+    assert_eq!(q.stats().held_bytes, (at + spill.len() * 2));
+    assert_eq!(p.committed(), 0);
+    assert_eq!(drain(&q), "{\"a\":1}\n{\"b\":2}\n");
   }
 
   #[test]

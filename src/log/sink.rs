@@ -330,6 +330,39 @@ impl LogSink {
     unsafe { BufferSlice::from_external(env, memory, len, pending, |_, pending| drop(pending)) }
   }
 
+  /// `ship`, with `spill` (lines that did not fit in the pending buffer) in the same chunk,
+  /// after the buffer's lines.
+  #[napi]
+  pub fn ship_with(&self, env: Env, spill: JsString) -> Result<u32> {
+    let len = spill.utf16_len()?;
+    let pushed =
+      self
+        .shared
+        .route
+        .pending
+        .hand_over_with(&self.shared.queue, len + 1, |units| {
+          let start = units.len();
+          let mut written = 0;
+          // SAFETY: the buffer has room for `len` more units plus the terminator N-API
+          // writes, and `written` (at most `len`) units are initialised when it succeeds.
+          check_status!(unsafe {
+            napi::sys::napi_get_value_string_utf16(
+              env.raw(),
+              spill.raw(),
+              units.as_mut_ptr().add(start),
+              len + 1,
+              &mut written,
+            )
+          })?;
+          unsafe { units.set_len(start + written) };
+          Ok::<(), Error>(())
+        })?;
+    Ok(match pushed {
+      Push::Queued => 0,
+      Push::Dropped { lines } => lines.min(u32::MAX as u64) as u32,
+    })
+  }
+
   /// Hands the lines committed in the pending buffer to the queue and empties it (JS then
   /// appends from the start). Returns how many lines were dropped (0 when queued).
   #[napi]
