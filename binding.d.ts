@@ -47,6 +47,11 @@ export declare class LogSink {
    */
   pendingBuffer(): Buffer
   /**
+   * `ship`, with `spill` (lines that did not fit in the pending buffer) in the same chunk,
+   * after the buffer's lines.
+   */
+  shipWith(spill: string): number
+  /**
    * Hands the lines committed in the pending buffer to the queue and empties it (JS then
    * appends from the start). Returns how many lines were dropped (0 when queued).
    */
