@@ -41,6 +41,22 @@ export declare class LogSink {
    */
   writeString(chunk: string): number
   /**
+   * The memory JS appends lines to (`pending.rs` has the layout): a Buffer over memory
+   * this sink owns, so that the lines in it can be written on exits that give JS no
+   * further turn. Call once.
+   */
+  pendingBuffer(): Buffer
+  /**
+   * `ship`, with `spill` (lines that did not fit in the pending buffer) in the same chunk,
+   * after the buffer's lines.
+   */
+  shipWith(spill: string): number
+  /**
+   * Hands the lines committed in the pending buffer to the queue and empties it (JS then
+   * appends from the start). Returns how many lines were dropped (0 when queued).
+   */
+  ship(): number
+  /**
    * Waits until every line queued before the call is written. False if the destination
    * is failing (the lines stay queued and are retried) or `timeoutMs` passed.
    */

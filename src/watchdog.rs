@@ -68,6 +68,9 @@ impl Shared {
       let silent = state.last_beat.elapsed();
       if silent > self.blocked && state.blocked_since.is_none() {
         state.blocked_since = Some(state.last_beat);
+        // What JS logged before the block comes before the line that reports it (if the
+        // queue has room: this thread never waits here).
+        crate::log::emergency::hand_over_all(Duration::ZERO);
         self.write(
           ERROR,
           &format!(
@@ -80,6 +83,10 @@ impl Shared {
       }
       if let Some(limit) = self.abort_after {
         if silent > limit {
+          // The lines the blocked JS thread logged before the block explain it: they go
+          // first (they wait in memory for a hand-over that needs an event-loop turn).
+          crate::log::emergency::hand_over_all(Duration::from_secs(2));
+          crate::log::emergency::abort_explained();
           self.write(
             FATAL,
             &format!(
@@ -93,6 +100,8 @@ impl Shared {
           self
             .queue
             .wait_written(target, Some(Duration::from_secs(2)));
+          // The SIGABRT handler (log/emergency.rs) hands over and writes what JS logged
+          // since, then lets the process end by SIGABRT.
           std::process::abort();
         }
       }

@@ -9,7 +9,7 @@ const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage } = require('./format')
-const { Sink, MERGE_OPEN } = require('./sink')
+const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
@@ -35,12 +35,15 @@ function rest (args, from) {
 // sink once per logger, level and millisecond, and referred to by every line that shares
 // it (at high rates many lines share one millisecond). `open` adds the marker that a merge
 // object's JSON follows. (Levels are multiples of 10: level + 1 is a free index.)
+// A cached head also ends after SLOTS / 2 definitions (sink.define): its slot must not be
+// reused while it is referred to, and that may not depend on the clock moving (frozen by
+// fake timers, or stepped back to a millisecond already cached).
 function lineHead (logger, level, open) {
   const now = Date.now()
   const sink = logger[kCore].sink
   let heads = logger[kHeads]
-  if (heads.time !== now || heads.epoch !== sink.headEpoch) {
-    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, refs: [] }
+  if (heads.time !== now || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
+    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
   }
   const index = open ? level + 1 : level
   let ref = heads.refs[index]
@@ -104,16 +107,24 @@ for (const name of LEVEL_NAMES) {
   const level = LEVELS[name]
   METHODS[name] = function (first, second) {
     const core = this[kCore]
-    let line
+    let line, head, json, tail
     try {
       if (isObjectAndMessage(arguments.length, first, second)) {
         const limit = core.maxStringLength
-        const json = mergeJson(first, limit)
-        line = json === undefined
-          ? lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
-          : lineHead(this, level, true) + json + core.sink.closedTail(second, limit)
+        json = mergeJson(first, limit)
+        if (json === undefined) {
+          line = lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
+        } else {
+          head = lineHead(this, level, true)
+          tail = core.sink.closedTail(second, limit)
+        }
       }
     } catch {} // a throwing `stack` getter: the general path below copes with it
+    if (tail !== undefined) {
+      // In pieces: the sink writes them without building the line (lib/log/sink.js).
+      core.sink.writeParts(head, json, tail)
+      return
+    }
     if (line !== undefined) {
       core.sink.write(line)
       return
@@ -148,11 +159,13 @@ for (const name of LEVEL_NAMES) {
   }
 }
 
-// fatal(): also on stderr while the destination is failing (lib/log/stderr-copy.js).
+// fatal(): the line is written through (with everything logged before it) before the
+// call returns: the process may be about to end without another event-loop turn. While
+// the destination is failing, it also goes to stderr (lib/log/stderr-copy.js).
 for (const methods of [METHODS, PROTECTED_METHODS]) {
-  const write = methods.fatal
+  const fatal = methods.fatal
   methods.fatal = function () {
-    write.apply(this, arguments)
+    fatal.apply(this, arguments)
     const core = this[kCore]
     copyFatalIfFailing(core.sink, core.protect ? null : this[kBindings], core.maxStringLength, arguments)
   }
@@ -162,7 +175,7 @@ class Logger {
   constructor (core, bindings, level) {
     this[kCore] = core
     this[kBindings] = bindings
-    this[kHeads] = { time: 0, epoch: 0, refs: [] }
+    this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
     this.level = level
   }
 

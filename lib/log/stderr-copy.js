@@ -11,8 +11,6 @@ const { isError, safeStringify, mergeFragment, messageTail } = require('./serial
 const { formatMessage } = require('./format')
 
 const FATAL = 60
-// How long a fatal call waits for its line before judging the destination.
-const FATAL_FLUSH_MS = 5000
 
 function errorFields (err, limit) {
   const plain = {}
@@ -55,12 +53,12 @@ function fatalLine (bindings, limit, args) {
   return head + merge + (message === undefined ? '}\n' : messageTail(message, limit))
 }
 
-// Called after a fatal line was queued: waits for it (a fatal line is worth a synchronous
-// flush, bounded: a stalled reader must not hang the app here), and if the destination is
-// failing, writes the line to stderr too.
+// Called after a fatal line was queued: writes it through (the sink's bounded synchronous
+// flush: a stalled reader must not hang the app here), and if the destination is failing,
+// writes the line to stderr too.
 function copyFatalIfFailing (sink, bindings, limit, args) {
   if (sink.closed) return
-  if (sink.flushSync(FATAL_FLUSH_MS) || !sink.isFailing()) return
+  if (sink.writeThrough() || !sink.isFailing()) return
   try {
     // Synchronous: the process may be about to exit (a crash).
     fs.writeSync(2, fatalLine(bindings, limit, args))

@@ -31,6 +31,16 @@
 //! unambiguous. Slots are reused by JS in turn; a definition always precedes its
 //! references in the stream, and the writer takes chunks in order, so a reference always
 //! meets the right definition.
+//!
+//! JS never refers to a slot that may have been redefined since (a cached reference lives
+//! for half the slots' definitions at most, whatever the clock does). The decoder checks
+//! it anyway, so that a defect there can never give a line another logger's bindings or
+//! make it invalid JSON: each definition and reference carries its slot's generation
+//! parity (which pass of JS over the 16384 slots defined it: `HEAD_DEFINE`/`HEAD_REF`
+//! for even passes, `HEAD_DEFINE_ODD`/`HEAD_REF_ODD` for odd), and a reference must find
+//! the same parity, and text of its kind: a line head (`{...`) at the start of a line, a
+//! message tail (`,...}`) after a merge object. Otherwise the line gets a stand-in that
+//! keeps it valid JSON and says what happened (`prodkitHeadLost`, `prodkitTailLost`).
 
 pub const HEAD_REF: u16 = 0x0001;
 pub const HEAD_DEFINE: u16 = 0x0002;
@@ -40,6 +50,10 @@ pub const MERGE_CLOSE: u16 = 0x0005;
 pub const SEAL_OPEN: u16 = 0x0006;
 pub const SEAL_SEP: u16 = 0x0007;
 pub const SEAL_CLOSE: u16 = 0x0008;
+/// `HEAD_DEFINE` and `HEAD_REF` for a slot in an odd generation (0x09..=0x0D are JSON
+/// whitespace: skipped).
+pub const HEAD_DEFINE_ODD: u16 = 0x000E;
+pub const HEAD_REF_ODD: u16 = 0x000F;
 pub const SLOT_BASE: u16 = 0x0080;
 /// Number of slots: two code units of 7 bits each.
 pub const SLOTS: usize = 1 << 14;
@@ -59,6 +73,8 @@ fn slot_at(units: &[u16], at: usize) -> Option<usize> {
 /// Written for a reference to a slot that was never defined (only possible if a chunk was
 /// lost): the line stays valid JSON and says what happened.
 const LOST_HEAD: &[u8] = b"{\"prodkitHeadLost\":true";
+/// Written for a message tail reference that does not meet its definition: closes the line.
+const LOST_TAIL: &[u8] = b",\"prodkitTailLost\":true}";
 
 /// A chunk of whole lines as it came from JS: UTF-16 in the batch format above, or plain
 /// UTF-8 bytes.
@@ -99,6 +115,8 @@ impl From<Vec<u8>> for Chunk {
 #[derive(Default)]
 pub struct Decoder {
   heads: Vec<Vec<u8>>,
+  /// Each slot's generation parity, as its definition gave it.
+  odd: Vec<bool>,
   sealing: FieldSealing,
 }
 
@@ -116,6 +134,7 @@ impl Decoder {
   pub fn with_sealing(sealing: FieldSealing) -> Decoder {
     Decoder {
       heads: Vec::new(),
+      odd: Vec::new(),
       sealing,
     }
   }
@@ -137,10 +156,17 @@ impl Decoder {
 
   fn decode_utf16(&mut self, units: &[u16], out: &mut Vec<u8>) {
     let mut i = 0;
+    // Where a reference is a message tail: right after a merge object.
+    let mut tail_at = usize::MAX;
     while i < units.len() {
       let marker = units[i..]
         .iter()
-        .position(|&u| matches!(u, HEAD_REF..=MERGE_OPEN | SEAL_OPEN))
+        .position(|&u| {
+          matches!(
+            u,
+            HEAD_REF..=MERGE_OPEN | SEAL_OPEN | HEAD_DEFINE_ODD | HEAD_REF_ODD
+          )
+        })
         .map_or(units.len(), |p| i + p);
       self.sealing.push_text(&units[i..marker], out);
       if marker == units.len() {
@@ -178,15 +204,21 @@ impl Decoder {
           [] => {}
         }
         i = close + 1;
+        tail_at = i;
         continue;
       }
       let slot = slot_at(units, marker + 1);
-      if units[marker] == HEAD_REF {
+      if matches!(units[marker], HEAD_REF | HEAD_REF_ODD) {
+        let odd = units[marker] == HEAD_REF_ODD;
+        let tail = marker == tail_at;
+        let kind = if tail { b',' } else { b'{' };
         match slot
+          .filter(|&s| self.odd.get(s) == Some(&odd))
           .and_then(|s| self.heads.get(s))
-          .filter(|h| !h.is_empty())
+          .filter(|h| h.first() == Some(&kind))
         {
           Some(head) => out.extend_from_slice(head),
+          None if tail => out.extend_from_slice(LOST_TAIL),
           None => out.extend_from_slice(LOST_HEAD),
         }
         i = marker + 3;
@@ -199,7 +231,9 @@ impl Decoder {
         if let Some(slot) = slot {
           if self.heads.len() <= slot {
             self.heads.resize_with(slot + 1, Vec::new);
+            self.odd.resize(slot + 1, false);
           }
+          self.odd[slot] = units[marker] == HEAD_DEFINE_ODD;
           let head = &mut self.heads[slot];
           head.clear();
           self.sealing.push_head(&units[text_start..end], head);
@@ -324,6 +358,47 @@ mod tests {
       decode(&mut d, units);
     }
     assert_eq!(decode(&mut d, vec![0xd800, b'\n' as u16]), "\u{fffd}\n");
+  }
+
+  #[test]
+  fn a_reference_to_a_slot_redefined_since_never_gives_wrong_bindings_or_invalid_json() {
+    let mut d = Decoder::default();
+    let mut units = define(5, "{\"level\":30,\"who\":\"a\"");
+    // The slot's next generation (odd) holds another logger's head; a reference made for
+    // the even one must not get it.
+    let mut odd = define(5, "{\"level\":30,\"who\":\"b\"");
+    odd[0] = HEAD_DEFINE_ODD;
+    units.extend(odd);
+    units.extend(reference(5, ",\"msg\":\"x\"}\n"));
+    let text = decode(&mut d, units);
+    let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(v["prodkitHeadLost"], true, "{text}");
+    assert!(v.get("who").is_none());
+    // A reference of the right parity to text of the wrong kind: a message tail where a
+    // line head belongs, and a line head where a message tail belongs.
+    let mut units = define(6, ",\"msg\":\"m\"}");
+    units.extend(reference(6, "}\n"));
+    units.extend(define(7, "{\"level\":30"));
+    units.extend(reference(7, ""));
+    units.push(MERGE_OPEN);
+    units.extend(utf16("{\"a\":1}"));
+    units.push(MERGE_CLOSE);
+    units.extend(reference(7, "\n"));
+    units.extend(reference(7, ""));
+    units.push(MERGE_OPEN);
+    units.extend(utf16("{\"b\":2}"));
+    units.push(MERGE_CLOSE);
+    units.extend(reference(6, "\n"));
+    let text = decode(&mut d, units);
+    let lines: Vec<serde_json::Value> = text
+      .lines()
+      .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+      .collect();
+    assert_eq!(lines[0]["prodkitHeadLost"], true);
+    assert_eq!(lines[1]["prodkitTailLost"], true);
+    assert_eq!(lines[1]["a"], 1);
+    assert_eq!(lines[2]["b"], 2);
+    assert_eq!(lines[2]["msg"], "m");
   }
 
   #[test]

@@ -11,15 +11,19 @@
 //!   rotated files).
 //! - `archive`: the thread that compresses rotated files (`compress`) and applies
 //!   retention.
+//! - `pending`: the lines JS has logged and not yet handed over, in memory Rust owns;
+//!   `emergency`: writing them (and the queue) on abort, exit() and env teardown.
 //! - `sink`: the napi class JS talks to.
 
 pub mod archive;
 pub mod chunk;
 pub mod compress;
 pub mod destination;
+pub mod emergency;
 pub mod lockfile;
 pub mod naming;
 pub mod notice;
+pub mod pending;
 pub mod queue;
 pub mod rotate;
 pub mod sealing;

@@ -309,6 +309,13 @@ impl Queue {
     Push::Dropped { lines }
   }
 
+  /// Whether a chunk of `len` bytes would be accepted now (for the exits that must not
+  /// wait on a stalled writer: `pending::Pending::take_within`).
+  pub fn has_room(&self, len: usize) -> bool {
+    let s = self.lock();
+    s.held == 0 || s.held + len <= self.limit
+  }
+
   /// Waits for work and takes up to `max` held bytes of whole chunks (at least one
   /// chunk). Returns `None` once the queue is closed and empty.
   pub fn take(&self, max: usize) -> Option<Batch> {

@@ -16,7 +16,9 @@ use napi_derive::napi;
 
 use super::archive::{Retention, RotationStats};
 use super::destination::{Destination, Target};
+use super::emergency::{self, Route};
 use super::notice::NoticeFormat;
+use super::pending::Pending;
 use super::queue::{Chunk, Overflow, Push, Queue};
 use super::rotate::{RotatePolicy, Rotation};
 use super::writer::{Reporter, Writer, WriterStats};
@@ -129,14 +131,22 @@ struct Shared {
   describe: String,
   /// The env cleanup hook holds a reference to this (see `LogSink::unhook`).
   hooked: AtomicBool,
+  /// The lines JS has logged and not yet handed over, and what the exits that give JS no
+  /// further turn need to write them (`emergency.rs`).
+  route: Arc<Route>,
 }
 
 impl Shared {
   /// Stops accepting lines, lets the writer drain the queue, and waits for it; never past
-  /// the shutdown deadline nor after a second termination signal (`shutdown.rs`). A writer
-  /// still busy then is left to the process's exit, and the lines it has not written are
-  /// counted on stderr: never lost silently.
+  /// the shutdown deadline nor after a second termination signal (`shutdown.rs`). Lines JS
+  /// logged and did not hand over (the env cleanup hook runs without a JS turn) go first.
+  /// A writer still busy then is left to the process's exit, and the lines it has not
+  /// written are counted on stderr: never lost silently.
   fn close(&self) {
+    self
+      .route
+      .pending
+      .take_within(&self.queue, emergency::EXIT_WAIT);
     self.queue.close();
     let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(handle) = handle else { return };
@@ -343,9 +353,16 @@ impl LogSink {
       .map_err(|e| {
         Error::from_reason(format!("prodkit: cannot start the log writer thread: {e}"))
       })?;
+    let route = Arc::new(Route {
+      pending: Arc::new(Pending::new()),
+      queue: queue.clone(),
+      notices: notices.clone(),
+    });
+    emergency::register(&route);
     let shared = Arc::new(Shared {
       queue,
       notices,
+      route,
       stats,
       rotation: rotation_stats,
       reopen,
@@ -376,6 +393,60 @@ impl LogSink {
   #[napi]
   pub fn write_string(&self, env: Env, chunk: JsString) -> Result<u32> {
     Ok(self.push(Chunk::Utf16(utf16_units(&env, &chunk, &self.shared.queue)?)))
+  }
+
+  /// The memory JS appends lines to (`pending.rs` has the layout): a Buffer over memory
+  /// this sink owns, so that the lines in it can be written on exits that give JS no
+  /// further turn. Call once.
+  #[napi(ts_return_type = "Buffer")]
+  pub fn pending_buffer<'env>(&self, env: &'env Env) -> Result<BufferSlice<'env>> {
+    let pending = self.shared.route.pending.clone();
+    let (memory, len) = pending.memory();
+    // SAFETY: the memory lives as long as `pending`, which the buffer's finalizer holds.
+    unsafe { BufferSlice::from_external(env, memory, len, pending, |_, pending| drop(pending)) }
+  }
+
+  /// `ship`, with `spill` (lines that did not fit in the pending buffer) in the same chunk,
+  /// after the buffer's lines.
+  #[napi]
+  pub fn ship_with(&self, env: Env, spill: JsString) -> Result<u32> {
+    let len = spill.utf16_len()?;
+    let pushed =
+      self
+        .shared
+        .route
+        .pending
+        .hand_over_with(&self.shared.queue, len + 1, |units| {
+          let start = units.len();
+          let mut written = 0;
+          // SAFETY: the buffer has room for `len` more units plus the terminator N-API
+          // writes, and `written` (at most `len`) units are initialised when it succeeds.
+          check_status!(unsafe {
+            napi::sys::napi_get_value_string_utf16(
+              env.raw(),
+              spill.raw(),
+              units.as_mut_ptr().add(start),
+              len + 1,
+              &mut written,
+            )
+          })?;
+          unsafe { units.set_len(start + written) };
+          Ok::<(), Error>(())
+        })?;
+    Ok(match pushed {
+      Push::Queued => 0,
+      Push::Dropped { lines } => lines.min(u32::MAX as u64) as u32,
+    })
+  }
+
+  /// Hands the lines committed in the pending buffer to the queue and empties it (JS then
+  /// appends from the start). Returns how many lines were dropped (0 when queued).
+  #[napi]
+  pub fn ship(&self) -> u32 {
+    match self.shared.route.pending.hand_over(&self.shared.queue) {
+      Push::Queued => 0,
+      Push::Dropped { lines } => lines.min(u32::MAX as u64) as u32,
+    }
   }
 
   fn push(&self, chunk: Chunk) -> u32 {
