@@ -456,11 +456,17 @@ impl Queue {
   /// Waits until the writer has stopped; false if `deadline` (or the shutdown deadline)
   /// passed first, or the writer is stalled after a second termination signal.
   pub fn wait_stopped(&self, deadline: Option<Instant>) -> bool {
+    self.wait_for(deadline, |s| s.stopped.then_some(true))
+  }
+
+  /// Waits on progress until `answer` gives one, within `deadline` and the bounds of
+  /// `Bound` (shutdown deadline, no progress after a second signal): false past them.
+  fn wait_for(&self, deadline: Option<Instant>, answer: impl Fn(&State) -> Option<bool>) -> bool {
     let mut s = self.lock();
     let mut bound = Bound::new(deadline, s.written);
     loop {
-      if s.stopped {
-        return true;
+      if let Some(answer) = answer(&s) {
+        return answer;
       }
       let Some(slice) = bound.next_wait(s.written) else {
         return false;
@@ -507,24 +513,15 @@ impl Queue {
   /// while the writer makes no progress.
   pub fn wait_written(&self, target: u64, timeout: Option<Duration>) -> bool {
     let own = timeout.map(|t| Instant::now() + t);
-    let mut s = self.lock();
-    let mut bound = Bound::new(own, s.written);
-    loop {
+    self.wait_for(own, |s| {
       if s.reached(target) {
-        return true;
+        Some(true)
+      } else if s.failing || s.stopped {
+        Some(false)
+      } else {
+        None
       }
-      if s.failing || s.stopped {
-        return false;
-      }
-      let Some(slice) = bound.next_wait(s.written) else {
-        return false;
-      };
-      s = self
-        .progress
-        .wait_timeout(s, slice)
-        .unwrap_or_else(|e| e.into_inner())
-        .0;
-    }
+    })
   }
 
   /// Sleeps up to `duration`, waking early when the queue is closed.
