@@ -50,13 +50,18 @@ const LEAK_PROBE = (dir, cycles, dropped) => `
     for (let i = 0; i < ${cycles}; i++) await cycle(i)
     await settle(base.threads)
     const closed = status()
+    // Held until measured: each logger's pending buffer is external memory, which makes
+    // V8 collect sooner, so loggers dropped at once may be gone before the measure.
+    let held = []
     for (let i = 0; i < ${dropped}; i++) {
       const log = prodkit.createLogger({ destination: file })
       log.info({ i }, 'never closed')
+      held.push(log)
       if (i % 100 === 99) await turn()
     }
     await turn()
     const unreachable = status()
+    held = null
     const settled = await settle(base.threads + 2)
     const collected = status()
     console.log(JSON.stringify({ base, closed, unreachable, collected, settled }))

@@ -178,9 +178,21 @@ fn on_abort() {
   wait_all(&targets, ABORT_WAIT);
 }
 
+/// `exit()`: `process.exit()` ends the process without Node's environment cleanup, so
+/// without closing the loggers. One hook, in this order: the lines JS logged after the
+/// last hand-over (the app's own 'exit' listeners) go to their queues, then every queue
+/// is closed, so each writer writes or gives up what is queued and counts on stderr what
+/// it gave up (`writer.rs`), all within `EXIT_WAIT`.
 extern "C" fn on_exit() {
-  let targets = hand_over_all(EXIT_WAIT / 2);
-  wait_all(&targets, EXIT_WAIT);
+  let deadline = Instant::now() + EXIT_WAIT;
+  hand_over_all(EXIT_WAIT / 2);
+  let queues: Vec<Arc<Queue>> = routes().iter().map(|r| r.queue.clone()).collect();
+  for queue in &queues {
+    queue.close();
+  }
+  for queue in &queues {
+    queue.wait_stopped(Some(deadline));
+  }
 }
 
 fn install() {

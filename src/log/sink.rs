@@ -160,17 +160,14 @@ impl Shared {
   }
 
   /// Counts on stderr, once, the lines the process ends without writing.
+  /// Nothing to count here (a stopped writer counts its own lost lines when it ends)
+  /// leaves the report to the writer.
   fn report_unwritten(&self) -> u64 {
-    if !self.queue.take_report() {
+    let lines = self.queue.unwritten_lines();
+    if lines == 0 || !self.queue.take_report() {
       return 0;
     }
-    let lines = self.queue.unwritten_lines();
-    if lines > 0 {
-      eprintln!(
-        "prodkit: {lines} log lines not written to {}: the process is ending and the destination did not take them",
-        self.describe
-      );
-    }
+    eprintln!("{}", self.stats.unwritten_message(lines, &self.describe));
     lines
   }
 }

@@ -16,7 +16,7 @@
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Once, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::chunk::{Chunk, Decoder};
@@ -46,6 +46,29 @@ pub struct WriterStats {
   pub lost_lines: AtomicU64,
   /// Bytes that reached the destination (UTF-8, as written).
   pub written_bytes: AtomicU64,
+  /// The last error code seen (an errno name, or the panic code), for the count of lines
+  /// not written at the end, whoever prints it.
+  pub last_error: std::sync::Mutex<Option<String>>,
+}
+
+impl WriterStats {
+  fn set_last_error(&self, code: &str) {
+    *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(code.to_string());
+  }
+
+  /// The stderr line that counts the lines a process ends without writing. One format for
+  /// every place that may print it (the writer at its end, the exit flush that could not
+  /// finish): `prodkit: N log lines not written to DEST (CODE)`.
+  pub fn unwritten_message(&self, lines: u64, destination: &str) -> String {
+    let code = self
+      .last_error
+      .lock()
+      .unwrap_or_else(|e| e.into_inner())
+      .clone();
+    let why =
+      code.unwrap_or_else(|| "the destination did not take them before the process ended".into());
+    format!("prodkit: {lines} log lines not written to {destination} ({why})")
+  }
 }
 
 pub struct Writer {
@@ -72,8 +95,6 @@ struct Episodes {
   current: Option<Failure>,
   /// The error code and time of the last episode reported.
   reported: Option<(String, Instant)>,
-  /// The last error code seen, for the count of lines not written at the end.
-  last_code: Option<String>,
   /// A batch was given up after close: later ones get one attempt each.
   given_up: bool,
   lock_unavailable_reported: bool,
@@ -114,38 +135,6 @@ fn cannot_lock(err: &io::Error) -> bool {
   crate::sys::lock::cannot_lock(err)
 }
 
-/// Writers alive in the process, closed by the `atexit` hook: `process.exit()` ends the
-/// process without Node's environment cleanup, so without closing the loggers. Closing
-/// makes each writer write or give up what is queued, and say how many lines it gave up.
-static RUNNING: Mutex<Vec<Weak<Queue>>> = Mutex::new(Vec::new());
-/// How long the exit hook waits for the writers, all together.
-const EXIT_WAIT: Duration = Duration::from_secs(5);
-
-extern "C" fn close_writers_at_exit() {
-  let queues: Vec<Arc<Queue>> = RUNNING
-    .lock()
-    .map(|list| list.iter().filter_map(Weak::upgrade).collect())
-    .unwrap_or_default();
-  for queue in &queues {
-    queue.close();
-  }
-  let deadline = Instant::now() + EXIT_WAIT;
-  for queue in &queues {
-    queue.wait_stopped(Some(deadline));
-  }
-}
-
-fn close_at_exit(queue: &Arc<Queue>) {
-  static AT_EXIT: Once = Once::new();
-  // SAFETY: registers a plain function with no arguments.
-  AT_EXIT.call_once(|| unsafe {
-    libc::atexit(close_writers_at_exit);
-  });
-  let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-  running.retain(|q| q.strong_count() > 0);
-  running.push(Arc::downgrade(queue));
-}
-
 /// Marks the queue stopped when the writer thread ends, by return or by unwinding.
 struct StopOnExit(Arc<Queue>);
 
@@ -168,7 +157,6 @@ impl Writer {
     // However this thread ends (even by a panic outside the contained part), no flush
     // waits for it any more.
     let _stopped = StopOnExit(self.queue.clone());
-    close_at_exit(&self.queue);
     let mut episodes = Episodes::default();
     let mut buf = Vec::new();
     let mut panic_now = test_panic("writer");
@@ -211,18 +199,14 @@ impl Writer {
     // One stderr line for the lines a process ends without writing: the JS exit listener's
     // report (a flush that could not finish) and this one take turns through take_report.
     if lost > 0 && self.queue.take_report() {
-      let why = episodes
-        .last_code
-        .as_deref()
-        .map_or(String::new(), |code| format!(" ({code})"));
-      let why = if crashed {
-        format!(" ({PANIC_CODE})")
-      } else {
-        why
-      };
+      if crashed {
+        self.stats.set_last_error(PANIC_CODE);
+      }
       eprintln!(
-        "prodkit: {lost} log lines not written to {}{why}",
-        self.destination.describe()
+        "{}",
+        self
+          .stats
+          .unwritten_message(lost, &self.destination.describe())
       );
     }
   }
@@ -368,7 +352,7 @@ impl Writer {
   fn failed(&mut self, err: io::Error, failure: &mut Episodes) {
     self.stats.write_errors.fetch_add(1, Ordering::Relaxed);
     let code = error_code(&err);
-    failure.last_code = Some(code.clone());
+    self.stats.set_last_error(&code);
     if let Some(ongoing) = &mut failure.current {
       ongoing.count += 1;
       return;
