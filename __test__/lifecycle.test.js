@@ -7,7 +7,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { tempDir, runNode } = require('./helpers')
+const { tempDir, runNode, copyPackageForNobody } = require('./helpers')
 
 // Runs in a child with --expose-gc: create/close cycles, then loggers dropped unclosed;
 // /proc/self/status and /proc/self/fd after each phase.
@@ -93,11 +93,12 @@ test('closed and collected loggers release threads, descriptors and memory', asy
 
 // A destination prodkit cannot write: its stderr holds the crash's fatal line, with the
 // stack, and the app's own fatal lines, as JSON.
-async function crashWith (t, destination) {
+// `pkg`: where the app loads prodkit from; `options`: runNode's (a uid, say).
+async function crashWith (t, destination, { pkg = '@oj/prodkit', ...options } = {}) {
   const out = await runNode(`
-    const kit = require('@oj/prodkit').install({ log: { destination: ${JSON.stringify(destination)} }, watchdog: false, metrics: false })
+    const kit = require(${JSON.stringify(pkg)}).install({ log: { destination: ${JSON.stringify(destination)} }, watchdog: false, metrics: false })
     kit.log.fatal({ order: 7 }, 'app fatal %d', 1)
-    setTimeout(() => { throw new Error('boom in a timer') }, 10)`, { timeoutMs: 120_000 })
+    setTimeout(() => { throw new Error('boom in a timer') }, 10)`, { timeoutMs: 120_000, ...options })
   assert.equal(out.code, 1, out.stderr)
   const lines = out.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
   const crash = lines.find((l) => l.msg === 'uncaught exception')
@@ -123,12 +124,17 @@ test('a destination that is a folder: the same on stderr', async (t) => {
   await crashWith(t, tempDir(t))
 })
 
-test('a read-only folder: the same on stderr', { skip: process.getuid && process.getuid() === 0 ? 'root writes anywhere' : false }, async (t) => {
+test('a read-only folder: the same on stderr', async (t) => {
   const dir = tempDir(t)
+  fs.chmodSync(dir, 0o755)
   const readOnly = path.join(dir, 'ro')
   fs.mkdirSync(readOnly, { mode: 0o555 })
-  t.after(() => fs.chmodSync(readOnly, 0o755))
-  await crashWith(t, path.join(readOnly, 'app.log'))
+  t.after(() => { if (fs.existsSync(readOnly)) fs.chmodSync(readOnly, 0o755) })
+  // Root writes anywhere: as root, the app runs as 'nobody', with a copy of the package
+  // it can reach.
+  const asRoot = process.getuid() === 0
+  const options = asRoot ? { pkg: copyPackageForNobody(dir), cwd: dir, uid: 65534, gid: 65534 } : {}
+  await crashWith(t, path.join(readOnly, 'app.log'), options)
 })
 
 test('a healthy destination: fatal lines are not copied to stderr', async (t) => {
