@@ -13,7 +13,10 @@ const { spawn } = require('node:child_process')
 const { ROOT } = require('./helpers')
 
 // `sh -c <script>` with NODE and CODE in its environment; resolves with its stdout.
-function shell (script, code, { timeoutMs = 120_000 } = {}) {
+// `slowReader`: the test reads in spells, pausing 2 ms after each chunk, so that the
+// stdout buffer fills and writes to it meet a full buffer (where a batch written in part
+// used to let the app's console.log in between).
+function shell (script, code, { timeoutMs = 120_000, slowReader = false } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', script], {
       cwd: ROOT,
@@ -21,7 +24,13 @@ function shell (script, code, { timeoutMs = 120_000 } = {}) {
     })
     const out = []
     let stderr = ''
-    child.stdout.on('data', (d) => out.push(d))
+    child.stdout.on('data', (d) => {
+      out.push(d)
+      if (slowReader) {
+        child.stdout.pause()
+        setTimeout(() => child.stdout.resume(), 2)
+      }
+    })
     child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${stderr}`)) }, timeoutMs)
     child.on('error', reject)
@@ -115,4 +124,52 @@ test('lines longer than PIPE_BUF: whole from a lone writer; with other writers o
   assert.equal(shared.status, 0, shared.stderr)
   const two = tally(shared.stdout, 2)
   t.diagnostic(`two writers of 20 KB lines on one pipe: ${two.torn} of ${2 * lines} lines not whole (allowed beyond PIPE_BUF)`)
+})
+
+// The same app, told where it writes: `destination` (undefined: stdout), and a check that
+// stdout is the kind of file the test means (a socket, a terminal).
+function writerTo ({ lines, destination, expect }) {
+  return `
+    const fs = require('node:fs')
+    const kind = fs.fstatSync(1)
+    const tty = require('node:tty').isatty(1)
+    if (${JSON.stringify(expect)} === 'socket' && !kind.isSocket()) { console.error('stdout is not a socket'); process.exit(9) }
+    if (${JSON.stringify(expect)} === 'tty' && !tty) { console.error('stdout is not a terminal'); process.exit(9) }
+    const log = require('@oj/prodkit').createLogger({ service: 'p', destination: ${JSON.stringify(destination)} })
+    const pad = 'x'.repeat(100)
+    let i = 0
+    function turn () {
+      for (let k = 0; k < 500 && i < ${lines}; k++, i++) {
+        log.info({ w: 0, i, pad }, 'line')
+        if (i % 200 === 0) console.log(JSON.stringify({ console: true, w: 0, i }))
+      }
+      if (i < ${lines}) setImmediate(turn)
+    }
+    turn()`
+}
+
+// Node's child_process gives a child's stdout as a Unix stream socket (socketpair), as
+// systemd gives journald's; and an app may pass the descriptor itself (destination: 1).
+for (const destination of [undefined, 1]) {
+  test(`stdout that is a Unix stream socket (destination: ${destination === undefined ? 'default' : destination}), console.log in between: no line torn`, { timeout: 180_000 }, async () => {
+    const lines = 30_000
+    const out = await shell('exec "$NODE" -e "$CODE"', writerTo({ lines, destination, expect: 'socket' }), { slowReader: true })
+    assert.equal(out.status, 0, out.stderr)
+    const { torn, consoleLines, counts } = tally(out.stdout, 1)
+    assert.equal(torn, 0, `${torn} torn lines`)
+    assert.deepEqual(counts, [lines])
+    assert.equal(consoleLines, lines / 200)
+  })
+}
+
+test('stdout that is a terminal (a pty, through script(1)), console.log in between: no line torn', { timeout: 180_000 }, async () => {
+  const lines = 20_000
+  // script gives the app a pseudo-terminal and copies what the app writes to it to its own
+  // stdout; the terminal turns each \n into \r\n.
+  const out = await shell('script -qfec \'"$NODE" -e "$CODE"\' /dev/null < /dev/null', writerTo({ lines, expect: 'tty' }), { slowReader: true })
+  assert.equal(out.status, 0, out.stderr + out.stdout.slice(0, 500))
+  const { torn, consoleLines, counts } = tally(out.stdout.replace(/\r\n/g, '\n'), 1)
+  assert.equal(torn, 0, `${torn} torn lines`)
+  assert.deepEqual(counts, [lines])
+  assert.equal(consoleLines, lines / 200)
 })
