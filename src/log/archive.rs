@@ -12,7 +12,7 @@ use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Condvar, Mutex, Once, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::compress::{claim, gzip_rotated_unless};
@@ -80,6 +80,7 @@ const FINISH_WAIT: Duration = Duration::from_secs(5);
 /// ends the process without closing the loggers.
 static RUNNING: Mutex<Vec<Weak<Control>>> = Mutex::new(Vec::new());
 
+#[cfg_attr(windows, allow(dead_code))]
 extern "C" fn stop_all_at_exit() {
   let running: Vec<Arc<Control>> = RUNNING
     .lock()
@@ -144,11 +145,16 @@ impl Archiver {
       panicked: false,
     };
     {
-      static AT_EXIT: Once = Once::new();
-      // SAFETY: registers a plain function with no arguments.
-      AT_EXIT.call_once(|| unsafe {
-        libc::atexit(stop_all_at_exit);
-      });
+      // Not on Windows: an addon's atexit handlers run at DLL detach, after ExitProcess has
+      // ended every other thread, so there would be no archive thread to wait for.
+      #[cfg(not(windows))]
+      {
+        static AT_EXIT: std::sync::Once = std::sync::Once::new();
+        // SAFETY: registers a plain function with no arguments.
+        AT_EXIT.call_once(|| unsafe {
+          libc::atexit(stop_all_at_exit);
+        });
+      }
       let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
       running.retain(|c| c.strong_count() > 0);
       running.push(Arc::downgrade(&control));

@@ -84,6 +84,7 @@ pub fn hand_over_all(wait: Duration) -> Vec<(Arc<Queue>, u64)> {
 }
 
 /// Waits until the targets are written, all within `wait`.
+#[cfg_attr(windows, allow(dead_code))]
 fn wait_all(targets: &[(Arc<Queue>, u64)], wait: Duration) {
   let deadline = Instant::now() + wait;
   for (queue, target) in targets {
@@ -159,6 +160,7 @@ pub fn abort_line(notices: &NoticeFormat, pending: &Pending) -> Vec<u8> {
 }
 
 /// The emergency thread's work when SIGABRT arrives.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn on_abort() {
   let targets = hand_over_all(ABORT_WAIT / 2);
   if !ABORT_EXPLAINED.load(Ordering::SeqCst) {
@@ -183,6 +185,7 @@ fn on_abort() {
 /// last hand-over (the app's own 'exit' listeners) go to their queues, then every queue
 /// is closed, so each writer writes or gives up what is queued and counts on stderr what
 /// it gave up (`writer.rs`), all within `EXIT_WAIT`.
+#[cfg_attr(windows, allow(dead_code))]
 extern "C" fn on_exit() {
   let deadline = Instant::now() + EXIT_WAIT;
   hand_over_all(EXIT_WAIT / 2);
@@ -198,8 +201,15 @@ extern "C" fn on_exit() {
 fn install() {
   static INSTALL: Once = Once::new();
   INSTALL.call_once(|| {
+    // Not on Windows: an addon's atexit handlers run at DLL detach, after ExitProcess has
+    // ended the writer threads, so waiting for them would only delay the exit by
+    // EXIT_WAIT (docs/platforms.md: lines logged after prodkit's 'exit' listener are lost
+    // on process.exit() there).
+    #[cfg(not(windows))]
     // SAFETY: registering a plain function; it runs at exit() on the exiting thread.
-    unsafe { libc::atexit(on_exit) };
+    unsafe {
+      libc::atexit(on_exit)
+    };
     #[cfg(unix)]
     signal::install();
   });

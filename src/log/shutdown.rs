@@ -183,6 +183,17 @@ mod handler {
 #[cfg(unix)]
 pub use handler::{install as install_handler, uninstall as uninstall_handler};
 
+/// Windows has no POSIX signal handler to chain in front of libuv's (Ctrl+C reaches Node
+/// through libuv's console handler): nothing is installed, and a log call blocked on a
+/// stalled destination holds a Ctrl+C back until it returns (docs/platforms.md).
+#[cfg(not(unix))]
+pub fn install_handler(_signal: i32) -> std::io::Result<()> {
+  Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn uninstall_handler(_signal: i32) {}
+
 #[cfg(not(test))]
 mod napi_exports {
   use napi::bindgen_prelude::*;
