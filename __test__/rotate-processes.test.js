@@ -3,6 +3,12 @@
 // writer moves to the new file before its next write, and the union of every file,
 // plain and .gz, holds each line exactly once, intact.
 
+// Compression at normal priority in these tests (and their child processes): they check
+// what compression produces, and an idle-priority thread barely runs while the machine is
+// kept busy by other work (docs/rotation.md, PRODKIT_COMPRESS_PRIORITY). bench:rotate
+// measures the idle-priority default.
+process.env.PRODKIT_COMPRESS_PRIORITY = 'normal'
+
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')

@@ -2,6 +2,12 @@
 // Rotation in one process: options, naming, size and interval rotation, gzip on the
 // background thread, finishing what a crash left, retention, reopen() and reopenOnSignal.
 
+// Compression at normal priority in these tests (and their child processes): they check
+// what compression produces, and an idle-priority thread barely runs while the machine is
+// kept busy by other work (docs/rotation.md, PRODKIT_COMPRESS_PRIORITY). bench:rotate
+// measures the idle-priority default.
+process.env.PRODKIT_COMPRESS_PRIORITY = 'normal'
+
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')

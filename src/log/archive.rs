@@ -231,13 +231,24 @@ fn lower_priority() {
   crate::sys::thread::lower_priority();
 }
 
+/// `PRODKIT_COMPRESS_PRIORITY=normal` keeps the archive thread at the process's own
+/// priority. A machine kept at 100% CPU by normal-priority work gives an idle-priority
+/// thread a tiny share (with two busy loops on two cores, 126 rotated files of 512 KiB
+/// took minutes), so rotated files wait uncompressed for as long as the load lasts: an
+/// operator who prefers compression to keep up says so (docs/rotation.md).
+fn idle_priority_wanted() -> bool {
+  std::env::var("PRODKIT_COMPRESS_PRIORITY").map_or(true, |v| v != "normal")
+}
+
 impl Sweeper {
   fn run(mut self, requests: Receiver<()>) {
     self
       .control
       .tid
       .store(crate::sys::thread::current_id(), Ordering::Release);
-    lower_priority();
+    if idle_priority_wanted() {
+      lower_priority();
+    }
     let mut panic_now = test_panic("archive");
     while requests.recv().is_ok() {
       if !self.control.begin() {
