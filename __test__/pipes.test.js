@@ -42,11 +42,16 @@ function shell (script, code, { timeoutMs = 120_000, slowReader = false } = {}) 
 }
 
 // A writer: LINES lines with ids (writer w, i) of `pad` bytes of padding, 500 per turn of
-// the event loop, and a console.log of its own every CONSOLE_EVERY lines (0: none).
-function writer ({ lines, pad, consoleEvery }) {
+// the event loop, and a console.log of its own every CONSOLE_EVERY lines (0: none), to
+// `destination` (undefined: stdout). `expect` ('socket', 'tty') makes it check first that
+// its stdout is that kind of file, so that the test is about what it says.
+function writer ({ lines, pad, consoleEvery, destination, expect }) {
   return `
     const w = Number(process.argv[1] || 0)
-    const log = require('@oj/prodkit').createLogger({ service: 'p' })
+    const fs = require('node:fs')
+    if (${JSON.stringify(expect)} === 'socket' && !fs.fstatSync(1).isSocket()) { console.error('stdout is not a socket'); process.exit(9) }
+    if (${JSON.stringify(expect)} === 'tty' && !require('node:tty').isatty(1)) { console.error('stdout is not a terminal'); process.exit(9) }
+    const log = require('@oj/prodkit').createLogger({ service: 'p', destination: ${JSON.stringify(destination)} })
     const pad = 'x'.repeat(${pad})
     let i = 0
     function turn () {
@@ -81,14 +86,19 @@ function tally (stdout, writers) {
   return { torn, consoleLines, counts: seen.map((s) => s.size) }
 }
 
+// One writer's output: every line whole, each of its lines there, and its console.logs.
+function assertWhole (stdout, lines, consoleEvery) {
+  const { torn, consoleLines, counts } = tally(stdout, 1)
+  assert.equal(torn, 0, `${torn} torn lines`)
+  assert.deepEqual(counts, [lines])
+  assert.equal(consoleLines, lines / consoleEvery)
+}
+
 test('stdout through a pipe with the app\'s console.log in between: no line torn', { timeout: 180_000 }, async () => {
   const lines = 60_000
   const out = await shell('"$NODE" -e "$CODE" | cat', writer({ lines, pad: 100, consoleEvery: 200 }))
   assert.equal(out.status, 0, out.stderr)
-  const { torn, consoleLines, counts } = tally(out.stdout, 1)
-  assert.equal(torn, 0, `${torn} torn lines`)
-  assert.deepEqual(counts, [lines])
-  assert.equal(consoleLines, lines / 200)
+  assertWhole(out.stdout, lines, 200)
 })
 
 test('three processes on one pipe (as cluster workers on the primary\'s stdout): no line torn', { timeout: 180_000 }, async () => {
@@ -126,39 +136,14 @@ test('lines longer than PIPE_BUF: whole from a lone writer; with other writers o
   t.diagnostic(`two writers of 20 KB lines on one pipe: ${two.torn} of ${2 * lines} lines not whole (allowed beyond PIPE_BUF)`)
 })
 
-// The same app, told where it writes: `destination` (undefined: stdout), and a check that
-// stdout is the kind of file the test means (a socket, a terminal).
-function writerTo ({ lines, destination, expect }) {
-  return `
-    const fs = require('node:fs')
-    const kind = fs.fstatSync(1)
-    const tty = require('node:tty').isatty(1)
-    if (${JSON.stringify(expect)} === 'socket' && !kind.isSocket()) { console.error('stdout is not a socket'); process.exit(9) }
-    if (${JSON.stringify(expect)} === 'tty' && !tty) { console.error('stdout is not a terminal'); process.exit(9) }
-    const log = require('@oj/prodkit').createLogger({ service: 'p', destination: ${JSON.stringify(destination)} })
-    const pad = 'x'.repeat(100)
-    let i = 0
-    function turn () {
-      for (let k = 0; k < 500 && i < ${lines}; k++, i++) {
-        log.info({ w: 0, i, pad }, 'line')
-        if (i % 200 === 0) console.log(JSON.stringify({ console: true, w: 0, i }))
-      }
-      if (i < ${lines}) setImmediate(turn)
-    }
-    turn()`
-}
-
 // Node's child_process gives a child's stdout as a Unix stream socket (socketpair), as
 // systemd gives journald's; and an app may pass the descriptor itself (destination: 1).
 for (const destination of [undefined, 1]) {
   test(`stdout that is a Unix stream socket (destination: ${destination === undefined ? 'default' : destination}), console.log in between: no line torn`, { timeout: 180_000 }, async () => {
     const lines = 30_000
-    const out = await shell('exec "$NODE" -e "$CODE"', writerTo({ lines, destination, expect: 'socket' }), { slowReader: true })
+    const out = await shell('exec "$NODE" -e "$CODE"', writer({ lines, pad: 100, consoleEvery: 200, destination, expect: 'socket' }), { slowReader: true })
     assert.equal(out.status, 0, out.stderr)
-    const { torn, consoleLines, counts } = tally(out.stdout, 1)
-    assert.equal(torn, 0, `${torn} torn lines`)
-    assert.deepEqual(counts, [lines])
-    assert.equal(consoleLines, lines / 200)
+    assertWhole(out.stdout, lines, 200)
   })
 }
 
@@ -166,10 +151,7 @@ test('stdout that is a terminal (a pty, through script(1)), console.log in betwe
   const lines = 20_000
   // script gives the app a pseudo-terminal and copies what the app writes to it to its own
   // stdout; the terminal turns each \n into \r\n.
-  const out = await shell('script -qfec \'"$NODE" -e "$CODE"\' /dev/null < /dev/null', writerTo({ lines, expect: 'tty' }), { slowReader: true })
+  const out = await shell('script -qfec \'"$NODE" -e "$CODE"\' /dev/null < /dev/null', writer({ lines, pad: 100, consoleEvery: 200, expect: 'tty' }), { slowReader: true })
   assert.equal(out.status, 0, out.stderr + out.stdout.slice(0, 500))
-  const { torn, consoleLines, counts } = tally(out.stdout.replace(/\r\n/g, '\n'), 1)
-  assert.equal(torn, 0, `${torn} torn lines`)
-  assert.deepEqual(counts, [lines])
-  assert.equal(consoleLines, lines / 200)
+  assertWhole(out.stdout.replace(/\r\n/g, '\n'), lines, 200)
 })
