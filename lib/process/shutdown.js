@@ -63,13 +63,18 @@ class Shutdown {
     this.setDeadline(this.timeoutMs)
   }
 
+  // A hook cut off at the end of the whole shutdown's time ends the hooks: the timer that
+  // cut it may fire a moment before the clock says the time is up, and the next hook must
+  // not run in that moment.
   async runHooks () {
-    const started = Date.now()
+    const endAt = performance.now() + this.timeoutMs
     for (const hook of this.hooks) {
       if (this.finished) return
-      const left = this.timeoutMs - (Date.now() - started)
+      const left = endAt - performance.now()
       if (left <= 0) return
-      await this.runHook(hook, Math.min(hook.timeoutMs, left))
+      const limitMs = Math.min(hook.timeoutMs, left)
+      const result = await this.runHook(hook, Math.round(limitMs))
+      if (result === 'timeout' && limitMs === left) return
     }
   }
 
@@ -83,6 +88,7 @@ class Shutdown {
       if (result === 'timeout') {
         this.log.warn({ hook: hook.name, timeoutMs: limitMs }, `shutdown hook ${hook.name} did not finish within ${limitMs} ms: cut off`)
       }
+      return result
     } catch (err) {
       this.log.error({ err, hook: hook.name }, `shutdown hook ${hook.name} failed`)
     } finally {
