@@ -11,7 +11,10 @@
 //!   the next write. A file's period comes from its birth time on the file system, which
 //!   every process sees alike, so the first process to write after the turn rotates and
 //!   the others find a new file. (Where the file system has no birth time, the time this
-//!   process first saw the file stands in.)
+//!   process first saw the file stands in.) Now is read from the clock the file system
+//!   stamps files with (`sys::fs::timestamp_clock_now`), a coarse one on Linux and
+//!   Windows: read from the precise clock, a file made just after a turn could look
+//!   born before it and be rotated twice.
 //!
 //! A rotation that fails (no permission to rename, say) is reported once and the batch is
 //! written to the current file: a line is worth more than a size limit. It is tried
@@ -120,7 +123,10 @@ impl Rotation {
       return Ok(buf.len());
     };
     let meta = meta?;
-    let now = SystemTime::now();
+    // From the clock files are stamped with: compared with the precise clock, a file
+    // this writer made a few ms after a turn could look born before it and be rotated
+    // again at the next batch.
+    let now = crate::sys::fs::timestamp_clock_now();
     let mut size = meta.len();
     if self.period_over(&meta, now) {
       let renewed = if size > 0 {
@@ -327,6 +333,47 @@ mod tests {
     write_batch(&mut r, &mut dest, b"four\n");
     assert_eq!(rotated_files(&dir).len(), 1);
     assert_eq!(fs::read_to_string(&path).unwrap(), "four\n");
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_file_made_just_after_a_turn_is_not_rotated_again_in_the_same_period() {
+    // File systems stamp files from a coarse clock a few ms behind the precise one: a
+    // file made 1 ms after a turn may have a birth time before it. Rotated on the
+    // precise clock, the next batch in the same period rotated it again.
+    let dir = empty_temp_dir("rotate", "turn");
+    let path = dir.join("app.log");
+    let policy = RotatePolicy {
+      interval_ms: Some(100),
+      ..RotatePolicy::default()
+    };
+    let mut r = rotation(&path, policy);
+    let mut dest = Destination::new(Target::File(path.clone()));
+    let ms = || ms_since_epoch(SystemTime::now());
+    let rotations = |r: &Rotation| r.stats.rotations.load(Ordering::Relaxed);
+    let mut tried = 0;
+    let mut last = 0;
+    while tried < 10 {
+      // Right after a turn (by the precise clock), in a period not seen yet.
+      let period = loop {
+        let now = ms();
+        if now % 100 < 2 && now / 100 != last {
+          break now / 100;
+        }
+        std::hint::spin_loop();
+      };
+      last = period;
+      let before = rotations(&r);
+      for batch in [&b"a\n"[..], b"b\n", b"c\n"] {
+        write_batch(&mut r, &mut dest, batch);
+      }
+      if ms() / 100 != period {
+        continue; // preempted into the next period: says nothing
+      }
+      tried += 1;
+      let rotated = rotations(&r) - before;
+      assert!(rotated <= 1, "{rotated} rotations within one period");
+    }
     fs::remove_dir_all(&dir).unwrap();
   }
 

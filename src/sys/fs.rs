@@ -23,6 +23,9 @@
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::path::Path;
+use std::time::SystemTime;
+#[cfg(any(target_os = "linux", target_os = "android", windows))]
+use std::time::{Duration, UNIX_EPOCH};
 
 /// Options every file prodkit creates gets; see the module docs for each platform.
 pub trait OpenOptionsExt {
@@ -156,6 +159,53 @@ pub fn identity(meta: &Metadata) -> (u64, u64) {
 pub fn identity(meta: &Metadata) -> (u64, u64) {
   use std::os::windows::fs::MetadataExt;
   (0, meta.creation_time())
+}
+
+/// Now, read from the clock the file system stamps files with, for comparing with a
+/// file's birth time. Linux and Windows stamp files from a coarse clock (one that
+/// advances at the timer tick, 1 to 16 ms) that runs behind the precise one: a file
+/// created right after a turn of the second can have a birth time from before it, and
+/// compared with the precise clock it would look born in the period before (rotation
+/// by interval would then rotate a file it has just made). Read from the same coarse
+/// clock, now is never before the birth time of a file made earlier.
+/// - Linux, Android: `CLOCK_REALTIME_COARSE`, which inode timestamps come from.
+/// - Windows: `GetSystemTimeAsFileTime`, the tick-updated time NTFS stamps files with.
+/// - macOS and the others: the precise clock (APFS stamps files from it).
+pub fn timestamp_clock_now() -> SystemTime {
+  #[cfg(any(target_os = "linux", target_os = "android"))]
+  {
+    let mut ts = libc::timespec {
+      tv_sec: 0,
+      tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write to; the clock id is a constant.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 && ts.tv_sec >= 0 {
+      return UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    }
+    SystemTime::now()
+  }
+  #[cfg(windows)]
+  {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::SystemInformation::GetSystemTimeAsFileTime;
+    // 100 ns ticks from 1601-01-01 to the Unix epoch.
+    const EPOCH_TICKS: u64 = 116_444_736_000_000_000;
+    let mut ft = FILETIME {
+      dwLowDateTime: 0,
+      dwHighDateTime: 0,
+    };
+    // SAFETY: `ft` is a valid FILETIME to write to.
+    unsafe { GetSystemTimeAsFileTime(&mut ft) };
+    let ticks = (u64::from(ft.dwHighDateTime) << 32) | u64::from(ft.dwLowDateTime);
+    match ticks.checked_sub(EPOCH_TICKS) {
+      Some(since) => UNIX_EPOCH + Duration::from_nanos(since.saturating_mul(100)),
+      None => SystemTime::now(),
+    }
+  }
+  #[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
+  {
+    SystemTime::now()
+  }
 }
 
 /// The permission bits of a file, to give a file derived from it (its `.gz`) the same.
