@@ -9,7 +9,12 @@
 //!   waiting: async-signal-safe) and waits for it, at most `ABORT_WAIT`. That thread, an
 //!   ordinary thread free to lock and allocate, hands every sink's committed lines to its
 //!   queue, adds a fatal line that says the process is aborting with the last V8 heap
-//!   figures JS published (and the process RSS), and waits for the writers. The handler
+//!   figures JS published (and the process RSS), and waits for the writers. Meanwhile
+//!   the handler reads its own thread's stack for Node's out-of-memory handler
+//!   (`sys::stack`): found there, the line says "JavaScript heap out of memory" for sure.
+//!   That read is not async-signal-safe, so it is bounded from outside: the emergency
+//!   thread waits for it at most `WALK_WAIT` before it writes the line without it, and
+//!   if it never ends, that thread ends the process by SIGABRT itself. The handler
 //!   then restores the previous disposition and raises SIGABRT again, so the process
 //!   still ends by SIGABRT (core dump and exit status as before). If the aborting thread
 //!   holds a lock the emergency thread needs (malloc's, after heap corruption), the wait
@@ -37,6 +42,9 @@ use super::queue::Queue;
 pub const ABORT_WAIT: Duration = Duration::from_secs(5);
 /// How long `exit()` waits for them.
 pub const EXIT_WAIT: Duration = Duration::from_secs(5);
+/// How long the emergency thread waits for the handler's read of its stack.
+#[cfg_attr(not(unix), allow(dead_code))]
+const WALK_WAIT: Duration = Duration::from_secs(1);
 /// At the last sample, a V8 heap this full (of its limit) makes an abort "most likely out
 /// of memory": Node aborts on V8's out-of-memory error, and the figure is all the native
 /// side can know (V8's own message is not reachable through N-API).
@@ -112,11 +120,17 @@ fn rss_bytes() -> Option<u64> {
   None
 }
 
-/// The fatal line the SIGABRT path adds to one sink's log. What it knows: the V8 heap
-/// figures of JS's last sample (at most a few ms old while the app logs and turns its
-/// event loop; older if it stopped doing either) and the RSS now. "Out of memory" is an
-/// inference from those: V8's own message is not reachable through N-API.
-pub fn abort_line(notices: &NoticeFormat, pending: &Pending) -> Vec<u8> {
+/// The fatal line the SIGABRT path adds to one sink's log. What it knows: whether Node's
+/// out-of-memory handler is on the aborting thread's stack (`in_oom_handler`: `None`
+/// where that cannot be read), the V8 heap figures of JS's last sample (at most a few ms
+/// old while the app logs and turns its event loop; older if it stopped doing either) and
+/// the RSS now. The stack decides where it was read; without it, "out of memory" is an
+/// inference from the figures (V8's own message is not reachable through N-API).
+pub fn abort_line(
+  notices: &NoticeFormat,
+  pending: &Pending,
+  in_oom_handler: Option<bool>,
+) -> Vec<u8> {
   let heap = pending.heap();
   let rss = rss_bytes();
   let mut fields = serde_json::Map::new();
@@ -133,7 +147,16 @@ pub fn abort_line(notices: &NoticeFormat, pending: &Pending) -> Vec<u8> {
     fields.insert("rssBytes".into(), rss.into());
   }
   let mib = |bytes: f64| (bytes / (1024.0 * 1024.0)).round();
-  let reason = if known && heap.used >= heap.limit * NEAR_LIMIT {
+  if in_oom_handler == Some(true) {
+    fields.insert("outOfMemory".into(), true.into());
+    fields.insert("outOfMemoryLikely".into(), true.into());
+    let msg = "process aborting (SIGABRT): JavaScript heap out of memory (Node's out-of-memory handler called abort())";
+    return notices.line(FATAL, msg, &fields);
+  }
+  let reason = if in_oom_handler == Some(false) {
+    // The stack was read and Node's out-of-memory handler is not on it.
+    None
+  } else if known && heap.used >= heap.limit * NEAR_LIMIT {
     Some(format!(
       "the V8 heap was at {:.0}% of its limit at the last sample",
       heap.used / heap.limit * 100.0
@@ -164,10 +187,14 @@ pub fn abort_line(notices: &NoticeFormat, pending: &Pending) -> Vec<u8> {
 fn on_abort() {
   let targets = hand_over_all(ABORT_WAIT / 2);
   if !ABORT_EXPLAINED.load(Ordering::SeqCst) {
+    #[cfg(unix)]
+    let in_oom_handler = signal::stack_read(WALK_WAIT);
+    #[cfg(not(unix))]
+    let in_oom_handler = None;
     for route in routes().iter().filter(|r| !r.queue.is_closed()) {
       route
         .queue
-        .try_push(abort_line(&route.notices, &route.pending));
+        .try_push(abort_line(&route.notices, &route.pending, in_oom_handler));
     }
   }
   let targets: Vec<_> = targets
@@ -218,7 +245,8 @@ fn install() {
 #[cfg(unix)]
 mod signal {
   use std::mem::MaybeUninit;
-  use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+  use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+  use std::time::{Duration, Instant};
 
   use super::ABORT_WAIT;
 
@@ -226,6 +254,43 @@ mod signal {
   static WAKE: AtomicI32 = AtomicI32::new(-1);
   static ENTERED: AtomicBool = AtomicBool::new(false);
   static DONE: AtomicBool = AtomicBool::new(false);
+  /// The handler's read of its stack: 0 not done (yet), 1 no out-of-memory frame, 2 one
+  /// found, 3 not readable on this platform.
+  static STACK: AtomicU8 = AtomicU8::new(0);
+
+  /// What the handler's read of its stack found, waiting for it at most `wait`.
+  pub(super) fn stack_read(wait: Duration) -> Option<bool> {
+    let deadline = Instant::now() + wait;
+    loop {
+      match STACK.load(Ordering::SeqCst) {
+        1 => return Some(false),
+        2 => return Some(true),
+        3 => return None,
+        _ if Instant::now() >= deadline => return None,
+        _ => std::thread::sleep(Duration::from_millis(1)),
+      }
+    }
+  }
+
+  /// Called by the emergency thread once its work is done: if the handler's read of its
+  /// stack has not ended within `ABORT_WAIT` (stuck on a lock the aborting thread held),
+  /// the handler will never raise SIGABRT again, so this thread does, with the default
+  /// disposition: the process still ends by SIGABRT.
+  fn end_if_handler_stuck() {
+    let deadline = Instant::now() + ABORT_WAIT;
+    while STACK.load(Ordering::SeqCst) == 0 {
+      if Instant::now() >= deadline {
+        // SAFETY: restoring the default disposition and raising a signal on this thread;
+        // SIGABRT is not blocked here, so the default action ends the process.
+        unsafe {
+          libc::signal(libc::SIGABRT, libc::SIG_DFL);
+          libc::raise(libc::SIGABRT);
+        }
+        return;
+      }
+      std::thread::sleep(Duration::from_millis(10));
+    }
+  }
 
   pub(super) fn install() {
     let mut fds = [0; 2];
@@ -248,6 +313,7 @@ mod signal {
           // Contain a panic: the handler waits for DONE either way.
           let _ = std::panic::catch_unwind(super::on_abort);
           DONE.store(true, Ordering::SeqCst);
+          end_if_handler_stuck();
         } else if n == 0 {
           return;
         }
@@ -255,6 +321,7 @@ mod signal {
     if spawned.is_err() {
       return;
     }
+    crate::sys::stack::prepare();
     WAKE.store(fds[1], Ordering::SeqCst);
     // SAFETY: a zeroed sigaction is valid; the handler has the SA_SIGINFO signature;
     // PREVIOUS is written once, here, before the handler can run.
@@ -271,7 +338,8 @@ mod signal {
     }
   }
 
-  /// Async-signal-safe: atomics, write(2), nanosleep(2), sigaction(2), raise(3).
+  /// Async-signal-safe: atomics, write(2), nanosleep(2), sigaction(2), raise(3); except
+  /// the read of the stack (`sys::stack`), bounded by `end_if_handler_stuck`.
   extern "C" fn handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
     // SAFETY: errno is saved and restored around the calls below.
     let errno = unsafe { *errno_location() };
@@ -280,6 +348,12 @@ mod signal {
       let byte = 1u8;
       // SAFETY: writing one byte to our pipe.
       if fd >= 0 && unsafe { libc::write(fd, &byte as *const u8 as *const libc::c_void, 1) } == 1 {
+        let found = match crate::sys::stack::in_out_of_memory_handler() {
+          Some(false) => 1,
+          Some(true) => 2,
+          None => 3,
+        };
+        STACK.store(found, Ordering::SeqCst);
         let step = libc::timespec {
           tv_sec: 0,
           tv_nsec: 1_000_000,
@@ -325,12 +399,20 @@ mod tests {
   #[test]
   fn the_abort_line_says_what_it_knows() {
     let notices = NoticeFormat::new("\"pid\":1");
-    let line = abort_line(&notices, &Pending::new());
+    let line = abort_line(&notices, &Pending::new(), Some(false));
     let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
     assert_eq!(v["level"], 60);
     assert_eq!(v["signal"], "SIGABRT");
     assert_eq!(v["outOfMemoryLikely"], false);
     assert_eq!(v["msg"], "process aborting (SIGABRT)");
+    let line = abort_line(&notices, &Pending::new(), Some(true));
+    let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+    assert_eq!(v["outOfMemory"], true);
+    assert_eq!(v["outOfMemoryLikely"], true);
+    assert_eq!(
+      v["msg"],
+      "process aborting (SIGABRT): JavaScript heap out of memory (Node's out-of-memory handler called abort())"
+    );
   }
 
   #[test]

@@ -319,7 +319,8 @@ mod tests {
     write_batch(&mut r, &mut dest, b"one\n");
     write_batch(&mut r, &mut dest, b"two\n");
     assert!(rotated_files(&dir).is_empty());
-    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // Into the next period, past the few ms the coarse clock lags.
+    std::thread::sleep(std::time::Duration::from_millis(1050));
     write_batch(&mut r, &mut dest, b"three\n");
     assert_eq!(rotated_files(&dir).len(), 1);
     assert_eq!(
@@ -329,7 +330,8 @@ mod tests {
     assert_eq!(fs::read_to_string(&path).unwrap(), "three\n");
     // An empty file from an earlier period is not kept as a rotated file.
     fs::write(&path, b"").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // Into the next period, past the few ms the coarse clock lags.
+    std::thread::sleep(std::time::Duration::from_millis(1050));
     write_batch(&mut r, &mut dest, b"four\n");
     assert_eq!(rotated_files(&dir).len(), 1);
     assert_eq!(fs::read_to_string(&path).unwrap(), "four\n");

@@ -14,6 +14,8 @@
 //! - `fd`: writing to stdout, stderr, an app's descriptor or an open file, and the
 //!   operations that keep lines whole there (kind, size, offset, last byte, reserve, cut).
 //! - `cpu`: CPU time of the process and of the calling thread.
+//! - `stack`: whether the calling thread is in Node's out-of-memory handler (for the
+//!   SIGABRT handler).
 //! - `thread`: lowering the calling thread's priority for background work.
 //! - `error`: the errno-style names (`ENOSPC`) of OS errors, as Node reports them.
 
@@ -22,4 +24,5 @@ pub mod error;
 pub mod fd;
 pub mod fs;
 pub mod lock;
+pub mod stack;
 pub mod thread;
