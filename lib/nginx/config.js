@@ -41,14 +41,16 @@ as default_server.`)
 
   comment(0, `Access log in JSON, one object a line: requestId is nginx's $request_id, the same id
 the app receives as X-Request-Id and logs as requestId (prodkit's requestLogger), so one
-search finds both lines of a request. upstreamAddr says which instance answered (a list
-when nginx retried on another one); times are in seconds.`)
+search finds both lines of a request. upstreamAddr says which instance answered, and
+upstreamStatus what it answered (lists when nginx retried on another one: "10.0.0.2:3000,
+10.0.0.3:3000" and "502, 200"); times are in seconds.`)
   line(0, `log_format ${logFormat} escape=json`)
   const fields = [
     ['time', '$time_iso8601'], ['requestId', '$request_id'], ['client', '$remote_addr'],
     ['method', '$request_method'], ['uri', '$request_uri'], ['status', '$status', true],
     ['bytes', '$body_bytes_sent', true], ['requestTime', '$request_time', true],
-    ['upstreamAddr', '$upstream_addr'], ['upstreamResponseTime', '$upstream_response_time'],
+    ['upstreamAddr', '$upstream_addr'], ['upstreamStatus', '$upstream_status'],
+    ['upstreamResponseTime', '$upstream_response_time'],
     ['host', '$host'], ['userAgent', '$http_user_agent'], ['referer', '$http_referer']
   ]
   fields.forEach(([key, variable, number], i) => {
@@ -135,9 +137,11 @@ which nginx does not compress by default. gzip_vary: caches keep both versions a
 
   comment(1, `When no instance answers (all down, refused, or timed out: nginx's own 502 and 504),
 nginx answers with the page in @unavailable: written inline, so there is no file to install
-and it works when everything behind nginx is down. The app's own 5xx responses pass through
-unchanged (proxy_intercept_errors is off): its /health 503 "draining" among them.`)
-  line(1, 'error_page 502 503 504 @unavailable;')
+and it works when everything behind nginx is down. It is a 503 with Retry-After (a
+temporary outage, to browsers and crawlers alike); the access log's upstreamStatus keeps
+what happened (502: refused or reset, 504: timed out). The app's own 5xx responses pass
+through unchanged (proxy_intercept_errors is off): its /health 503 "draining" among them.`)
+  line(1, 'error_page 502 503 504 =503 @unavailable;')
   line(1, 'location @unavailable {')
   line(2, 'default_type text/html;')
   for (const h of always) line(2, h)
