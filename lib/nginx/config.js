@@ -188,14 +188,18 @@ X-Request-Id) and nginx's access log carry the same id.`)
   line(2, 'proxy_set_header X-Forwarded-Host $host;')
   line(2, 'proxy_set_header X-Request-Id $request_id;')
   comment(2, `Retries: a request that fails to connect, times out, or gets a 502/503 from an instance
-is sent to the next one, so an instance restarting (or a machine down) costs no failed
-request. Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS...): non_idempotent is
-deliberately not set, so a POST that may have reached the app is never sent twice. At most
-3 tries within ${drainSeconds} s.
+is sent to the next one, so with several instances one restarting (or a machine down)
+costs no failed request. With one, a rolling reload never refuses a connection (the
+cluster's primary holds the port), and a kept-alive connection the app closed while nginx
+reused it is retried on a new one (nginx does that for cached connections on "error").
+Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS...) are retried once sent:
+non_idempotent is deliberately not set, so a POST that may have reached the app is never
+sent twice. At most 3 tries within ${drainSeconds} s.
 proxy_connect_timeout 2s: a machine that does not answer is skipped after 2 s.
 proxy_send_timeout and proxy_read_timeout ${drainSeconds}s (between two writes or reads, not for the
 whole response): the cluster's drain time (--drain-timeout ${drainTimeoutMs} ms). A draining worker
-cuts off what is still running then, so waiting longer would not help.`)
+cuts off what is still running then, so waiting longer would not help. An app with slower
+responses (reports, long polling) needs a longer --drain-timeout, here and for prodkit run.`)
   line(2, 'proxy_next_upstream error timeout http_502 http_503;')
   line(2, 'proxy_next_upstream_tries 3;')
   line(2, `proxy_next_upstream_timeout ${drainSeconds}s;`)
