@@ -179,11 +179,12 @@ async function startApp (ws, port, logFile) {
   return { stop }
 }
 
-// One request on a new connection: { status, headers, body (Buffer) }.
-function request (url, { headers = {}, ...options } = {}) {
+// One request on a new connection: { status, headers, body (Buffer) }. `body`: sent with
+// POST.
+function request (url, { headers = {}, body, ...options } = {}) {
   const client = url.startsWith('https:') ? https : http
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { agent: false, headers, ...options }, (res) => {
+    const req = client.request(url, { agent: false, headers, method: body === undefined ? 'GET' : 'POST', ...options }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), socket: res.socket }))
@@ -191,6 +192,7 @@ function request (url, { headers = {}, ...options } = {}) {
     })
     req.on('error', reject)
     req.setTimeout(60_000, () => req.destroy(new Error(`no answer from ${url}`)))
+    req.end(body)
   })
 }
 
@@ -355,6 +357,19 @@ test('through nginx: gzip, static cache headers, one request id in both logs, th
   const logged = await waitFor(() => lines(appLog).find((l) => l.requestId === seen.id), { ...WAIT, what: 'the app\'s line' })
   assert.equal(logged.msg, 'request completed')
   assert.equal(logged.url, '/id')
+  // Kept-alive connections to the app: later requests (each on a new client connection)
+  // reuse nginx's connections to the app. Not necessarily all one: one idle for nginx's
+  // keepalive_timeout (4 s, on a loaded machine) is closed; any reuse at all shows keepalive.
+  const ports = [seen.peerPort]
+  for (let i = 0; i < 10; i++) ports.push(JSON.parse((await request(`${base}/id`)).body).peerPort)
+  assert.ok(new Set(ports).size < ports.length, `nginx's ports, one connection each: ${ports}`)
+
+  // client_max_body_size: 1m by default, refused by nginx (413) above it.
+  const small = await request(`${base}/body`, { body: Buffer.alloc(512 * 1024) })
+  assert.deepEqual([small.status, JSON.parse(small.body)], [200, { length: 512 * 1024 }])
+  const large = await request(`${base}/body`, { body: Buffer.alloc(2 * 1024 * 1024) }).catch((err) => ({ status: err.code }))
+  assert.equal(large.status, 413)
+
   // Static files never reach the app.
   assert.ok(!lines(appLog).some((l) => String(l.url).startsWith('/static/')))
 
