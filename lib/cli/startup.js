@@ -11,7 +11,7 @@ const { systemdUnit } = require('../systemd/unit')
 const nginx = require('../nginx/cli')
 
 const USAGE = `Usage: prodkit startup systemd --user USER --cwd DIR --entry FILE [options]
-       prodkit startup nginx [options]  (its options: prodkit startup nginx --help)
+       prodkit startup nginx [--port N | --upstream HOST:PORT...] [options]
 
 Prints a systemd unit (Type=notify, Restart=always, NODE_ENV=production, hardened) that
 runs FILE with \`prodkit run\` as USER in DIR, using the app's own installed prodkit
