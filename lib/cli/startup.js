@@ -1,14 +1,17 @@
 'use strict'
 // `prodkit startup systemd --user U --cwd DIR --entry app.js`: prints a systemd unit that
 // runs the app clustered under `prodkit run` (see lib/systemd/unit.js).
+// `prodkit startup nginx [options]`: prints an nginx config in front of it (lib/nginx/).
 
 const fs = require('node:fs')
 const path = require('node:path')
 const { parse, withUsage, UsageError } = require('./args')
 const { packageAbove } = require('../app-package')
 const { systemdUnit } = require('../systemd/unit')
+const nginx = require('../nginx/cli')
 
 const USAGE = `Usage: prodkit startup systemd --user USER --cwd DIR --entry FILE [options]
+       prodkit startup nginx [--port N | --upstream HOST:PORT...] [options]
 
 Prints a systemd unit (Type=notify, Restart=always, NODE_ENV=production, hardened) that
 runs FILE with \`prodkit run\` as USER in DIR, using the app's own installed prodkit
@@ -25,6 +28,9 @@ Options:
   --watchdog-sec N        systemd restarts the service if its event loop stops for N s (default off)
   --node PATH             the node binary (default: the one running this command)
   -h, --help              print this help
+
+\`prodkit startup nginx\` prints an nginx config (for /etc/nginx/conf.d) that proxies to the
+app: see prodkit startup nginx --help.
 `
 
 const OPTIONS = {
@@ -117,8 +123,9 @@ function main (argv) {
       process.stdout.write(USAGE)
       return 0
     }
-    if (system === undefined) throw new UsageError('which init system? (known: systemd)')
-    if (system !== 'systemd') throw new UsageError(`unknown init system ${JSON.stringify(system)} (known: systemd)`)
+    if (system === undefined) throw new UsageError('which init system? (known: systemd; or nginx, for the proxy in front)')
+    if (system === 'nginx') return withUsage('startup nginx', nginx.USAGE, () => nginx.main(rest))
+    if (system !== 'systemd') throw new UsageError(`unknown init system ${JSON.stringify(system)} (known: systemd; or nginx, for the proxy in front)`)
     const { values } = parse(rest, OPTIONS)
     if (values.help) {
       process.stdout.write(USAGE)
