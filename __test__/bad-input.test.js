@@ -106,26 +106,26 @@ test('loggers with different maxStringLength cut the same message each by their 
   for (const line of narrow.lines()) assert.equal(line.msg, 'twenty character...[truncated 4 chars]')
 })
 
-test('undefined, null and non-string messages each give one line', (t) => {
+test('undefined, null and non-string messages each give one line, with the msg value pino writes', (t) => {
   const cases = [
     [[undefined], undefined],
-    [[null], undefined],
+    [[null], null],
     [[], undefined],
-    [[42], '42'],
-    [[true], 'true'],
-    [[10n], '10'],
+    [[42], 42],
+    [[true], true],
+    [[10n], 10],
     [[Symbol('s')], 'Symbol(s)'],
-    [[function named () {}], '[Function: named]'],
+    [[function named () {}], undefined],
     [[{ a: 1 }, undefined], undefined],
-    [[{ a: 1 }, 42], '42'],
-    [[{ a: 1 }, { b: 2 }], '{"b":2}'],
+    [[{ a: 1 }, 42], 42],
+    [[{ a: 1 }, { b: 2 }], { b: 2 }],
     [[null, 'after null'], 'after null'],
     [[undefined, 'x %s', 'y'], 'x y'],
-    [[42, 'more', 1], '42 more 1']
+    [[42, 'more', 1], 42]
   ]
   for (const [args, msg] of cases) {
     const line = oneLine(t, ...args)
-    assert.equal(line.msg, msg, `log.info(${args.map(String).join(', ')})`)
+    assert.deepEqual(line.msg, msg, `log.info(${args.map(String).join(', ')})`)
   }
 })
 

@@ -8,7 +8,7 @@ const { randomBytes } = require('node:crypto')
 const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
-const { formatMessage } = require('./format')
+const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
 const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
@@ -25,11 +25,6 @@ const PREFIX = {}
 for (const name of LEVEL_NAMES) PREFIX[LEVELS[name]] = `{"level":${LEVELS[name]},"time":`
 
 function noop () {}
-
-const NO_ARGS = Object.freeze([])
-function rest (args, from) {
-  return args.length > from ? args.slice(from) : NO_ARGS
-}
 
 // The start of a line, `{"level":N,"time":T,"pid":..,...bindings`: built and sent to the
 // sink once per logger, level and millisecond, and referred to by every line that shares
@@ -62,26 +57,26 @@ function errorMessage (err) {
   }
 }
 
-// Builds the line for one call; never throws.
+// Builds the line for one call, reading the arguments as pino does (lib/log/format.js);
+// never throws. With log.redact or log.encrypt, the merge object and any object printed
+// into the message are protected.
 function buildLine (logger, level, args) {
-  const limit = logger[kCore].maxStringLength
-  const protect = logger[kCore].protect
+  const core = logger[kCore]
+  const limit = core.maxStringLength
+  const protect = core.protect
   let merge = ''
   let message
   try {
-    const first = args[0]
-    if (typeof first === 'object' && first !== null) {
-      if (first instanceof Error || (typeof first.stack === 'string' && isError(first))) {
-        merge = protect ? protect.fragment({ err: first }, limit) : ',"err":' + safeStringify(first, limit)
-        message = args.length > 1 ? formatMessage(args[1], rest(args, 2), limit) : errorMessage(first)
+    const { obj, msg, params } = callParts(args)
+    message = formatMessage(msg, params, core.stringify)
+    if (obj !== null) {
+      if (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj))) {
+        merge = protect ? protect.fragment({ err: obj }, limit) : ',"err":' + safeStringify(obj, limit)
+        if (message === undefined) message = errorMessage(protect ? protect.view({ err: obj }).err : obj)
       } else {
-        merge = protect ? protect.fragment(first, limit) : mergeFragment(first, limit)
-        if (args.length > 1) message = formatMessage(args[1], rest(args, 2), limit)
+        merge = protect ? protect.fragment(obj, limit) : mergeFragment(obj, limit)
+        if (message === undefined) message = errorKeyMessage(protect ? protect.view(obj) : obj)
       }
-    } else if (first === null || first === undefined) {
-      if (args.length > 1) message = formatMessage(args[1], rest(args, 2), limit)
-    } else {
-      message = formatMessage(first, rest(args, 1), limit)
     }
   } catch (err) {
     // Only reached by a defect in prodkit itself: still log one valid line.
@@ -91,8 +86,7 @@ function buildLine (logger, level, args) {
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
   // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
   const table = protect ? protect.takeTable() : ''
-  const line = table + lineHead(logger, level, false) + merge
-  return message === undefined ? line + '}\n' : line + messageTail(message, limit)
+  return table + lineHead(logger, level, false) + merge + valueTail(message, limit, core.stringify)
 }
 
 // The common call, log.info({ ... }, 'message'), which skips the general argument
@@ -167,7 +161,7 @@ for (const methods of [METHODS, PROTECTED_METHODS]) {
   methods.fatal = function () {
     fatal.apply(this, arguments)
     const core = this[kCore]
-    copyFatalIfFailing(core.sink, core.protect ? null : this[kBindings], core.maxStringLength, arguments)
+    copyFatalIfFailing(core.sink, core.protect ? null : this[kBindings], core, arguments)
   }
 }
 
@@ -270,7 +264,9 @@ function createLogger (options) {
   const noticeBindings = bindings + (protect ? protect.noticeFragment(resolved.base, limit) : mergeFragment(resolved.base, limit))
   bindings += protect ? protect.bindingsFragment(resolved.base, limit) : mergeFragment(resolved.base, limit)
   const sink = newSink(resolved, noticeBindings.slice(1), token)
-  const core = { sink, maxStringLength: limit, protect }
+  // How %j %o %O and object messages are written (lib/log/format.js).
+  const stringify = protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
+  const core = { sink, maxStringLength: limit, protect, stringify }
   return new Logger(core, bindings, resolved.level)
 }
 

@@ -238,6 +238,38 @@ class FieldProtection {
     }
   }
 
+  // JSON text of a value printed into the message (%j %o %O, an object message), with
+  // the configured fields redacted and the sealed ones censored: inside a string they
+  // cannot be sealed. Leaves the current line's table as it was. Never throws; if the
+  // value cannot be protected, a marker is written instead of the value.
+  json (value, limit) {
+    if (typeof value !== 'object' || value === null) return safeStringify(value, limit)
+    try {
+      const json = JSON.stringify(this.view(value))
+      if (json === undefined || json.length <= limit) return json
+    } catch {}
+    try {
+      return JSON.stringify(this.view(sanitizeValue(value, limit)))
+    } catch (err) {
+      return JSON.stringify(`[prodkit: not written, could not be protected: ${String(err && err.message)}]`)
+    }
+  }
+
+  // `value` with its configured fields redacted and sealed ones censored (a copy, or
+  // value itself when it has none), leaving the current line's table as it was. May throw.
+  view (value) {
+    const { table, count } = this
+    this.forNotice = true
+    try {
+      return this.apply(value)
+    } finally {
+      this.forNotice = false
+      this.table = table
+      this.count = count
+      this.stack.length = 0
+    }
+  }
+
   // The same fields for the lines Rust writes itself (queue notices): sealed fields are
   // censored, as those lines have no table.
   noticeFragment (obj, limit) {

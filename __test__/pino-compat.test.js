@@ -1,0 +1,149 @@
+'use strict'
+// pino compatibility: the same calls through real pino 10 and through prodkit write the
+// same lines (time, which differs by a millisecond, left out), and nothing configured as
+// secret reaches a line by any way of passing it.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { randomBytes } = require('node:crypto')
+const pino = require('pino')
+const prodkit = require('..')
+const { tempDir } = require('./helpers')
+
+const KEY = randomBytes(32).toString('base64')
+
+function withoutTime (text) {
+  return text.replace(/,"time":\d+/g, '').trimEnd().split('\n')
+}
+
+// The raw lines of `calls(log)` through pino(options) and prodkit.createLogger(options).
+// `extra` holds prodkit-only options (service: false leaves out prodkit's own field).
+function sideBySide (t, options, calls, extra = {}) {
+  let pinoText = ''
+  calls(pino({ ...options }, { write (s) { pinoText += s } }))
+  const file = path.join(tempDir(t), 'app.log')
+  const log = prodkit.createLogger({ level: 'info', ...options, destination: file, service: false, ...extra })
+  t.after(() => log.close())
+  calls(log)
+  assert.equal(log.flushSync(), true)
+  return { pino: withoutTime(pinoText), prodkit: withoutTime(fs.readFileSync(file, 'utf8')) }
+}
+
+function rawLines (t, options, calls) {
+  const file = path.join(tempDir(t), 'app.log')
+  const log = prodkit.createLogger({ level: 'info', ...options, destination: file, service: false })
+  t.after(() => log.close())
+  calls(log)
+  assert.equal(log.flushSync(), true)
+  return fs.readFileSync(file, 'utf8')
+}
+
+// Every way a secret can be handed to a log call.
+function secretCalls (log) {
+  log.info('unused argument', { password: 's3cret-1' })
+  log.info({ a: 1 }, 'unused after a message', { password: 's3cret-2' }, 'more')
+  log.info('json %j', { password: 's3cret-3' })
+  log.info('object %o', { user: { password: 's3cret-4' } })
+  log.info('object %O', { password: 's3cret-5', ok: 1 })
+  log.info({ password: 's3cret-6' }, 'merge object')
+  log.child({ password: 's3cret-7' }).info('bindings')
+  log.info({}, { password: 's3cret-8' })
+  log.info('%j and %j', [{ password: 's3cret-9' }], { user: { password: 's3cret-10' } })
+  log.fatal('fatal %j', { password: 's3cret-11' })
+}
+
+test('unused arguments are dropped and %j %o %O interpolation is as pino writes it', (t) => {
+  const calls = (log) => {
+    log.info('login', { password: 'x' })
+    log.info('login %s', 'a', { b: 1 }, 'c')
+    log.info({ a: 1 }, 'login', { password: 'x' })
+    log.info({ a: 1 }, 'login %d %%', 3, 4)
+    log.info('x', 'y')
+    log.info('s=%s d=%d i=%i f=%f j=%j o=%o O=%O 100%%', 'str', '42', '7.9', '1.5', { a: 1 }, [1], { b: { c: 2 } })
+    log.info('%s and %s', 'only one')
+    log.info('literal %% with no args')
+    log.info('x %y %s', 1, 2)
+    log.info('%d', null)
+    log.info('%j', 'str', 'more')
+    log.info('%j', function named () {})
+    log.info('%d', 12345678901234567890n)
+    log.info('%s', { a: 1 })
+    log.info(null, 'x %s', 'y')
+    log.info(undefined, 'x %s', 'y')
+    log.info(3, 'x')
+    log.info(true)
+    log.info(null)
+    log.info({}, 42)
+    log.info({ a: 1 }, null)
+    log.info({}, { a: 1 }, { b: 2 }, { c: 3 })
+    log.info({ msg: 'inner' }, 'outer')
+    log.info()
+    log.info('a\u2028b\n"')
+  }
+  const out = sideBySide(t, {}, calls)
+  assert.deepEqual(out.prodkit, out.pino)
+  assert.equal(out.prodkit.length, 25)
+})
+
+test('with redact, interpolated objects are redacted as pino redacts them', (t) => {
+  const calls = (log) => {
+    log.info('login %j', { password: 'x' })
+    log.info('login %o', { password: 'x', a: { password: 1 } })
+    log.info({ password: 'x' }, 'x %O', { password: 'y', other: 2 })
+    log.info('unused', { password: 'x' })
+    log.child({ password: 'p', b: 1 }).info('child %j', { a: { password: 'q' } })
+  }
+  const out = sideBySide(t, { redact: ['password', 'a.password'] }, calls)
+  assert.deepEqual(out.prodkit, out.pino)
+  assert.equal(out.prodkit.join('\n').includes('"x"'), false)
+})
+
+test('a redacted secret reaches no line: merge object, bindings, interpolated and unused arguments', (t) => {
+  const text = rawLines(t, { redact: ['password', 'user.password', '*.password'] }, secretCalls)
+  const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.equal(lines.length, 10)
+  assert.doesNotMatch(text, /s3cret/)
+  assert.equal(lines[2].msg, 'json {"password":"[Redacted]"}')
+  assert.equal(lines[3].msg, 'object {"user":{"password":"[Redacted]"}}')
+  assert.equal(lines[4].msg, 'object {"password":"[Redacted]","ok":1}')
+  assert.equal(lines[5].password, '[Redacted]')
+  assert.equal(lines[6].password, '[Redacted]')
+  assert.deepEqual(lines[7].msg, { password: '[Redacted]' })
+})
+
+test('an encrypted secret reaches no line: sealed in fields, [Redacted] inside the message', (t) => {
+  const text = rawLines(t, { encrypt: { paths: ['password', 'user.password', '*.password'], key: KEY } }, secretCalls)
+  const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.equal(lines.length, 10)
+  assert.doesNotMatch(text, /s3cret/)
+  assert.equal(lines[0].msg, 'unused argument')
+  assert.equal(lines[2].msg, 'json {"password":"[Redacted]"}')
+  assert.equal(lines[3].msg, 'object {"user":{"password":"[Redacted]"}}')
+  assert.equal(lines[8].msg, '[{"password":"[Redacted]"}] and {"user":{"password":"[Redacted]"}}')
+  assert.match(lines[5].password, /^\$pk1\$/)
+  assert.match(lines[6].password, /^\$pk1\$/)
+  assert.deepEqual(lines[7].msg, { password: '[Redacted]' })
+  assert.equal(lines[9].msg, 'fatal {"password":"[Redacted]"}')
+})
+
+test('interpolation never throws: cycles, throwing getters, symbols and BigInts', (t) => {
+  const cycle = { a: 1 }
+  cycle.self = cycle
+  const getter = { get boom () { throw new Error('no') } }
+  const noString = Object.create(null)
+  const text = rawLines(t, { redact: ['password'] }, (log) => {
+    log.info('%j', cycle)
+    log.info('%o', getter)
+    log.info('%d %i %s', Symbol('s'), Symbol('t'), noString)
+    log.info('%j', { big: 1n, password: 'x' })
+  })
+  const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.deepEqual(lines.map((l) => l.msg), [
+    '{"a":1,"self":"[Circular]"}',
+    '{"boom":"[Throws: Error: no]"}',
+    'NaN NaN [object]',
+    '{"big":"1","password":"[Redacted]"}'
+  ])
+})
