@@ -5,13 +5,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 /** A level name, or `'silent'` to log nothing. */
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 export type LevelOrSilent = LevelName | 'silent'
+/**
+ * A level as pino takes it: a name in any case (`'info'`, `'INFO'`) or its number
+ * (10, 20, 30, 40, 50, 60).
+ */
+export type LevelInput = LevelOrSilent | Uppercase<LevelOrSilent> | Capitalize<LevelOrSilent> | 10 | 20 | 30 | 40 | 50 | 60
 
 export interface LoggerOptions {
   /**
    * Lowest level written. Default: `LOG_LEVEL` when set, else `'info'` when
-   * `NODE_ENV=production`, else `'debug'`.
+   * `NODE_ENV=production`, else `'debug'`. A name in any case or a number (`30`).
    */
-  level?: LevelOrSilent
+  level?: LevelInput
   /**
    * `'stdout'` (default), `'stderr'`, a file path (parent folders are created, the file
    * is appended to with mode 0640) or an open file descriptor (never closed by prodkit).
@@ -19,8 +24,8 @@ export interface LoggerOptions {
   destination?: 'stdout' | 'stderr' | string | number
   /** The `service` field of every line. Default: the app's package.json name; `false` for none. */
   service?: string | false
-  /** More fields for every line. */
-  base?: Record<string, unknown>
+  /** More fields for every line (after pid and hostname); `null`: no pid and hostname either. */
+  base?: Record<string, unknown> | null
   /** Bytes of lines held in memory before `overflow` applies. Default 8 MiB (minimum 64 KiB). */
   queueBytes?: number
   /**
@@ -107,7 +112,7 @@ export type EncryptOptions = {
 
 export interface ChildOptions {
   /** The child's level. Default: the parent's level when the child is made. */
-  level?: LevelOrSilent
+  level?: LevelInput
 }
 
 export interface LogStats {
@@ -149,13 +154,22 @@ export declare class Logger {
   warn: LogFn
   error: LogFn
   fatal: LogFn
-  /** The current level; setting it to an unknown name throws a TypeError. */
-  level: LevelOrSilent
-  /** The numeric value of every level name. */
-  readonly levels: Readonly<Record<LevelName, number>>
+  /** The current level's name; set it with a name in any case or a number (`log.level = 50`). Anything else throws a TypeError. */
+  get level(): LevelOrSilent
+  set level(level: LevelInput)
+  /** The current level's number (`Infinity` when silent), as pino's `levelVal`. */
+  readonly levelVal: number
+  /** pino's shape: `{ labels: { 10: 'trace', ... }, values: { trace: 10, ... } }`. */
+  readonly levels: { readonly labels: Readonly<Record<number, LevelName>>; readonly values: Readonly<Record<LevelName, number>> }
   isLevelEnabled(level: LevelName): boolean
-  /** A logger whose lines also carry `bindings`. */
+  /** Logs nothing (pino's method for the level `'silent'`). */
+  silent(...args: unknown[]): void
+  /** A logger whose lines also carry `bindings` (a `level` key there is left out, as pino does). */
   child(bindings?: Record<string, unknown>, options?: ChildOptions): Logger
+  /** The fields that base and child bindings add to each line (pid and hostname aside); protected fields are `'[Redacted]'`. */
+  bindings(): Record<string, unknown>
+  /** Adds fields to this logger's lines from now on (children made before keep theirs). */
+  setBindings(bindings: Record<string, unknown>): void
   /**
    * Resolves `true` once every line logged before the call is written, `false` if the
    * destination is failing (those lines stay queued and are retried). Never rejects.

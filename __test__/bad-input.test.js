@@ -139,8 +139,8 @@ test('non-object merge arguments: arrays, dates and boxed values go under "value
 test('invalid options throw a TypeError naming the option and the accepted values', (t) => {
   const dir = tempDir(t)
   const cases = [
-    [{ level: 'verbose' }, /option log.level must be one of trace, debug, info, warn, error, fatal, silent \(got "verbose"\)/],
-    [{ level: 30 }, /option log.level must be one of .* \(got 30\)/],
+    [{ level: 'verbose' }, /option log.level must be one of trace, debug, info, warn, error, fatal, silent \(any case\) or a level number \(10, 20, 30, 40, 50, 60\) \(got "verbose"\)/],
+    [{ level: 35 }, /option log.level must be one of .* \(got 35\)/],
     [{ destination: '' }, /option log.destination must be 'stdout', 'stderr', a file path or a file descriptor number \(got ""\)/],
     [{ destination: -1 }, /option log.destination must be .* \(got -1\)/],
     [{ destination: {} }, /option log.destination must be .* \(got an object\)/],
@@ -148,7 +148,7 @@ test('invalid options throw a TypeError naming the option and the accepted value
     [{ queueBytes: 10 }, /option log.queueBytes must be an integer from 65536 to 4294967295 \(got 10\)/],
     [{ maxStringLength: 'long' }, /option log.maxStringLength must be an integer from 16 to 1073741824 \(got "long"\)/],
     [{ service: 5 }, /option log.service must be a non-empty string, or false for none \(got 5\)/],
-    [{ base: 'x' }, /option log.base must be an object of fields added to every line \(got "x"\)/],
+    [{ base: 'x' }, /option log.base must be an object of fields added to every line, or null for no pid and hostname \(got "x"\)/],
     [{ levle: 'info' }, /unknown option log.levle \(known: level, destination, service, base, queueBytes, overflow, maxStringLength, rotate, reopenOnSignal, redact, encrypt\)/]
   ]
   for (const [options, message] of cases) {

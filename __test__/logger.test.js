@@ -49,7 +49,7 @@ test('level can be read and set; isLevelEnabled follows it; silent logs nothing'
   log.level = 'silent'
   assert.equal(log.isLevelEnabled('fatal'), false)
   log.fatal('not written')
-  assert.throws(() => { log.level = 'verbose' }, { name: 'TypeError', message: /level must be one of trace, debug, info, warn, error, fatal, silent \(got "verbose"\)/ })
+  assert.throws(() => { log.level = 'verbose' }, { name: 'TypeError', message: /level must be one of trace, debug, info, warn, error, fatal, silent \(any case\) or a level number \(10, 20, 30, 40, 50, 60\) \(got "verbose"\)/ })
   assert.equal(log.level, 'silent')
   assert.deepEqual(lines().map((l) => l.msg), ['now visible'])
 })
@@ -154,7 +154,7 @@ test('the default level is LOG_LEVEL, else info in production, else debug; servi
   assert.equal(JSON.parse(stderr).service, '@oj/prodkit')
   const bad = await runNode(code, { env: { LOG_LEVEL: 'loud' } })
   assert.notEqual(bad.code, 0)
-  assert.match(bad.stderr, /TypeError: prodkit: option LOG_LEVEL \(environment\) must be one of trace, debug, info, warn, error, fatal, silent \(got "loud"\)/)
+  assert.match(bad.stderr, /TypeError: prodkit: option LOG_LEVEL \(environment\) must be one of trace, debug, info, warn, error, fatal, silent \(any case\) or a level number \(10, 20, 30, 40, 50, 60\) \(got "loud"\)/)
 })
 
 test('install() is idempotent and exposes its logger as prodkit.log', async () => {

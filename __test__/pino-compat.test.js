@@ -147,3 +147,68 @@ test('interpolation never throws: cycles, throwing getters, symbols and BigInts'
     '{"big":"1","password":"[Redacted]"}'
   ])
 })
+
+// Calls and options pino 10 accepts, written the same by both.
+function levelCalls (log) {
+  log.level = 50
+  log.error('at 50')
+  log.warn('hidden')
+  log.level = 'warn'
+  log.warn('at warn %s', log.levelVal)
+  log.child({ level: 30, a: 1 }).error('a level key in bindings is left out')
+  const child = log.child({ a: 1 }, { level: 'info' })
+  child.info('child level')
+  child.setBindings({ b: 2 })
+  child.info('after setBindings %j', child.bindings())
+  child.info({ err: new Error('boom') })
+  child.info({ err: new Error('not used'), msg: 'own message wins' })
+  child.silent('nothing')
+  child.level = 'silent'
+  child.fatal('nothing')
+}
+
+test('levels as numbers and names in any case, levelVal, child level bindings, setBindings, bindings(), silent: as pino', (t) => {
+  for (const options of [{ level: 'INFO' }, { level: 30 }, { level: 'info', base: null }]) {
+    const out = sideBySide(t, options, levelCalls)
+    const noStack = (lines) => lines.map((l) => l.replace(/"stack":"[^"]*"/, '"stack":""'))
+    assert.deepEqual(noStack(out.prodkit), noStack(out.pino), JSON.stringify(options))
+    assert.equal(out.prodkit.length, 7)
+  }
+})
+
+test('the logger object has pino\'s level members: levels shape, levelVal, silent, isLevelEnabled; WARN is accepted', (t) => {
+  const file = path.join(tempDir(t), 'app.log')
+  const log = prodkit.createLogger({ destination: file, level: 'WARN', base: null, service: false })
+  t.after(() => log.close())
+  const p = pino({ level: 'warn' })
+  assert.deepEqual(log.levels, p.levels)
+  assert.equal(log.level, 'warn')
+  assert.equal(log.levelVal, 40)
+  log.level = 'ERROR'
+  assert.deepEqual([log.level, log.levelVal, log.isLevelEnabled('error'), log.isLevelEnabled('warn')], ['error', 50, true, false])
+  log.level = 'silent'
+  assert.deepEqual([log.levelVal, log.isLevelEnabled('fatal')], [Infinity, false])
+  assert.equal(typeof log.silent, 'function')
+  assert.throws(() => { log.level = 35 }, { name: 'TypeError', message: /option level must be one of .* or a level number \(10, 20, 30, 40, 50, 60\) \(got 35\)/ })
+  assert.throws(() => log.setBindings('x'), { name: 'TypeError', message: /setBindings\(bindings\) must be an object of fields/ })
+  assert.throws(() => log.child({}, { level: 'loud' }), { name: 'TypeError', message: /child options.level must be one of/ })
+})
+
+test('bindings() never gives back a protected value', (t) => {
+  const file = path.join(tempDir(t), 'app.log')
+  const log = prodkit.createLogger({ destination: file, service: false, base: { tenant: 't1' }, redact: ['password'], encrypt: { paths: ['token'], key: KEY } })
+  t.after(() => log.close())
+  const child = log.child({ password: 'p', token: 'k', user: 7 })
+  assert.deepEqual(child.bindings(), { tenant: 't1', password: '[Redacted]', token: '[Redacted]', user: 7 })
+  assert.deepEqual(log.bindings(), { tenant: 't1' })
+})
+
+test('flush(cb) calls cb once the lines are written, as pino does', async (t) => {
+  const file = path.join(tempDir(t), 'app.log')
+  const log = prodkit.createLogger({ destination: file, service: false })
+  t.after(() => log.close())
+  log.info('before flush')
+  const err = await new Promise((resolve) => log.flush(resolve))
+  assert.equal(err, null)
+  assert.match(fs.readFileSync(file, 'utf8'), /"msg":"before flush"/)
+})

@@ -22,10 +22,21 @@ log.error(new Error('e'))
 log.error(new Error('e'), 'with message')
 log.fatal({ err: new Error('f') }, 'fatal')
 log.level = 'debug'
+log.level = 50
+log.level = 'WARN'
+// @ts-expect-error: not a level number
+log.level = 35
+const levelName: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' = log.level
+const levelVal: number = log.levelVal + log.levels.values.warn
+const label: string = log.levels.labels[30]
+log.silent('nothing')
+log.setBindings({ tenant: 't' })
+const bound: Record<string, unknown> = log.bindings()
+createLogger({ level: 30, base: null }).child({ a: 1 }, { level: 'INFO' }).close()
 const enabled: boolean = log.isLevelEnabled('info')
 const child: Logger = log.child({ requestId: 'r' }, { level: 'warn' })
 child.info('child')
-const value: number = log.levels.info + levels.error
+const value: number = log.levels.values.info + levels.error
 const stats: LogStats = log.stats()
 const written: number = stats.writtenBytes + stats.droppedLines
 log.on('error', (err) => { const code: string = err.code; console.error(code) })

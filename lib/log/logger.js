@@ -5,7 +5,7 @@
 
 const os = require('node:os')
 const { randomBytes } = require('node:crypto')
-const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
+const { LEVELS, LEVEL_NAMES, ACCEPTED, PINO_LEVELS, levelValue, levelName } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
@@ -20,6 +20,7 @@ const kBindings = Symbol('prodkit.bindings')
 const kThreshold = Symbol('prodkit.threshold')
 const kLevel = Symbol('prodkit.level')
 const kHeads = Symbol('prodkit.heads')
+const kFields = Symbol('prodkit.fields')
 
 const PREFIX = {}
 for (const name of LEVEL_NAMES) PREFIX[LEVELS[name]] = `{"level":${LEVELS[name]},"time":`
@@ -165,10 +166,16 @@ for (const methods of [METHODS, PROTECTED_METHODS]) {
   }
 }
 
+// Keys of child() bindings that pino leaves out of the line (they configure the child).
+const NOT_BINDINGS = ['level', 'serializers', 'formatters', 'customLevels']
+
 class Logger {
-  constructor (core, bindings, level) {
+  // `bindings`: the rendered fields of base and child() bindings; `fields`: the same as
+  // an object (protected fields redacted or censored), for bindings().
+  constructor (core, bindings, level, fields) {
     this[kCore] = core
     this[kBindings] = bindings
+    this[kFields] = fields
     this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
     this.level = level
   }
@@ -177,8 +184,9 @@ class Logger {
     return this[kLevel]
   }
 
-  set level (name) {
-    checkLevel('level', name)
+  // A level name in any case, or its number (pino's `logger.level = 50`).
+  set level (value) {
+    const name = checkLevel('level', value)
     const threshold = levelValue(name)
     this[kLevel] = name
     this[kThreshold] = threshold
@@ -188,26 +196,50 @@ class Logger {
     }
   }
 
-  get levels () {
-    return LEVELS
+  // The current level's number (Infinity for silent), as pino's levelVal.
+  get levelVal () {
+    return this[kThreshold]
   }
+
+  // pino's shape: { labels: { 10: 'trace', ... }, values: { trace: 10, ... } }.
+  get levels () {
+    return PINO_LEVELS
+  }
+
+  // Logs nothing: pino's method for the level 'silent'.
+  silent () {}
 
   isLevelEnabled (name) {
     const value = levelValue(name)
     return value !== undefined && value !== Infinity && value >= this[kThreshold]
   }
 
+  // The fields base and child() bindings add to each line (pid and hostname aside), as
+  // pino's bindings(); protected fields are redacted (sealed ones written [Redacted]).
+  bindings () {
+    return { ...this[kFields] }
+  }
+
+  // Adds fields to this logger's lines (children made before keep theirs), as pino does.
+  setBindings (bindings) {
+    if (!isPlainObject(bindings)) throw fail('setBindings(bindings)', 'an object of fields', bindings)
+    const { extra, fields } = renderBindings(this[kCore], bindings)
+    this[kBindings] += extra
+    this[kFields] = { ...this[kFields], ...fields }
+    this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
+  }
+
   // A logger whose lines also carry `bindings`; `options.level` defaults to this one's.
+  // A `level` key in the bindings is left out, as pino leaves it out.
   child (bindings, options) {
     if (bindings !== undefined && !isPlainObject(bindings)) {
       throw fail('child(bindings)', 'an object of fields', bindings)
     }
     if (options !== undefined && !isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
     const level = options && options.level !== undefined ? checkLevel('child options.level', options.level) : this[kLevel]
-    const { protect, maxStringLength } = this[kCore]
-    let extra = ''
-    if (bindings) extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength)
-    return new Logger(this[kCore], this[kBindings] + extra, level)
+    if (!bindings) return new Logger(this[kCore], this[kBindings], level, this[kFields])
+    const { extra, fields } = renderBindings(this[kCore], bindings)
+    return new Logger(this[kCore], this[kBindings] + extra, level, { ...this[kFields], ...fields })
   }
 
   // Resolves true once every line logged before the call is written; false if the
@@ -252,6 +284,29 @@ class Logger {
   }
 }
 
+// child()/setBindings() bindings -> their line fragment and their (protected) fields.
+function renderBindings (core, bindings) {
+  for (const key of NOT_BINDINGS) {
+    if (Object.prototype.hasOwnProperty.call(bindings, key)) {
+      bindings = { ...bindings }
+      for (const k of NOT_BINDINGS) delete bindings[k]
+      break
+    }
+  }
+  const { protect, maxStringLength } = core
+  const extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength)
+  return { extra, fields: plainFields(core, bindings) }
+}
+
+// The fields as bindings() gives them back: what the line holds, never a protected value.
+function plainFields (core, bindings) {
+  try {
+    return JSON.parse(core.stringify(bindings) || '{}')
+  } catch {
+    return {}
+  }
+}
+
 function createLogger (options) {
   const resolved = resolveOptions(options)
   const limit = resolved.maxStringLength
@@ -259,15 +314,16 @@ function createLogger (options) {
   // The random part of sealed fields' placeholders: app data cannot forge one.
   const token = encrypt ? randomBytes(12).toString('base64url') : undefined
   const protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
-  let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}` + workerBinding()
+  let bindings = (resolved.base === null ? '' : `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`) + workerBinding()
+  const base = resolved.base || {}
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
-  const noticeBindings = bindings + (protect ? protect.noticeFragment(resolved.base, limit) : mergeFragment(resolved.base, limit))
-  bindings += protect ? protect.bindingsFragment(resolved.base, limit) : mergeFragment(resolved.base, limit)
+  const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit))
+  bindings += protect ? protect.bindingsFragment(base, limit) : mergeFragment(base, limit)
   const sink = newSink(resolved, noticeBindings.slice(1), token)
   // How %j %o %O and object messages are written (lib/log/format.js).
   const stringify = protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
   const core = { sink, maxStringLength: limit, protect, stringify }
-  return new Logger(core, bindings, resolved.level)
+  return new Logger(core, bindings, resolved.level, plainFields(core, base))
 }
 
 // The sink; with log.encrypt, Rust checks the key here (fail closed: no logger without

@@ -3,7 +3,7 @@
 // values it accepts. Nothing here runs per log call.
 
 const path = require('node:path')
-const { ACCEPTED, levelValue } = require('./levels')
+const { ACCEPTED_TEXT, levelName } = require('./levels')
 const { appPackage } = require('../app-package')
 const { resolveRedact, resolveEncrypt } = require('./protect-options')
 const { resolveRotate, resolveReopenSignal } = require('./rotate-options')
@@ -40,18 +40,18 @@ function isPlainObject (value) {
 // The default level: LOG_LEVEL when set, else info in production and debug elsewhere.
 function defaultLevel (env) {
   if (env.LOG_LEVEL !== undefined && env.LOG_LEVEL !== '') {
-    const name = env.LOG_LEVEL.toLowerCase()
-    if (levelValue(name) === undefined) throw fail('LOG_LEVEL (environment)', `one of ${ACCEPTED.join(', ')}`, env.LOG_LEVEL)
+    const name = levelName(env.LOG_LEVEL)
+    if (name === undefined) throw fail('LOG_LEVEL (environment)', ACCEPTED_TEXT, env.LOG_LEVEL)
     return name
   }
   return env.NODE_ENV === 'production' ? 'info' : 'debug'
 }
 
+// A level as pino takes it ('info', 'INFO', 30) -> its name; a TypeError otherwise.
 function checkLevel (name, value) {
-  if (typeof value !== 'string' || levelValue(value) === undefined) {
-    throw fail(name, `one of ${ACCEPTED.join(', ')}`, value)
-  }
-  return value
+  const level = levelName(value)
+  if (level === undefined) throw fail(name, ACCEPTED_TEXT, value)
+  return level
 }
 
 // 'stdout' | 'stderr' | a file path | a file descriptor -> the native sink's target.
@@ -90,8 +90,8 @@ function resolveOptions (options, env = process.env) {
   else if (service !== false && (typeof service !== 'string' || service === '')) {
     throw fail('log.service', 'a non-empty string, or false for none', service)
   }
-  if (options.base !== undefined && !isPlainObject(options.base)) {
-    throw fail('log.base', 'an object of fields added to every line', options.base)
+  if (options.base !== undefined && options.base !== null && !isPlainObject(options.base)) {
+    throw fail('log.base', 'an object of fields added to every line, or null for no pid and hostname', options.base)
   }
   const overflow = options.overflow === undefined ? DEFAULTS.overflow : options.overflow
   if (overflow !== 'block' && overflow !== 'drop') throw fail('log.overflow', "'block' or 'drop'", overflow)
@@ -100,7 +100,7 @@ function resolveOptions (options, env = process.env) {
     level,
     destination,
     service: service || undefined,
-    base: options.base || {},
+    base: options.base === null ? null : options.base || {},
     queueBytes: checkInteger('log.queueBytes', options.queueBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES, DEFAULTS.queueBytes),
     overflow,
     maxStringLength: checkInteger('log.maxStringLength', options.maxStringLength, 16, 2 ** 30, DEFAULTS.maxStringLength),
