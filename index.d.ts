@@ -26,6 +26,21 @@ export interface LoggerOptions {
   service?: string | false
   /** More fields for every line (after pid and hostname); `null`: no pid and hostname either. */
   base?: Record<string, unknown> | null
+  /** pino's `name` field, after hostname (left out with `base: null`, as pino does). */
+  name?: string
+  /** The message's key. Default `'msg'`. */
+  messageKey?: string
+  /** The key of an error logged as `log.error(err)`, and whose message is the default message. Default `'err'`. */
+  errorKey?: string
+  /** Puts the merge object's fields under this key: `"payload":{...}`. Default: none. */
+  nestedKey?: string | null
+  /**
+   * `true` (default: `"time":<epoch ms>`), `false` (no time) or a function returning the
+   * time's JSON fragment, such as `prodkit.stdTimeFunctions.isoTime`.
+   */
+  timestamp?: boolean | TimeFn
+  /** Put before every message of this logger (and its children). */
+  msgPrefix?: string
   /** Bytes of lines held in memory before `overflow` applies. Default 8 MiB (minimum 64 KiB). */
   queueBytes?: number
   /**
@@ -113,6 +128,8 @@ export type EncryptOptions = {
 export interface ChildOptions {
   /** The child's level. Default: the parent's level when the child is made. */
   level?: LevelInput
+  /** Put before the child's messages, after the parent's prefix. */
+  msgPrefix?: string
 }
 
 export interface LogStats {
@@ -170,6 +187,8 @@ export declare class Logger {
   bindings(): Record<string, unknown>
   /** Adds fields to this logger's lines from now on (children made before keep theirs). */
   setBindings(bindings: Record<string, unknown>): void
+  /** The prefix of this logger's messages (`msgPrefix`), or undefined. */
+  readonly msgPrefix: string | undefined
   /**
    * Resolves `true` once every line logged before the call is written, `false` if the
    * destination is failing (those lines stay queued and are retried). Never rejects.
@@ -575,6 +594,21 @@ export declare function install(options?: InstallOptions): Kit
 export declare function createLogger(options?: LoggerOptions): Logger
 /** Numeric values of the levels: trace 10, debug 20, info 30, warn 40, error 50, fatal 60. */
 export declare const levels: Readonly<Record<LevelName, number>>
+/** A `timestamp` option's function: returns the time's JSON fragment (`,"time":...`), or `''` for none. */
+export type TimeFn = () => string
+/** pino's `stdTimeFunctions`, for the `timestamp` option (the same lines as pino's). */
+export declare const stdTimeFunctions: {
+  /** `,"time":<epoch ms>` (the default). */
+  readonly epochTime: TimeFn
+  /** `,"time":<epoch seconds>`. */
+  readonly unixTime: TimeFn
+  /** `,"time":"2026-01-01T00:00:00.000Z"`. */
+  readonly isoTime: TimeFn
+  /** `,"time":"2026-01-01T00:00:00.000000000Z"` (nanoseconds, from the monotonic clock). */
+  readonly isoTimeNano: TimeFn
+  /** No time field. */
+  readonly nullTime: TimeFn
+}
 /** The version of @oj/prodkit. */
 export declare const version: string
 
@@ -583,6 +617,7 @@ declare const prodkit: {
   createLogger: typeof createLogger
   Logger: typeof Logger
   levels: typeof levels
+  stdTimeFunctions: typeof stdTimeFunctions
   version: typeof version
   express: typeof express
   decryptLine: typeof decryptLine

@@ -212,3 +212,101 @@ test('flush(cb) calls cb once the lines are written, as pino does', async (t) =>
   assert.equal(err, null)
   assert.match(fs.readFileSync(file, 'utf8'), /"msg":"before flush"/)
 })
+
+// Calls that exercise the shape options.
+function shapeCalls (log) {
+  log.info({ a: 1, password: 'x' }, 'hello %s', 'world')
+  log.info('no merge object')
+  log.info({ msg: 'own' })
+  log.info({ err: new Error('in merge') })
+  log.error(new Error('first argument'))
+  log.error(new Error('first argument'), 'with %s', 'message')
+  log.info(42)
+  log.info({})
+  const child = log.child({ c: 1 }, { msgPrefix: '[child] ' })
+  child.warn('from child')
+  child.child({}, { msgPrefix: '[grandchild] ' }).warn({ b: 2 }, 'deeper')
+}
+
+const SHAPES = [
+  { name: 'app' },
+  { name: 'app', base: null },
+  { messageKey: 'message' },
+  { errorKey: 'error' },
+  { messageKey: 'message', errorKey: 'error' },
+  { nestedKey: 'payload' },
+  { nestedKey: 'payload', redact: ['password'] },
+  { msgPrefix: '[app] ' },
+  { timestamp: false },
+  { timestamp: false, messageKey: 'm', nestedKey: 'p', msgPrefix: '> ', name: 'n', redact: ['password'] }
+]
+
+test('name, messageKey, errorKey, nestedKey, msgPrefix (and child msgPrefix), timestamp: false write what pino writes', (t) => {
+  for (const options of SHAPES) {
+    const out = sideBySide(t, options, shapeCalls)
+    const noStack = (lines) => lines.map((l) => l.replace(/"stack":"[^"]*"/g, '"stack":""'))
+    assert.deepEqual(noStack(out.prodkit), noStack(out.pino), JSON.stringify(options))
+    assert.equal(out.prodkit.length, 10)
+  }
+})
+
+test('timestamp functions: prodkit.stdTimeFunctions are pino\'s, and a custom function is called per line', (t) => {
+  assert.deepEqual(Object.keys(prodkit.stdTimeFunctions).sort(), Object.keys(pino.stdTimeFunctions).sort())
+  const shapes = {
+    epochTime: /^\{"level":30,"time":\d{13},"pid"/,
+    unixTime: /^\{"level":30,"time":\d{10},"pid"/,
+    isoTime: /^\{"level":30,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","pid"/,
+    isoTimeNano: /^\{"level":30,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z","pid"/,
+    nullTime: /^\{"level":30,"pid"/
+  }
+  for (const [name, shape] of Object.entries(shapes)) {
+    let pinoText = ''
+    pino({ timestamp: pino.stdTimeFunctions[name] }, { write (s) { pinoText += s } }).info('x')
+    assert.match(pinoText, shape, `pino ${name}`)
+    const text = rawLines(t, { timestamp: prodkit.stdTimeFunctions[name] }, (log) => log.info('x'))
+    assert.match(text, shape, `prodkit ${name}`)
+  }
+  let n = 0
+  const counted = rawLines(t, { timestamp: () => `,"seq":${++n}` }, (log) => { log.info('a'); log.info('b'); log.info('c') })
+  assert.deepEqual(counted.trimEnd().split('\n').map((l) => JSON.parse(l).seq), [1, 2, 3])
+  const broken = rawLines(t, { timestamp: () => { throw new Error('clock') } }, (log) => log.info('still written'))
+  assert.equal(JSON.parse(broken).msg, 'still written')
+  assert.equal(typeof JSON.parse(broken).time, 'number')
+})
+
+test('shape options are validated; pino options not supported yet are refused by name, never ignored', () => {
+  const bad = [
+    [{ name: 3 }, /option log.name must be a string \(got 3\)/],
+    [{ messageKey: '' }, /option log.messageKey must be a non-empty string/],
+    [{ errorKey: {} }, /option log.errorKey must be a non-empty string .* \(got an object\)/],
+    [{ nestedKey: 1 }, /option log.nestedKey must be a non-empty string/],
+    [{ msgPrefix: 1 }, /option log.msgPrefix must be a string/],
+    [{ timestamp: 'iso' }, /option log.timestamp must be true, false or a function/],
+    [{ serializers: {} }, /option log.serializers is a pino option that prodkit does not support yet/],
+    [{ mixin: () => ({}) }, /option log.mixin is a pino option that prodkit does not support yet/],
+    [{ transport: {} }, /option log.transport is a pino option that prodkit does not support yet/],
+    [{ nope: 1 }, /unknown option log.nope/]
+  ]
+  for (const [options, message] of bad) {
+    assert.throws(() => prodkit.createLogger({ destination: 'stderr', ...options }), { name: 'TypeError', message }, JSON.stringify(Object.keys(options)))
+  }
+  const log = prodkit.createLogger({ destination: 'stderr', level: 'silent' })
+  assert.throws(() => log.child({}, { msgPrefix: 1 }), { name: 'TypeError', message: /child options.msgPrefix must be a string/ })
+  assert.throws(() => log.child({}, { serializers: {} }), { name: 'TypeError', message: /child option serializers is a pino option that prodkit does not support yet/ })
+  assert.throws(() => log.child({}, { nope: 1 }), { name: 'TypeError', message: /unknown child option nope/ })
+  log.close()
+})
+
+test('shape options with encrypt: fields are sealed, the message censored, lines valid', (t) => {
+  const text = rawLines(t, { encrypt: { paths: ['password'], key: KEY }, messageKey: 'message', nestedKey: 'payload', timestamp: prodkit.stdTimeFunctions.isoTime, msgPrefix: '> ' }, (log) => {
+    log.info({ password: 's3cret-a', ok: 1 }, 'login %j', { password: 's3cret-b' })
+    log.child({ password: 's3cret-c' }, { msgPrefix: 'child ' }).info('bound')
+  })
+  assert.doesNotMatch(text, /s3cret/)
+  const [first, second] = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.match(first.payload.password, /^\$pk1\$/)
+  assert.equal(first.payload.ok, 1)
+  assert.equal(first.message, '> login {"password":"[Redacted]"}')
+  assert.match(second.password, /^\$pk1\$/)
+  assert.equal(second.message, '> child bound')
+})

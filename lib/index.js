@@ -2,6 +2,7 @@
 // The public API of @oj/prodkit.
 
 const { createLogger, Logger, LEVELS } = require('./log/logger')
+const { stdTimeFunctions } = require('./log/time')
 const { createKit, repeatedInstall } = require('./install')
 const express = require('./express')
 const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
@@ -33,6 +34,7 @@ const prodkit = {
   createLogger,
   Logger,
   levels: LEVELS,
+  stdTimeFunctions,
   version,
   express,
   createKeyring,

@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
+import prodkit, { install, createLogger, levels, stdTimeFunctions, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
   cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult } from '@oj/prodkit'
 import * as http from 'node:http'
 
@@ -33,6 +33,11 @@ log.silent('nothing')
 log.setBindings({ tenant: 't' })
 const bound: Record<string, unknown> = log.bindings()
 createLogger({ level: 30, base: null }).child({ a: 1 }, { level: 'INFO' }).close()
+const shaped = createLogger({ name: 'app', messageKey: 'message', errorKey: 'error', nestedKey: 'payload', timestamp: stdTimeFunctions.isoTime, msgPrefix: '[app] ' })
+const prefix: string | undefined = shaped.child({}, { msgPrefix: '[db] ' }).msgPrefix
+createLogger({ timestamp: false, nestedKey: null }).close()
+// @ts-expect-error: timestamp is a boolean or a function
+createLogger({ timestamp: 'iso' })
 const enabled: boolean = log.isLevelEnabled('info')
 const child: Logger = log.child({ requestId: 'r' }, { level: 'warn' })
 child.info('child')

@@ -98,26 +98,29 @@ function formatMessage (msg, args, stringify) {
 
 // The end of a line for a message value, as pino's asJson writes it: a string escaped,
 // a number (null when not finite), a boolean, null, an object as JSON; no key at all for
-// undefined or a function.
-function valueTail (value, limit, stringify) {
+// undefined or a function. `key` is `,"<messageKey>":` when it is not msg.
+function valueTail (value, limit, stringify, key) {
+  if (key === undefined) {
+    if (typeof value === 'string') return messageTail(value, limit)
+    key = ',"msg":'
+  }
   switch (typeof value) {
     case 'string':
-      return messageTail(value, limit)
+      return key + JSON.stringify(value.length > limit ? truncate(value, limit) : value) + '}\n'
     case 'undefined':
     case 'function':
       return '}\n'
     case 'number':
-      return ',"msg":' + (Number.isFinite(value) ? value : 'null') + '}\n'
+      return key + (Number.isFinite(value) ? value : 'null') + '}\n'
     case 'boolean':
-      return ',"msg":' + value + '}\n'
     case 'bigint':
-      return ',"msg":' + value + '}\n'
+      return key + value + '}\n'
     case 'symbol':
-      return messageTail(text(value), limit)
+      return valueTail(text(value), limit, stringify, key)
     default: {
-      if (value === null) return ',"msg":null}\n'
+      if (value === null) return key + 'null}\n'
       const json = stringify(value)
-      return json === undefined ? '}\n' : ',"msg":' + (json.length > limit ? JSON.stringify(truncate(json, limit)) : json) + '}\n'
+      return json === undefined ? '}\n' : key + (json.length > limit ? JSON.stringify(truncate(json, limit)) : json) + '}\n'
     }
   }
 }
@@ -136,9 +139,9 @@ function callParts (args) {
 
 // pino's `write`: a merge object without a message takes its error's message, when the
 // object has no message of its own.
-function errorKeyMessage (obj) {
+function errorKeyMessage (obj, messageKey = 'msg', errorKey = 'err') {
   try {
-    if (obj.msg === undefined && obj.err) return obj.err.message
+    if (obj[messageKey] === undefined && obj[errorKey]) return obj[errorKey].message
   } catch {}
   return undefined
 }

@@ -21,6 +21,7 @@ const kThreshold = Symbol('prodkit.threshold')
 const kLevel = Symbol('prodkit.level')
 const kHeads = Symbol('prodkit.heads')
 const kFields = Symbol('prodkit.fields')
+const kPrefix = Symbol('prodkit.msgPrefix')
 
 const PREFIX = {}
 for (const name of LEVEL_NAMES) PREFIX[LEVELS[name]] = `{"level":${LEVELS[name]},"time":`
@@ -50,6 +51,32 @@ function lineHead (logger, level, open) {
   return ref
 }
 
+// lineHead for a logger with pino's shape options (lib/log/compat-options.js): the time
+// is the `timestamp` function's fragment (none with timestamp: false), and the head is
+// cached while that fragment stays the same (per millisecond for epoch and ISO times).
+function compatHead (logger, level) {
+  const core = logger[kCore]
+  const time = core.compat.timestamp === undefined ? ',"time":' + Date.now() : timeFragment(core.compat.timestamp)
+  const sink = core.sink
+  let heads = logger[kHeads]
+  if (heads.time !== time || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
+    heads = logger[kHeads] = { time, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
+  }
+  let ref = heads.refs[level]
+  if (ref === undefined) ref = heads.refs[level] = sink.define(`{"level":${level}` + time + logger[kBindings])
+  return ref
+}
+
+// The app's timestamp function's fragment; a throw, a non-string or the batch format's
+// control characters give the default time instead (a line is always written).
+function timeFragment (fn) {
+  try {
+    const text = fn()
+    if (typeof text === 'string' && !/[\u0000-\u0008\u000e\u000f]/.test(text)) return text
+  } catch {}
+  return ',"time":' + Date.now()
+}
+
 function errorMessage (err) {
   try {
     return String(err.message)
@@ -65,19 +92,25 @@ function buildLine (logger, level, args) {
   const core = logger[kCore]
   const limit = core.maxStringLength
   const protect = core.protect
+  const compat = core.compat
+  const errorKey = compat ? compat.errorKey : 'err'
   let merge = ''
   let message
   try {
-    const { obj, msg, params } = callParts(args)
+    let { obj, msg, params } = callParts(args)
+    const prefix = logger[kPrefix]
+    if (prefix !== undefined && msg !== undefined && msg !== null) msg = prefix + msg
     message = formatMessage(msg, params, core.stringify)
     if (obj !== null) {
       if (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj))) {
-        merge = protect ? protect.fragment({ err: obj }, limit) : ',"err":' + safeStringify(obj, limit)
-        if (message === undefined) message = errorMessage(protect ? protect.view({ err: obj }).err : obj)
+        const wrapped = { [errorKey]: obj }
+        merge = protect ? protect.fragment(wrapped, limit) : ',' + JSON.stringify(errorKey) + ':' + safeStringify(obj, limit)
+        if (message === undefined) message = errorMessage(protect ? protect.view(wrapped)[errorKey] : obj)
       } else {
         merge = protect ? protect.fragment(obj, limit) : mergeFragment(obj, limit)
-        if (message === undefined) message = errorKeyMessage(protect ? protect.view(obj) : obj)
+        if (message === undefined) message = errorKeyMessage(protect ? protect.view(obj) : obj, compat ? compat.messageKey : 'msg', errorKey)
       }
+      if (compat && compat.nestedKey !== undefined && merge !== '') merge = compat.nestedOpen + merge.slice(1) + '}'
     }
   } catch (err) {
     // Only reached by a defect in prodkit itself: still log one valid line.
@@ -87,7 +120,8 @@ function buildLine (logger, level, args) {
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
   // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
   const table = protect ? protect.takeTable() : ''
-  return table + lineHead(logger, level, false) + merge + valueTail(message, limit, core.stringify)
+  const head = compat ? compatHead(logger, level) : lineHead(logger, level, false)
+  return table + head + merge + valueTail(message, limit, core.stringify, compat ? compat.messageKeyText : undefined)
 }
 
 // The common call, log.info({ ... }, 'message'), which skips the general argument
@@ -154,10 +188,20 @@ for (const name of LEVEL_NAMES) {
   }
 }
 
+// The same methods for loggers with pino's shape options (messageKey, timestamp...) or a
+// msgPrefix: always the general path, which knows them.
+const COMPAT_METHODS = {}
+for (const name of LEVEL_NAMES) {
+  const level = LEVELS[name]
+  COMPAT_METHODS[name] = function () {
+    this[kCore].sink.write(buildLine(this, level, Array.prototype.slice.call(arguments)))
+  }
+}
+
 // fatal(): the line is written through (with everything logged before it) before the
 // call returns: the process may be about to end without another event-loop turn. While
 // the destination is failing, it also goes to stderr (lib/log/stderr-copy.js).
-for (const methods of [METHODS, PROTECTED_METHODS]) {
+for (const methods of [METHODS, PROTECTED_METHODS, COMPAT_METHODS]) {
   const fatal = methods.fatal
   methods.fatal = function () {
     fatal.apply(this, arguments)
@@ -172,10 +216,11 @@ const NOT_BINDINGS = ['level', 'serializers', 'formatters', 'customLevels']
 class Logger {
   // `bindings`: the rendered fields of base and child() bindings; `fields`: the same as
   // an object (protected fields redacted or censored), for bindings().
-  constructor (core, bindings, level, fields) {
+  constructor (core, bindings, level, fields, prefix) {
     this[kCore] = core
     this[kBindings] = bindings
     this[kFields] = fields
+    this[kPrefix] = prefix
     this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
     this.level = level
   }
@@ -190,7 +235,8 @@ class Logger {
     const threshold = levelValue(name)
     this[kLevel] = name
     this[kThreshold] = threshold
-    const methods = this[kCore].protect ? PROTECTED_METHODS : METHODS
+    const core = this[kCore]
+    const methods = core.compat || this[kPrefix] !== undefined ? COMPAT_METHODS : core.protect ? PROTECTED_METHODS : METHODS
     for (const method of LEVEL_NAMES) {
       this[method] = LEVELS[method] >= threshold ? methods[method] : noop
     }
@@ -229,17 +275,23 @@ class Logger {
     this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
   }
 
-  // A logger whose lines also carry `bindings`; `options.level` defaults to this one's.
-  // A `level` key in the bindings is left out, as pino leaves it out.
+  // A logger whose lines also carry `bindings`; `options.level` defaults to this one's,
+  // `options.msgPrefix` is added after this one's. A `level` key in the bindings is left
+  // out, as pino leaves it out.
   child (bindings, options) {
     if (bindings !== undefined && !isPlainObject(bindings)) {
       throw fail('child(bindings)', 'an object of fields', bindings)
     }
-    if (options !== undefined && !isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
-    const level = options && options.level !== undefined ? checkLevel('child options.level', options.level) : this[kLevel]
-    if (!bindings) return new Logger(this[kCore], this[kBindings], level, this[kFields])
+    const { level, msgPrefix } = childOptions(options, this[kLevel])
+    const prefix = msgPrefix === undefined ? this[kPrefix] : (this[kPrefix] || '') + msgPrefix
+    if (!bindings) return new Logger(this[kCore], this[kBindings], level, this[kFields], prefix)
     const { extra, fields } = renderBindings(this[kCore], bindings)
-    return new Logger(this[kCore], this[kBindings] + extra, level, { ...this[kFields], ...fields })
+    return new Logger(this[kCore], this[kBindings] + extra, level, { ...this[kFields], ...fields }, prefix)
+  }
+
+  // The prefix of this logger's messages (msgPrefix), or undefined.
+  get msgPrefix () {
+    return this[kPrefix]
   }
 
   // Resolves true once every line logged before the call is written; false if the
@@ -284,6 +336,25 @@ class Logger {
   }
 }
 
+const CHILD_OPTIONS = ['level', 'msgPrefix']
+const CHILD_NOT_YET = ['serializers', 'formatters', 'redact', 'customLevels']
+
+// child(bindings, options): validated; -> { level, msgPrefix }.
+function childOptions (options, parentLevel) {
+  if (options === undefined) return { level: parentLevel, msgPrefix: undefined }
+  if (!isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (CHILD_NOT_YET.includes(key)) {
+      throw new TypeError(`prodkit: child option ${key} is a pino option that prodkit does not support yet; remove it`)
+    }
+    if (!CHILD_OPTIONS.includes(key)) throw new TypeError(`prodkit: unknown child option ${key} (known: ${CHILD_OPTIONS.join(', ')})`)
+  }
+  const level = options.level !== undefined ? checkLevel('child options.level', options.level) : parentLevel
+  const msgPrefix = options.msgPrefix
+  if (msgPrefix !== undefined && typeof msgPrefix !== 'string') throw fail('child options.msgPrefix', 'a string', msgPrefix)
+  return { level, msgPrefix }
+}
+
 // child()/setBindings() bindings -> their line fragment and their (protected) fields.
 function renderBindings (core, bindings) {
   for (const key of NOT_BINDINGS) {
@@ -314,7 +385,9 @@ function createLogger (options) {
   // The random part of sealed fields' placeholders: app data cannot forge one.
   const token = encrypt ? randomBytes(12).toString('base64url') : undefined
   const protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
-  let bindings = (resolved.base === null ? '' : `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`) + workerBinding()
+  let bindings = resolved.base === null ? '' : `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+  if (resolved.name !== undefined && resolved.base !== null) bindings += `,"name":${JSON.stringify(resolved.name)}`
+  bindings += workerBinding()
   const base = resolved.base || {}
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
   const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit))
@@ -322,8 +395,22 @@ function createLogger (options) {
   const sink = newSink(resolved, noticeBindings.slice(1), token)
   // How %j %o %O and object messages are written (lib/log/format.js).
   const stringify = protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
-  const core = { sink, maxStringLength: limit, protect, stringify }
-  return new Logger(core, bindings, resolved.level, plainFields(core, base))
+  const core = { sink, maxStringLength: limit, protect, stringify, compat: compatOf(resolved) }
+  return new Logger(core, bindings, resolved.level, plainFields(core, base), resolved.msgPrefix)
+}
+
+// What the general path needs of pino's shape options, or null for the default shape.
+function compatOf (resolved) {
+  if (!resolved.compat) return null
+  const { messageKey, errorKey, nestedKey, timestamp } = resolved
+  return {
+    messageKey,
+    errorKey,
+    nestedKey,
+    timestamp,
+    messageKeyText: ',' + JSON.stringify(messageKey) + ':',
+    nestedOpen: nestedKey === undefined ? undefined : ',' + JSON.stringify(nestedKey) + ':{'
+  }
 }
 
 // The sink; with log.encrypt, Rust checks the key here (fail closed: no logger without

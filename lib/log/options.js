@@ -7,6 +7,7 @@ const { ACCEPTED_TEXT, levelName } = require('./levels')
 const { appPackage } = require('../app-package')
 const { resolveRedact, resolveEncrypt } = require('./protect-options')
 const { resolveRotate, resolveReopenSignal } = require('./rotate-options')
+const { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat } = require('./compat-options')
 
 const DEFAULTS = Object.freeze({
   queueBytes: 8 * 1024 * 1024,
@@ -14,7 +15,7 @@ const DEFAULTS = Object.freeze({
   maxStringLength: 64 * 1024
 })
 const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength',
-  'rotate', 'reopenOnSignal', 'redact', 'encrypt']
+  'rotate', 'reopenOnSignal', 'redact', 'encrypt', ...COMPAT_KNOWN]
 const MIN_QUEUE_BYTES = 64 * 1024
 const MAX_QUEUE_BYTES = 2 ** 32 - 1
 
@@ -80,6 +81,9 @@ function resolveOptions (options, env = process.env) {
   if (options === undefined || options === null) options = {}
   if (!isPlainObject(options)) throw fail('log', 'an object', options)
   for (const key of Object.keys(options)) {
+    if (PINO_NOT_YET.includes(key)) {
+      throw new TypeError(`prodkit: option log.${key} is a pino option that prodkit does not support yet (see docs/differences-from-pino.md); remove it`)
+    }
     if (!KNOWN.includes(key)) {
       throw new TypeError(`prodkit: unknown option log.${key} (known: ${KNOWN.join(', ')})`)
     }
@@ -107,7 +111,8 @@ function resolveOptions (options, env = process.env) {
     rotate: resolveRotate(options.rotate, destination, { fail, isPlainObject }),
     reopenOnSignal: resolveReopenSignal(options.reopenOnSignal, destination, { fail }),
     redact: resolveRedact(options.redact),
-    encrypt: resolveEncrypt(options.encrypt, env)
+    encrypt: resolveEncrypt(options.encrypt, env),
+    ...resolveCompat(options, { fail })
   }
 }
 
