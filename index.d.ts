@@ -41,6 +41,12 @@ export interface LoggerOptions {
   timestamp?: boolean | TimeFn
   /** Put before every message of this logger (and its children). */
   msgPrefix?: string
+  /**
+   * A function per top-level key of the merge object and of bindings, whose result is
+   * logged instead of the value (before `redact`/`encrypt`); `err` also applies to
+   * `errorKey`. See `stdSerializers`.
+   */
+  serializers?: Record<string, SerializerFn>
   /** Bytes of lines held in memory before `overflow` applies. Default 8 MiB (minimum 64 KiB). */
   queueBytes?: number
   /**
@@ -594,6 +600,17 @@ export declare function install(options?: InstallOptions): Kit
 export declare function createLogger(options?: LoggerOptions): Logger
 /** Numeric values of the levels: trace 10, debug 20, info 30, warn 40, error 50, fatal 60. */
 export declare const levels: Readonly<Record<LevelName, number>>
+/** A `serializers` entry: the value of its key -> what is logged. */
+export type SerializerFn = (value: any) => unknown
+/** pino's standard serializers, for the `serializers` option. */
+export declare const stdSerializers: {
+  /** An error as prodkit serialises errors: `{ type, message, stack, code, ...own properties, cause, errors }`. */
+  readonly err: SerializerFn
+  /** An `http.IncomingMessage`: `{ id, method, url, query, params, headers, remoteAddress, remotePort }` (express's `originalUrl` as `url`). */
+  readonly req: SerializerFn
+  /** An `http.ServerResponse`: `{ statusCode, headers }` (`statusCode` null before the headers are sent). */
+  readonly res: SerializerFn
+}
 /** A `timestamp` option's function: returns the time's JSON fragment (`,"time":...`), or `''` for none. */
 export type TimeFn = () => string
 /** pino's `stdTimeFunctions`, for the `timestamp` option (the same lines as pino's). */
@@ -618,6 +635,7 @@ declare const prodkit: {
   Logger: typeof Logger
   levels: typeof levels
   stdTimeFunctions: typeof stdTimeFunctions
+  stdSerializers: typeof stdSerializers
   version: typeof version
   express: typeof express
   decryptLine: typeof decryptLine

@@ -282,7 +282,7 @@ test('shape options are validated; pino options not supported yet are refused by
     [{ nestedKey: 1 }, /option log.nestedKey must be a non-empty string/],
     [{ msgPrefix: 1 }, /option log.msgPrefix must be a string/],
     [{ timestamp: 'iso' }, /option log.timestamp must be true, false or a function/],
-    [{ serializers: {} }, /option log.serializers is a pino option that prodkit does not support yet/],
+    [{ formatters: {} }, /option log.formatters is a pino option that prodkit does not support yet/],
     [{ mixin: () => ({}) }, /option log.mixin is a pino option that prodkit does not support yet/],
     [{ transport: {} }, /option log.transport is a pino option that prodkit does not support yet/],
     [{ nope: 1 }, /unknown option log.nope/]
@@ -309,4 +309,39 @@ test('shape options with encrypt: fields are sealed, the message censored, lines
   assert.equal(first.message, '> login {"password":"[Redacted]"}')
   assert.match(second.password, /^\$pk1\$/)
   assert.equal(second.message, '> child bound')
+})
+
+test('serializers apply to the merge object, errorKey and bindings before redaction, as in pino', (t) => {
+  const calls = (log) => {
+    log.info({ user: { id: 1, password: 'x', name: 'ann' }, other: 2 }, 'serialised')
+    log.info({ err: new Error('e1') })
+    log.error(new Error('e2'))
+    log.child({ user: { id: 2, password: 'y' } }).info('child')
+    log.info({ user: undefined, n: 1 }, 'undefined is left out')
+  }
+  const options = { serializers: { user: (u) => ({ id: u.id, password: u.password }) }, redact: ['user.password'] }
+  for (const extra of [{}, { errorKey: 'error', messageKey: 'message' }]) {
+    const out = sideBySide(t, { ...options, ...extra }, calls)
+    const noStack = (lines) => lines.map((l) => l.replace(/"stack":"[^"]*"/g, '"stack":""'))
+    assert.deepEqual(noStack(out.prodkit), noStack(out.pino), JSON.stringify(extra))
+    assert.equal(out.prodkit.length, 5)
+  }
+})
+
+test('a serializer that throws gives a marker, never a failed call; stdSerializers req and res', (t) => {
+  const req = { method: 'GET', originalUrl: '/a?b=1', headers: { host: 'x' }, socket: { remoteAddress: '::1', remotePort: 5000 } }
+  const res = { headersSent: true, statusCode: 204, getHeaders: () => ({ 'x-id': '1' }) }
+  const text = rawLines(t, {
+    serializers: { user: () => { throw new Error('bad user') }, req: prodkit.stdSerializers.req, res: prodkit.stdSerializers.res }
+  }, (log) => {
+    log.info({ user: { id: 1 } }, 'still written')
+    log.info({ req, res }, 'request')
+  })
+  const [first, second] = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.equal(first.user, '[prodkit: serializer for user threw: bad user]')
+  assert.deepEqual(second.req, { method: 'GET', url: '/a?b=1', headers: { host: 'x' }, remoteAddress: '::1', remotePort: 5000 })
+  assert.deepEqual(second.res, { statusCode: 204, headers: { 'x-id': '1' } })
+  assert.deepEqual(prodkit.stdSerializers.err(new TypeError('t')).type, 'TypeError')
+  assert.throws(() => prodkit.createLogger({ destination: 'stderr', serializers: { user: 1 } }), { name: 'TypeError', message: /option log.serializers.user must be a function \(got 1\)/ })
+  assert.throws(() => prodkit.createLogger({ destination: 'stderr', serializers: [] }), { name: 'TypeError', message: /option log.serializers must be an object of functions/ })
 })

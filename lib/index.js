@@ -3,6 +3,7 @@
 
 const { createLogger, Logger, LEVELS } = require('./log/logger')
 const { stdTimeFunctions } = require('./log/time')
+const { stdSerializers } = require('./log/serializers')
 const { createKit, repeatedInstall } = require('./install')
 const express = require('./express')
 const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
@@ -35,6 +36,7 @@ const prodkit = {
   Logger,
   levels: LEVELS,
   stdTimeFunctions,
+  stdSerializers,
   version,
   express,
   createKeyring,

@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, stdTimeFunctions, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
+import prodkit, { install, createLogger, levels, stdTimeFunctions, stdSerializers, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
   cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult } from '@oj/prodkit'
 import * as http from 'node:http'
 
@@ -36,6 +36,9 @@ createLogger({ level: 30, base: null }).child({ a: 1 }, { level: 'INFO' }).close
 const shaped = createLogger({ name: 'app', messageKey: 'message', errorKey: 'error', nestedKey: 'payload', timestamp: stdTimeFunctions.isoTime, msgPrefix: '[app] ' })
 const prefix: string | undefined = shaped.child({}, { msgPrefix: '[db] ' }).msgPrefix
 createLogger({ timestamp: false, nestedKey: null }).close()
+createLogger({ serializers: { req: stdSerializers.req, res: stdSerializers.res, user: (u: { id: number }) => ({ id: u.id }) } }).close()
+// @ts-expect-error: a serializer is a function
+createLogger({ serializers: { user: 1 } })
 // @ts-expect-error: timestamp is a boolean or a function
 createLogger({ timestamp: 'iso' })
 const enabled: boolean = log.isLevelEnabled('info')

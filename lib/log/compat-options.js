@@ -1,14 +1,15 @@
 'use strict'
 // pino's options for the shape of a line (name, messageKey, errorKey, nestedKey,
-// timestamp, msgPrefix), validated once at creation with errors naming the option. Any
+// timestamp, msgPrefix, serializers), validated once at creation with errors naming the option. Any
 // of them but `name` moves a logger off the fast path onto the general one
 // (lib/log/logger.js), so the default logger pays nothing for them. pino options that
 // prodkit lacks are listed so that they are refused with a clear error, never ignored.
 
 const time = require('./time')
+const { resolveSerializers } = require('./serializers')
 
-const COMPAT_KNOWN = ['name', 'messageKey', 'errorKey', 'nestedKey', 'timestamp', 'msgPrefix']
-const PINO_NOT_YET = ['serializers', 'formatters', 'mixin', 'mixinMergeStrategy', 'customLevels', 'useOnlyCustomLevels',
+const COMPAT_KNOWN = ['name', 'messageKey', 'errorKey', 'nestedKey', 'timestamp', 'msgPrefix', 'serializers']
+const PINO_NOT_YET = ['formatters', 'mixin', 'mixinMergeStrategy', 'customLevels', 'useOnlyCustomLevels',
   'levelComparison', 'levels', 'hooks', 'depthLimit', 'edgeLimit', 'enabled', 'crlf', 'transport', 'browser',
   'onChild', 'safe', 'levelKey', 'prettyPrint', 'useLevelLabels', 'changeLevelName', 'levelVal']
 
@@ -18,7 +19,7 @@ function checkKey (name, value, fallback, fail) {
   return value
 }
 
-// -> { name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, compat }: `compat`
+// -> { name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, serializers, compat }: `compat`
 // is true when the line differs from the default shape (the general path is needed).
 function resolveCompat (options, { fail }) {
   const name = options.name
@@ -35,8 +36,10 @@ function resolveCompat (options, { fail }) {
   else if (typeof timestamp !== 'function') {
     throw fail('log.timestamp', 'true, false or a function returning the time\'s JSON fragment, like prodkit.stdTimeFunctions.isoTime', timestamp)
   }
-  const compat = messageKey !== 'msg' || errorKey !== 'err' || nestedKey !== undefined || timestamp !== undefined || msgPrefix !== undefined
-  return { name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, compat }
+  const serializers = resolveSerializers(options.serializers, fail)
+  const compat = messageKey !== 'msg' || errorKey !== 'err' || nestedKey !== undefined || timestamp !== undefined ||
+    msgPrefix !== undefined || serializers !== null
+  return { name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, serializers, compat }
 }
 
 module.exports = { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat }

@@ -11,6 +11,7 @@ const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = requir
 const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
 const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
+const { applySerializers } = require('./serializers')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
@@ -101,14 +102,17 @@ function buildLine (logger, level, args) {
     const prefix = logger[kPrefix]
     if (prefix !== undefined && msg !== undefined && msg !== null) msg = prefix + msg
     message = formatMessage(msg, params, core.stringify)
+    const serializers = compat ? compat.serializers : null
     if (obj !== null) {
       if (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj))) {
         const wrapped = { [errorKey]: obj }
-        merge = protect ? protect.fragment(wrapped, limit) : ',' + JSON.stringify(errorKey) + ':' + safeStringify(obj, limit)
         if (message === undefined) message = errorMessage(protect ? protect.view(wrapped)[errorKey] : obj)
+        const out = serializers ? applySerializers(wrapped, serializers, errorKey) : wrapped
+        merge = protect ? protect.fragment(out, limit) : ',' + JSON.stringify(errorKey) + ':' + safeStringify(out[errorKey], limit)
       } else {
-        merge = protect ? protect.fragment(obj, limit) : mergeFragment(obj, limit)
         if (message === undefined) message = errorKeyMessage(protect ? protect.view(obj) : obj, compat ? compat.messageKey : 'msg', errorKey)
+        if (serializers) obj = applySerializers(obj, serializers, errorKey)
+        merge = protect ? protect.fragment(obj, limit) : mergeFragment(obj, limit)
       }
       if (compat && compat.nestedKey !== undefined && merge !== '') merge = compat.nestedOpen + merge.slice(1) + '}'
     }
@@ -364,6 +368,7 @@ function renderBindings (core, bindings) {
       break
     }
   }
+  if (core.compat && core.compat.serializers) bindings = applySerializers(bindings, core.compat.serializers, undefined)
   const { protect, maxStringLength } = core
   const extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength)
   return { extra, fields: plainFields(core, bindings) }
@@ -388,7 +393,8 @@ function createLogger (options) {
   let bindings = resolved.base === null ? '' : `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
   if (resolved.name !== undefined && resolved.base !== null) bindings += `,"name":${JSON.stringify(resolved.name)}`
   bindings += workerBinding()
-  const base = resolved.base || {}
+  let base = resolved.base || {}
+  if (resolved.serializers) base = applySerializers(base, resolved.serializers, undefined)
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
   const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit))
   bindings += protect ? protect.bindingsFragment(base, limit) : mergeFragment(base, limit)
@@ -402,8 +408,9 @@ function createLogger (options) {
 // What the general path needs of pino's shape options, or null for the default shape.
 function compatOf (resolved) {
   if (!resolved.compat) return null
-  const { messageKey, errorKey, nestedKey, timestamp } = resolved
+  const { messageKey, errorKey, nestedKey, timestamp, serializers } = resolved
   return {
+    serializers,
     messageKey,
     errorKey,
     nestedKey,
