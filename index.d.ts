@@ -47,6 +47,24 @@ export interface LoggerOptions {
    * `errorKey`. See `stdSerializers`.
    */
   serializers?: Record<string, SerializerFn>
+  /** pino's formatters: each returns an object. */
+  formatters?: {
+    /** The line's first fields instead of `"level":<number>`, called once per level at creation: `(label) => ({ level: label })`. */
+    level?: (label: LevelName, number: number) => Record<string, unknown>
+    /** The root logger's `{ pid, hostname, name, ...base }` -> the fields written (not applied to child bindings, as in pino). */
+    bindings?: (bindings: Record<string, unknown>) => Record<string, unknown>
+    /** Each line's merge object (after `mixin`) -> the fields written. */
+    log?: (object: Record<string, unknown>) => Record<string, unknown>
+  }
+  /** Fields added to every line: `(mergeObject, level, logger) => ({ ... })`; the merge object's own keys win. */
+  mixin?: (mergeObject: Record<string, unknown>, level: number, logger: Logger) => Record<string, unknown>
+  /** How `mixin`'s fields and the merge object are combined. Default: `Object.assign(mixinObject, mergeObject)`. */
+  mixinMergeStrategy?: (mergeObject: Record<string, unknown>, mixinObject: Record<string, unknown>) => Record<string, unknown>
+  /** pino's hooks. */
+  hooks?: {
+    /** Called for every log call of an enabled level; logs by calling `method.apply(this, args)`. */
+    logMethod?: (this: Logger, args: unknown[], method: (...args: unknown[]) => void, level: number) => void
+  }
   /** Bytes of lines held in memory before `overflow` applies. Default 8 MiB (minimum 64 KiB). */
   queueBytes?: number
   /**

@@ -282,8 +282,8 @@ test('shape options are validated; pino options not supported yet are refused by
     [{ nestedKey: 1 }, /option log.nestedKey must be a non-empty string/],
     [{ msgPrefix: 1 }, /option log.msgPrefix must be a string/],
     [{ timestamp: 'iso' }, /option log.timestamp must be true, false or a function/],
-    [{ formatters: {} }, /option log.formatters is a pino option that prodkit does not support yet/],
-    [{ mixin: () => ({}) }, /option log.mixin is a pino option that prodkit does not support yet/],
+    [{ customLevels: { audit: 35 } }, /option log.customLevels is a pino option that prodkit does not support yet/],
+    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels is a pino option that prodkit does not support yet/],
     [{ transport: {} }, /option log.transport is a pino option that prodkit does not support yet/],
     [{ nope: 1 }, /unknown option log.nope/]
   ]
@@ -344,4 +344,77 @@ test('a serializer that throws gives a marker, never a failed call; stdSerialize
   assert.deepEqual(prodkit.stdSerializers.err(new TypeError('t')).type, 'TypeError')
   assert.throws(() => prodkit.createLogger({ destination: 'stderr', serializers: { user: 1 } }), { name: 'TypeError', message: /option log.serializers.user must be a function \(got 1\)/ })
   assert.throws(() => prodkit.createLogger({ destination: 'stderr', serializers: [] }), { name: 'TypeError', message: /option log.serializers must be an object of functions/ })
+})
+
+// hooks.logMethod from pino's documentation: a message first, then the object.
+function swapArguments (args, method) {
+  if (args.length >= 2 && typeof args[0] === 'string') args.push(args.shift())
+  return method.apply(this, args)
+}
+
+const HOOK_SETS = [
+  { formatters: { level: (label) => ({ level: label }) } },
+  { formatters: { level: (label, number) => ({ severity: label.toUpperCase(), level: number }) } },
+  { formatters: { bindings: (b) => ({ host: b.hostname, proc: b.pid }) } },
+  { formatters: { bindings: (b) => ({ host: b.hostname, n: b.name }) }, name: 'app' },
+  { formatters: { log: (o) => ({ ...o, logged: true }) } },
+  { mixin: () => ({ appName: 'x' }) },
+  { mixin: (o, level) => ({ lvl: level, a: 'mixin' }) },
+  { mixin: () => ({ a: 'mixin' }), mixinMergeStrategy: (merge, mixed) => Object.assign(merge, mixed) },
+  { mixin: () => ({ a: 'mixin', password: 'm' }), redact: ['password'], nestedKey: 'p', messageKey: 'message' },
+  { hooks: { logMethod: swapArguments } },
+  { hooks: { logMethod (args, method, level) { return method.apply(this, [`L${level} ` + (typeof args[0] === 'string' ? args.shift() : '')].concat(args)) } } }
+]
+
+test('formatters (level, bindings, log), mixin, mixinMergeStrategy and hooks.logMethod write what pino writes', (t) => {
+  const calls = (log) => {
+    log.info({ a: 1, password: 'x' }, 'with merge')
+    log.info('no merge')
+    log.error(new Error('boom'))
+    log.child({ c: 1 }).warn({ b: 2 }, 'child %s', 'x')
+    log.info({ err: new Error('in merge') })
+    log.info('hello', { swapped: true })
+  }
+  for (const options of HOOK_SETS) {
+    const out = sideBySide(t, options, calls)
+    const noStack = (lines) => lines.map((l) => l.replace(/"stack":"[^"]*"/g, '"stack":""'))
+    assert.deepEqual(noStack(out.prodkit), noStack(out.pino), String(Object.keys(options)))
+    assert.equal(out.prodkit.length, 6)
+  }
+})
+
+test('a mixin, formatter or hook that throws never fails the call: the line says what went wrong', (t) => {
+  const boom = () => { throw new Error('app bug') }
+  const text = [
+    rawLines(t, { mixin: boom }, (log) => log.info({ a: 1 }, 'mixin')),
+    rawLines(t, { formatters: { log: boom } }, (log) => log.info({ a: 1 }, 'log formatter')),
+    rawLines(t, { formatters: { bindings: boom } }, (log) => log.info('bindings formatter')),
+    rawLines(t, { hooks: { logMethod: boom } }, (log) => log.info({ a: 1 }, 'hook'))
+  ].join('')
+  const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.deepEqual(lines.map((l) => [l.msg, l.prodkitShapeError]), [
+    ['mixin', 'mixin threw: app bug'],
+    ['log formatter', 'formatters.log threw: app bug'],
+    ['bindings formatter', 'formatters.bindings threw: app bug'],
+    ['hook', 'hooks.logMethod threw: app bug']
+  ])
+  assert.equal(lines[0].a, 1)
+})
+
+test('formatters, mixin and hooks are validated with errors naming the option', () => {
+  const bad = [
+    [{ formatters: 1 }, /option log.formatters must be \{ level, bindings, log \} functions \(got 1\)/],
+    [{ formatters: { lvl: () => ({}) } }, /unknown option log.formatters.lvl \(known: level, bindings, log\)/],
+    [{ formatters: { level: 'x' } }, /option log.formatters.level must be a function/],
+    [{ formatters: { level: () => 'info' } }, /option log.formatters.level must be a function returning an object/],
+    [{ formatters: { level: () => { throw new Error('no') } } }, /option log.formatters.level threw for trace: no/],
+    [{ mixin: {} }, /option log.mixin must be a function \(got an object\)/],
+    [{ mixinMergeStrategy: 1 }, /option log.mixinMergeStrategy must be a function/],
+    [{ hooks: { logMethod: 1 } }, /option log.hooks.logMethod must be a function/],
+    [{ hooks: { streamWrite: (s) => s } }, /option log.hooks.streamWrite is a pino option that prodkit does not support yet/],
+    [{ hooks: { other: 1 } }, /unknown option log.hooks.other/]
+  ]
+  for (const [options, message] of bad) {
+    assert.throws(() => prodkit.createLogger({ destination: 'stderr', ...options }), { name: 'TypeError', message }, JSON.stringify(Object.keys(options)))
+  }
 })

@@ -37,6 +37,12 @@ const shaped = createLogger({ name: 'app', messageKey: 'message', errorKey: 'err
 const prefix: string | undefined = shaped.child({}, { msgPrefix: '[db] ' }).msgPrefix
 createLogger({ timestamp: false, nestedKey: null }).close()
 createLogger({ serializers: { req: stdSerializers.req, res: stdSerializers.res, user: (u: { id: number }) => ({ id: u.id }) } }).close()
+createLogger({
+  formatters: { level: (label) => ({ level: label }), bindings: (b) => ({ host: b.hostname }), log: (o) => ({ ...o, seen: true }) },
+  mixin: (obj, level, logger) => ({ at: level, enabled: logger.isLevelEnabled('info'), keys: Object.keys(obj).length }),
+  mixinMergeStrategy: (merge, mixed) => Object.assign(mixed, merge),
+  hooks: { logMethod (args, method, level) { method.apply(this, [`L${level}`, ...args]) } }
+}).close()
 // @ts-expect-error: a serializer is a function
 createLogger({ serializers: { user: 1 } })
 // @ts-expect-error: timestamp is a boolean or a function

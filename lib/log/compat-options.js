@@ -1,16 +1,18 @@
 'use strict'
 // pino's options for the shape of a line (name, messageKey, errorKey, nestedKey,
-// timestamp, msgPrefix, serializers), validated once at creation with errors naming the option. Any
+// timestamp, msgPrefix, serializers, formatters, mixin, hooks.logMethod), validated once at creation with errors naming the option. Any
 // of them but `name` moves a logger off the fast path onto the general one
 // (lib/log/logger.js), so the default logger pays nothing for them. pino options that
 // prodkit lacks are listed so that they are refused with a clear error, never ignored.
 
 const time = require('./time')
 const { resolveSerializers } = require('./serializers')
+const { LEVELS } = require('./levels')
 
-const COMPAT_KNOWN = ['name', 'messageKey', 'errorKey', 'nestedKey', 'timestamp', 'msgPrefix', 'serializers']
-const PINO_NOT_YET = ['formatters', 'mixin', 'mixinMergeStrategy', 'customLevels', 'useOnlyCustomLevels',
-  'levelComparison', 'levels', 'hooks', 'depthLimit', 'edgeLimit', 'enabled', 'crlf', 'transport', 'browser',
+const COMPAT_KNOWN = ['name', 'messageKey', 'errorKey', 'nestedKey', 'timestamp', 'msgPrefix', 'serializers', 'formatters', 'mixin',
+  'mixinMergeStrategy', 'hooks']
+const PINO_NOT_YET = ['customLevels', 'useOnlyCustomLevels',
+  'levelComparison', 'levels', 'depthLimit', 'edgeLimit', 'enabled', 'crlf', 'transport', 'browser',
   'onChild', 'safe', 'levelKey', 'prettyPrint', 'useLevelLabels', 'changeLevelName', 'levelVal']
 
 function checkKey (name, value, fallback, fail) {
@@ -37,9 +39,58 @@ function resolveCompat (options, { fail }) {
     throw fail('log.timestamp', 'true, false or a function returning the time\'s JSON fragment, like prodkit.stdTimeFunctions.isoTime', timestamp)
   }
   const serializers = resolveSerializers(options.serializers, fail)
+  const formatters = resolveFormatters(options.formatters, fail)
+  const mixin = optionalFunction('log.mixin', options.mixin, fail)
+  const mixinMergeStrategy = optionalFunction('log.mixinMergeStrategy', options.mixinMergeStrategy, fail)
+  const logMethod = resolveHooks(options.hooks, fail)
   const compat = messageKey !== 'msg' || errorKey !== 'err' || nestedKey !== undefined || timestamp !== undefined ||
-    msgPrefix !== undefined || serializers !== null
-  return { name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, serializers, compat }
+    msgPrefix !== undefined || serializers !== null || formatters !== undefined || mixin !== undefined || logMethod !== undefined
+  return { name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, serializers, formatters, mixin, mixinMergeStrategy, logMethod, compat }
+}
+
+function optionalFunction (name, value, fail) {
+  if (value !== undefined && typeof value !== 'function') throw fail(name, 'a function', value)
+  return value
+}
+
+const FORMATTERS = ['level', 'bindings', 'log']
+
+// log.formatters: { level(label, number), bindings(bindings), log(object) }, each
+// returning an object. `level` is called once per level here, at creation.
+function resolveFormatters (value, fail) {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('log.formatters', '{ level, bindings, log } functions', value)
+  for (const key of Object.keys(value)) {
+    if (!FORMATTERS.includes(key)) throw new TypeError(`prodkit: unknown option log.formatters.${key} (known: ${FORMATTERS.join(', ')})`)
+    optionalFunction(`log.formatters.${key}`, value[key], fail)
+  }
+  let levelTexts
+  if (value.level !== undefined) {
+    levelTexts = {}
+    for (const [label, number] of Object.entries(LEVELS)) {
+      let out
+      try {
+        out = value.level(label, number)
+      } catch (err) {
+        throw new TypeError(`prodkit: option log.formatters.level threw for ${label}: ${err && err.message}`)
+      }
+      if (typeof out !== 'object' || out === null || Array.isArray(out)) throw fail('log.formatters.level', 'a function returning an object, like { level: label }', out)
+      const json = JSON.stringify(out)
+      levelTexts[number] = json.slice(0, -1)
+    }
+  }
+  return { levelTexts, bindings: value.bindings, log: value.log }
+}
+
+// log.hooks: { logMethod(args, method, level) } (pino's streamWrite is not supported yet).
+function resolveHooks (value, fail) {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('log.hooks', '{ logMethod }', value)
+  for (const key of Object.keys(value)) {
+    if (key === 'streamWrite') throw new TypeError('prodkit: option log.hooks.streamWrite is a pino option that prodkit does not support yet; remove it')
+    if (key !== 'logMethod') throw new TypeError(`prodkit: unknown option log.hooks.${key} (known: logMethod)`)
+  }
+  return optionalFunction('log.hooks.logMethod', value.logMethod, fail)
 }
 
 module.exports = { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat }

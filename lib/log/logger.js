@@ -12,6 +12,7 @@ const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } =
 const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
 const { applySerializers } = require('./serializers')
+const { shapeFields, shapeBindings } = require('./shape')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
@@ -64,7 +65,10 @@ function compatHead (logger, level) {
     heads = logger[kHeads] = { time, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
   }
   let ref = heads.refs[level]
-  if (ref === undefined) ref = heads.refs[level] = sink.define(`{"level":${level}` + time + logger[kBindings])
+  if (ref === undefined) {
+    const start = core.compat.levelTexts === undefined ? `{"level":${level}` : core.compat.levelTexts[level]
+    ref = heads.refs[level] = sink.define(start + time + logger[kBindings])
+  }
   return ref
 }
 
@@ -102,18 +106,19 @@ function buildLine (logger, level, args) {
     const prefix = logger[kPrefix]
     if (prefix !== undefined && msg !== undefined && msg !== null) msg = prefix + msg
     message = formatMessage(msg, params, core.stringify)
-    const serializers = compat ? compat.serializers : null
-    if (obj !== null) {
-      if (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj))) {
-        const wrapped = { [errorKey]: obj }
-        if (message === undefined) message = errorMessage(protect ? protect.view(wrapped)[errorKey] : obj)
-        const out = serializers ? applySerializers(wrapped, serializers, errorKey) : wrapped
-        merge = protect ? protect.fragment(out, limit) : ',' + JSON.stringify(errorKey) + ':' + safeStringify(out[errorKey], limit)
-      } else {
-        if (message === undefined) message = errorKeyMessage(protect ? protect.view(obj) : obj, compat ? compat.messageKey : 'msg', errorKey)
-        if (serializers) obj = applySerializers(obj, serializers, errorKey)
-        merge = protect ? protect.fragment(obj, limit) : mergeFragment(obj, limit)
+    if (obj !== null || (compat && compat.fieldsAlways)) {
+      const isErr = obj !== null && (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj)))
+      const wrapped = obj === null ? {} : isErr ? { [errorKey]: obj } : obj
+      if (message === undefined && obj !== null) {
+        message = isErr
+          ? errorMessage(protect ? protect.view(wrapped)[errorKey] : obj)
+          : errorKeyMessage(protect ? protect.view(obj) : obj, compat ? compat.messageKey : 'msg', errorKey)
       }
+      // pino's mixin, formatters.log and serializers (lib/log/shape.js).
+      const fields = compat ? shapeFields(compat, wrapped, level, logger) : wrapped
+      if (protect) merge = protect.fragment(fields, limit)
+      else if (isErr && !compat) merge = ',' + JSON.stringify(errorKey) + ':' + safeStringify(obj, limit)
+      else merge = mergeFragment(fields, limit)
       if (compat && compat.nestedKey !== undefined && merge !== '') merge = compat.nestedOpen + merge.slice(1) + '}'
     }
   } catch (err) {
@@ -198,7 +203,34 @@ const COMPAT_METHODS = {}
 for (const name of LEVEL_NAMES) {
   const level = LEVELS[name]
   COMPAT_METHODS[name] = function () {
-    this[kCore].sink.write(buildLine(this, level, Array.prototype.slice.call(arguments)))
+    const args = Array.prototype.slice.call(arguments)
+    const hook = this[kCore].compat && this[kCore].compat.logMethod
+    if (hook) {
+      logThroughHook(this, hook, args, level)
+      return
+    }
+    this[kCore].sink.write(buildLine(this, level, args))
+  }
+}
+
+// pino's hooks.logMethod(args, method, level): the app's hook decides what is logged by
+// calling method.apply(this, args). A hook that throws before logging still gets the
+// call's line written, with what went wrong.
+function logThroughHook (logger, hook, args, level) {
+  let called = false
+  function method () {
+    called = true
+    logger[kCore].sink.write(buildLine(logger, level, Array.prototype.slice.call(arguments)))
+  }
+  try {
+    hook.call(logger, args, method, level)
+  } catch (err) {
+    if (called) return
+    let reason = 'unknown'
+    try {
+      reason = String(err && err.message)
+    } catch {}
+    logger[kCore].sink.write(buildLine(logger, level, [{ prodkitShapeError: `hooks.logMethod threw: ${reason}` }, ...args.slice(typeof args[0] === 'object' && args[0] !== null ? 1 : 0)]))
   }
 }
 
@@ -390,27 +422,42 @@ function createLogger (options) {
   // The random part of sealed fields' placeholders: app data cannot forge one.
   const token = encrypt ? randomBytes(12).toString('base64url') : undefined
   const protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
+  const compat = compatOf(resolved)
   let bindings = resolved.base === null ? '' : `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
   if (resolved.name !== undefined && resolved.base !== null) bindings += `,"name":${JSON.stringify(resolved.name)}`
-  bindings += workerBinding()
   let base = resolved.base || {}
+  if (compat && compat.bindingsFormatter !== undefined && resolved.base !== null) {
+    // As pino: formatters.bindings gets pid, hostname and name with base's fields.
+    const all = { pid: process.pid, hostname: os.hostname(), ...(resolved.name === undefined ? {} : { name: resolved.name }), ...base }
+    bindings = ''
+    base = shapeBindings(compat, all)
+  }
   if (resolved.serializers) base = applySerializers(base, resolved.serializers, undefined)
+  bindings += workerBinding()
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
   const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit))
   bindings += protect ? protect.bindingsFragment(base, limit) : mergeFragment(base, limit)
   const sink = newSink(resolved, noticeBindings.slice(1), token)
   // How %j %o %O and object messages are written (lib/log/format.js).
   const stringify = protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
-  const core = { sink, maxStringLength: limit, protect, stringify, compat: compatOf(resolved) }
+  const core = { sink, maxStringLength: limit, protect, stringify, compat }
   return new Logger(core, bindings, resolved.level, plainFields(core, base), resolved.msgPrefix)
 }
 
 // What the general path needs of pino's shape options, or null for the default shape.
 function compatOf (resolved) {
   if (!resolved.compat) return null
-  const { messageKey, errorKey, nestedKey, timestamp, serializers } = resolved
+  const { messageKey, errorKey, nestedKey, timestamp, serializers, formatters, mixin, mixinMergeStrategy, logMethod } = resolved
   return {
     serializers,
+    mixin,
+    mixinMergeStrategy,
+    logMethod,
+    levelTexts: formatters && formatters.levelTexts,
+    bindingsFormatter: formatters && formatters.bindings,
+    logFormatter: formatters && formatters.log,
+    // mixin and formatters.log run for lines without a merge object too (as in pino).
+    fieldsAlways: mixin !== undefined || (formatters !== undefined && formatters.log !== undefined),
     messageKey,
     errorKey,
     nestedKey,
