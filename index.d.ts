@@ -133,7 +133,7 @@ export type FieldPath = string
 export interface RedactOptions {
   paths: FieldPath[]
   /** What replaces a redacted value. Default `'[Redacted]'`. */
-  censor?: string | number | boolean | null
+  censor?: string | number | boolean | null | ((value: unknown, path: string[]) => unknown)
   /** Leave redacted fields out instead. Default false. */
   remove?: boolean
 }

@@ -418,3 +418,20 @@ test('formatters, mixin and hooks are validated with errors naming the option', 
     assert.throws(() => prodkit.createLogger({ destination: 'stderr', ...options }), { name: 'TypeError', message }, JSON.stringify(Object.keys(options)))
   }
 })
+
+test('redact in pino\'s path syntaxes, with a censor string, a censor function or remove, as pino writes it', (t) => {
+  const obj = { a: { b: 1, 'b-c': 2, list: [{ b: 3 }, { b: 4 }] }, user: { password: 'p' }, arr: [{ b: 5 }], 'd.e': 6 }
+  const paths = ['a.b', 'a["b-c"]', "a['b-c']", 'a.list[*].b', 'a.list.*.b', 'arr[0].b', '["d.e"]', 'a.*', '*.password']
+  const censors = [{}, { censor: 'XX' }, { remove: true }, { censor: (value, path) => `${path.join('/')}:${typeof value}` }]
+  for (const path of paths) {
+    for (const extra of censors) {
+      // pino throws for a censor function on a path that starts with *: prodkit calls it (tested below).
+      if (path.startsWith('*') && typeof extra.censor === 'function') continue
+      const out = sideBySide(t, { base: null, timestamp: false, redact: { paths: [path], ...extra } }, (log) => log.info(obj, 'm %j', obj))
+      assert.deepEqual(out.prodkit, out.pino, `${path} ${Object.keys(extra)}`)
+    }
+  }
+  const text = rawLines(t, { redact: { paths: ['*.password', 'x'], censor: (value, path) => { if (path[0] === 'x') throw new Error('no'); return path.join('.') } } }, (log) => log.info({ user: { password: 'p' }, x: 's3cret' }))
+  assert.deepEqual(JSON.parse(text).user, { password: 'user.password' })
+  assert.equal(JSON.parse(text).x, '[Redacted]')
+})

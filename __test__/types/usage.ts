@@ -43,6 +43,7 @@ createLogger({
   mixinMergeStrategy: (merge, mixed) => Object.assign(mixed, merge),
   hooks: { logMethod (args, method, level) { method.apply(this, [`L${level}`, ...args]) } }
 }).close()
+createLogger({ redact: { paths: ['a.b', 'a["b-c"]', 'list[*].secret'], censor: (value, path) => `${path.join('.')}:${typeof value}` } }).close()
 // @ts-expect-error: a serializer is a function
 createLogger({ serializers: { user: 1 } })
 // @ts-expect-error: timestamp is a boolean or a function
