@@ -11,12 +11,13 @@ export type LevelOrSilent = LevelName | 'silent'
  */
 export type LevelInput = LevelOrSilent | Uppercase<LevelOrSilent> | Capitalize<LevelOrSilent> | 10 | 20 | 30 | 40 | 50 | 60
 
-export interface LoggerOptions {
+export interface LoggerOptions<Custom extends string = never> {
   /**
    * Lowest level written. Default: `LOG_LEVEL` when set, else `'info'` when
-   * `NODE_ENV=production`, else `'debug'`. A name in any case or a number (`30`).
+   * `NODE_ENV=production`, else `'debug'`. A name in any case or a number (`30`), or
+   * the name of one of `customLevels`.
    */
-  level?: LevelInput
+  level?: LevelInput | Custom
   /**
    * `'stdout'` (default), `'stderr'`, a file path (parent folders are created, the file
    * is appended to with mode 0640) or an open file descriptor (never closed by prodkit).
@@ -60,6 +61,11 @@ export interface LoggerOptions {
   mixin?: (mergeObject: Record<string, unknown>, level: number, logger: Logger) => Record<string, unknown>
   /** How `mixin`'s fields and the merge object are combined. Default: `Object.assign(mixinObject, mergeObject)`. */
   mixinMergeStrategy?: (mergeObject: Record<string, unknown>, mixinObject: Record<string, unknown>) => Record<string, unknown>
+  /**
+   * More levels: `{ audit: 35 }` adds `log.audit()` and the level name `'audit'` (the six
+   * standard levels stay; `useOnlyCustomLevels` is not supported yet).
+   */
+  customLevels?: Record<Custom, number>
   /** pino's hooks. */
   hooks?: {
     /** Called for every log call of an enabled level; logs by calling `method.apply(this, args)`. */
@@ -178,6 +184,9 @@ export interface LogWriteError extends Error {
   code: string
 }
 
+/** A logger with `customLevels`: one method per custom level. */
+export type LoggerWith<Custom extends string> = Logger<Custom> & Record<Custom, LogFn>
+
 export interface LogFn {
   /** `log.info({ orderId }, 'order %s placed', id)` */
   (obj: object, msg?: string, ...args: unknown[]): void
@@ -187,7 +196,7 @@ export interface LogFn {
   (value: unknown, ...args: unknown[]): void
 }
 
-export declare class Logger {
+export declare class Logger<Custom extends string = never> {
   private constructor()
   trace: LogFn
   debug: LogFn
@@ -196,8 +205,8 @@ export declare class Logger {
   error: LogFn
   fatal: LogFn
   /** The current level's name; set it with a name in any case or a number (`log.level = 50`). Anything else throws a TypeError. */
-  get level(): LevelOrSilent
-  set level(level: LevelInput)
+  get level(): LevelOrSilent | Custom
+  set level(level: LevelInput | Custom)
   /** The current level's number (`Infinity` when silent), as pino's `levelVal`. */
   readonly levelVal: number
   /** pino's shape: `{ labels: { 10: 'trace', ... }, values: { trace: 10, ... } }`. */
@@ -206,7 +215,7 @@ export declare class Logger {
   /** Logs nothing (pino's method for the level `'silent'`). */
   silent(...args: unknown[]): void
   /** A logger whose lines also carry `bindings` (a `level` key there is left out, as pino does). */
-  child(bindings?: Record<string, unknown>, options?: ChildOptions): Logger
+  child(bindings?: Record<string, unknown>, options?: ChildOptions): LoggerWith<Custom>
   /** The fields that base and child bindings add to each line (pid and hostname aside); protected fields are `'[Redacted]'`. */
   bindings(): Record<string, unknown>
   /** Adds fields to this logger's lines from now on (children made before keep theirs). */
@@ -615,7 +624,7 @@ export declare function install(options: InstallOptions & { metrics: false }): K
 export declare function install(options?: InstallOptions & { metrics?: MetricsOptions }): Kit<Metrics>
 export declare function install(options?: InstallOptions): Kit
 /** A standalone logger with its own writer thread. */
-export declare function createLogger(options?: LoggerOptions): Logger
+export declare function createLogger<Custom extends string = never>(options?: LoggerOptions<Custom>): LoggerWith<Custom>
 /** Numeric values of the levels: trace 10, debug 20, info 30, warn 40, error 50, fatal 60. */
 export declare const levels: Readonly<Record<LevelName, number>>
 /** A `serializers` entry: the value of its key -> what is logged. */

@@ -282,7 +282,7 @@ test('shape options are validated; pino options not supported yet are refused by
     [{ nestedKey: 1 }, /option log.nestedKey must be a non-empty string/],
     [{ msgPrefix: 1 }, /option log.msgPrefix must be a string/],
     [{ timestamp: 'iso' }, /option log.timestamp must be true, false or a function/],
-    [{ customLevels: { audit: 35 } }, /option log.customLevels is a pino option that prodkit does not support yet/],
+    [{ levelComparison: 'DESC' }, /option log.levelComparison is a pino option that prodkit does not support yet/],
     [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels is a pino option that prodkit does not support yet/],
     [{ transport: {} }, /option log.transport is a pino option that prodkit does not support yet/],
     [{ nope: 1 }, /unknown option log.nope/]
@@ -434,4 +434,40 @@ test('redact in pino\'s path syntaxes, with a censor string, a censor function o
   const text = rawLines(t, { redact: { paths: ['*.password', 'x'], censor: (value, path) => { if (path[0] === 'x') throw new Error('no'); return path.join('.') } } }, (log) => log.info({ user: { password: 'p' }, x: 's3cret' }))
   assert.deepEqual(JSON.parse(text).user, { password: 'user.password' })
   assert.equal(JSON.parse(text).x, '[Redacted]')
+})
+
+test('customLevels: methods, level by name or number, child levels and formatters.level, as pino writes them', (t) => {
+  const calls = (log) => {
+    log.audit('a %s', 'x')
+    log.notice({ x: 1 }, 'n')
+    log.info('below notice')
+    log.warn('w')
+    log.level = 'audit'
+    log.notice('hidden')
+    log.audit('shown')
+    log.level = 32
+    log.child({ c: 1 }, { level: 'notice' }).notice('child notice')
+    log.warn({ levelVal: log.levelVal, enabled: log.isLevelEnabled('audit') }, 'state')
+  }
+  for (const extra of [{}, { formatters: { level: (label) => ({ level: label }) } }, { redact: ['x'], messageKey: 'm' }]) {
+    const out = sideBySide(t, { customLevels: { audit: 35, notice: 32 }, level: 'notice', ...extra }, calls)
+    assert.deepEqual(out.prodkit, out.pino, String(Object.keys(extra)))
+    assert.equal(out.prodkit.length, 6)
+  }
+  const file = path.join(tempDir(t), 'app.log')
+  const log = prodkit.createLogger({ destination: file, customLevels: { audit: 35 } })
+  t.after(() => log.close())
+  assert.deepEqual(log.levels, pino({ customLevels: { audit: 35 } }).levels)
+  assert.throws(() => { log.level = 'nope' }, { name: 'TypeError', message: /option level must be one of trace, debug, info, warn, error, fatal, audit, silent .* \(10, 20, 30, 35, 40, 50, 60\)/ })
+  const bad = [
+    [{ customLevels: 1 }, /option log.customLevels must be an object of level names and numbers/],
+    [{ customLevels: { info: 31 } }, /option log.customLevels.info is not a usable level name/],
+    [{ customLevels: { child: 31 } }, /option log.customLevels.child is not a usable level name/],
+    [{ customLevels: { audit: 'x' } }, /option log.customLevels.audit must be an integer from 1 to 2147483647 \(got "x"\)/],
+    [{ customLevels: { audit: 35 }, level: 'nope' }, /option log.level must be one of .*audit/],
+    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels is a pino option that prodkit does not support yet/]
+  ]
+  for (const [options, message] of bad) {
+    assert.throws(() => prodkit.createLogger({ destination: 'stderr', ...options }), { name: 'TypeError', message }, JSON.stringify(options))
+  }
 })

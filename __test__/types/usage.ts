@@ -44,6 +44,13 @@ createLogger({
   hooks: { logMethod (args, method, level) { method.apply(this, [`L${level}`, ...args]) } }
 }).close()
 createLogger({ redact: { paths: ['a.b', 'a["b-c"]', 'list[*].secret'], censor: (value, path) => `${path.join('.')}:${typeof value}` } }).close()
+const audited = createLogger({ customLevels: { audit: 35 }, level: 'audit' })
+audited.audit({ userId: 1 }, 'exported %d rows', 3)
+audited.info('standard levels stay')
+audited.level = 'audit'
+audited.child({ a: 1 }).audit('child keeps the custom methods')
+// @ts-expect-error: not a custom level of this logger
+audited.notice('no')
 // @ts-expect-error: a serializer is a function
 createLogger({ serializers: { user: 1 } })
 // @ts-expect-error: timestamp is a boolean or a function

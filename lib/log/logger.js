@@ -5,7 +5,7 @@
 
 const os = require('node:os')
 const { randomBytes } = require('node:crypto')
-const { LEVELS, LEVEL_NAMES, ACCEPTED, PINO_LEVELS, levelValue, levelName } = require('./levels')
+const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
 const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
@@ -29,6 +29,7 @@ const PREFIX = {}
 for (const name of LEVEL_NAMES) PREFIX[LEVELS[name]] = `{"level":${LEVELS[name]},"time":`
 
 function noop () {}
+const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key)
 
 // The start of a line, `{"level":N,"time":T,"pid":..,...bindings`: built and sent to the
 // sink once per logger, level and millisecond, and referred to by every line that shares
@@ -200,9 +201,11 @@ for (const name of LEVEL_NAMES) {
 // The same methods for loggers with pino's shape options (messageKey, timestamp...) or a
 // msgPrefix: always the general path, which knows them.
 const COMPAT_METHODS = {}
-for (const name of LEVEL_NAMES) {
-  const level = LEVELS[name]
-  COMPAT_METHODS[name] = function () {
+for (const name of LEVEL_NAMES) COMPAT_METHODS[name] = compatMethod(LEVELS[name])
+
+// The general-path method of one level (also for customLevels).
+function compatMethod (level) {
+  return function () {
     const args = Array.prototype.slice.call(arguments)
     const hook = this[kCore].compat && this[kCore].compat.logMethod
     if (hook) {
@@ -267,14 +270,15 @@ class Logger {
 
   // A level name in any case, or its number (pino's `logger.level = 50`).
   set level (value) {
-    const name = checkLevel('level', value)
-    const threshold = levelValue(name)
+    const core = this[kCore]
+    const set = core.levels
+    const name = checkLevel('level', value, set)
+    const threshold = levelValue(name, set)
     this[kLevel] = name
     this[kThreshold] = threshold
-    const core = this[kCore]
     const methods = core.compat || this[kPrefix] !== undefined ? COMPAT_METHODS : core.protect ? PROTECTED_METHODS : METHODS
-    for (const method of LEVEL_NAMES) {
-      this[method] = LEVELS[method] >= threshold ? methods[method] : noop
+    for (const method of set.names) {
+      this[method] = set.values[method] >= threshold ? (hasOwn(methods, method) ? methods[method] : core.customMethods[method]) : noop
     }
   }
 
@@ -285,14 +289,14 @@ class Logger {
 
   // pino's shape: { labels: { 10: 'trace', ... }, values: { trace: 10, ... } }.
   get levels () {
-    return PINO_LEVELS
+    return this[kCore].levels.pino
   }
 
   // Logs nothing: pino's method for the level 'silent'.
   silent () {}
 
   isLevelEnabled (name) {
-    const value = levelValue(name)
+    const value = levelValue(name, this[kCore].levels)
     return value !== undefined && value !== Infinity && value >= this[kThreshold]
   }
 
@@ -318,7 +322,7 @@ class Logger {
     if (bindings !== undefined && !isPlainObject(bindings)) {
       throw fail('child(bindings)', 'an object of fields', bindings)
     }
-    const { level, msgPrefix } = childOptions(options, this[kLevel])
+    const { level, msgPrefix } = childOptions(options, this[kLevel], this[kCore].levels)
     const prefix = msgPrefix === undefined ? this[kPrefix] : (this[kPrefix] || '') + msgPrefix
     if (!bindings) return new Logger(this[kCore], this[kBindings], level, this[kFields], prefix)
     const { extra, fields } = renderBindings(this[kCore], bindings)
@@ -376,7 +380,7 @@ const CHILD_OPTIONS = ['level', 'msgPrefix']
 const CHILD_NOT_YET = ['serializers', 'formatters', 'redact', 'customLevels']
 
 // child(bindings, options): validated; -> { level, msgPrefix }.
-function childOptions (options, parentLevel) {
+function childOptions (options, parentLevel, levels) {
   if (options === undefined) return { level: parentLevel, msgPrefix: undefined }
   if (!isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
   for (const key of Object.keys(options)) {
@@ -385,7 +389,7 @@ function childOptions (options, parentLevel) {
     }
     if (!CHILD_OPTIONS.includes(key)) throw new TypeError(`prodkit: unknown child option ${key} (known: ${CHILD_OPTIONS.join(', ')})`)
   }
-  const level = options.level !== undefined ? checkLevel('child options.level', options.level) : parentLevel
+  const level = options.level !== undefined ? checkLevel('child options.level', options.level, levels) : parentLevel
   const msgPrefix = options.msgPrefix
   if (msgPrefix !== undefined && typeof msgPrefix !== 'string') throw fail('child options.msgPrefix', 'a string', msgPrefix)
   return { level, msgPrefix }
@@ -440,7 +444,10 @@ function createLogger (options) {
   const sink = newSink(resolved, noticeBindings.slice(1), token)
   // How %j %o %O and object messages are written (lib/log/format.js).
   const stringify = protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
-  const core = { sink, maxStringLength: limit, protect, stringify, compat }
+  const levels = resolved.levels
+  const customMethods = {}
+  for (const name of levels.custom) customMethods[name] = compatMethod(levels.values[name])
+  const core = { sink, maxStringLength: limit, protect, stringify, compat, levels, customMethods }
   return new Logger(core, bindings, resolved.level, plainFields(core, base), resolved.msgPrefix)
 }
 

@@ -3,11 +3,11 @@
 // values it accepts. Nothing here runs per log call.
 
 const path = require('node:path')
-const { ACCEPTED_TEXT, levelName } = require('./levels')
+const { DEFAULT_SET, levelName } = require('./levels')
 const { appPackage } = require('../app-package')
 const { resolveRedact, resolveEncrypt } = require('./protect-options')
 const { resolveRotate, resolveReopenSignal } = require('./rotate-options')
-const { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat } = require('./compat-options')
+const { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat, resolveLevels } = require('./compat-options')
 
 const DEFAULTS = Object.freeze({
   queueBytes: 8 * 1024 * 1024,
@@ -39,19 +39,20 @@ function isPlainObject (value) {
 }
 
 // The default level: LOG_LEVEL when set, else info in production and debug elsewhere.
-function defaultLevel (env) {
+function defaultLevel (env, levels) {
   if (env.LOG_LEVEL !== undefined && env.LOG_LEVEL !== '') {
-    const name = levelName(env.LOG_LEVEL)
-    if (name === undefined) throw fail('LOG_LEVEL (environment)', ACCEPTED_TEXT, env.LOG_LEVEL)
+    const name = levelName(env.LOG_LEVEL, levels)
+    if (name === undefined) throw fail('LOG_LEVEL (environment)', levels.text, env.LOG_LEVEL)
     return name
   }
   return env.NODE_ENV === 'production' ? 'info' : 'debug'
 }
 
 // A level as pino takes it ('info', 'INFO', 30) -> its name; a TypeError otherwise.
-function checkLevel (name, value) {
-  const level = levelName(value)
-  if (level === undefined) throw fail(name, ACCEPTED_TEXT, value)
+// `levels`: the logger's set (lib/log/levels.js), with its customLevels.
+function checkLevel (name, value, levels = DEFAULT_SET) {
+  const level = levelName(value, levels)
+  if (level === undefined) throw fail(name, levels.text, value)
   return level
 }
 
@@ -88,7 +89,8 @@ function resolveOptions (options, env = process.env) {
       throw new TypeError(`prodkit: unknown option log.${key} (known: ${KNOWN.join(', ')})`)
     }
   }
-  const level = options.level === undefined ? defaultLevel(env) : checkLevel('log.level', options.level)
+  const levels = resolveLevels(options.customLevels, { fail })
+  const level = options.level === undefined ? defaultLevel(env, levels) : checkLevel('log.level', options.level, levels)
   let service = options.service
   if (service === undefined) service = appPackage().name
   else if (service !== false && (typeof service !== 'string' || service === '')) {
@@ -112,7 +114,8 @@ function resolveOptions (options, env = process.env) {
     reopenOnSignal: resolveReopenSignal(options.reopenOnSignal, destination, { fail }),
     redact: resolveRedact(options.redact),
     encrypt: resolveEncrypt(options.encrypt, env),
-    ...resolveCompat(options, { fail })
+    levels,
+    ...resolveCompat(options, { fail }, levels)
   }
 }
 
