@@ -91,6 +91,17 @@ function errorMessage (err) {
   }
 }
 
+// The message of a call that gives none, as pino: the error's message, or the merge
+// object's errorKey's message (protected fields stay protected). Never throws.
+function defaultMessage (obj, isErr, wrapped, protect, compat, errorKey) {
+  try {
+    if (isErr) return errorMessage(protect ? protect.view(wrapped)[errorKey] : obj)
+    return errorKeyMessage(protect ? protect.view(obj) : obj, compat ? compat.messageKey : 'msg', errorKey)
+  } catch {
+    return undefined
+  }
+}
+
 // Builds the line for one call, reading the arguments as pino does (lib/log/format.js);
 // never throws. With log.redact or log.encrypt, the merge object and any object printed
 // into the message are protected.
@@ -110,11 +121,7 @@ function buildLine (logger, level, args) {
     if (obj !== null || (compat && compat.fieldsAlways)) {
       const isErr = obj !== null && (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj)))
       const wrapped = obj === null ? {} : isErr ? { [errorKey]: obj } : obj
-      if (message === undefined && obj !== null) {
-        message = isErr
-          ? errorMessage(protect ? protect.view(wrapped)[errorKey] : obj)
-          : errorKeyMessage(protect ? protect.view(obj) : obj, compat ? compat.messageKey : 'msg', errorKey)
-      }
+      if (message === undefined && obj !== null) message = defaultMessage(obj, isErr, wrapped, protect, compat, errorKey)
       // pino's mixin, formatters.log and serializers (lib/log/shape.js).
       const fields = compat ? shapeFields(compat, wrapped, level, logger) : wrapped
       if (protect) merge = protect.fragment(fields, limit)
