@@ -5,13 +5,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 /** A level name, or `'silent'` to log nothing. */
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 export type LevelOrSilent = LevelName | 'silent'
+/**
+ * A level as pino takes it: a name in any case (`'info'`, `'INFO'`) or its number
+ * (10, 20, 30, 40, 50, 60).
+ */
+export type LevelInput = LevelOrSilent | Uppercase<LevelOrSilent> | Capitalize<LevelOrSilent> | 10 | 20 | 30 | 40 | 50 | 60
 
-export interface LoggerOptions {
+export interface LoggerOptions<Custom extends string = never> {
   /**
    * Lowest level written. Default: `LOG_LEVEL` when set, else `'info'` when
-   * `NODE_ENV=production`, else `'debug'`.
+   * `NODE_ENV=production`, else `'debug'`. A name in any case or a number (`30`), or
+   * the name of one of `customLevels`.
    */
-  level?: LevelOrSilent
+  level?: LevelInput | Custom
   /**
    * `'stdout'` (default), `'stderr'`, a file path (parent folders are created, the file
    * is appended to with mode 0640) or an open file descriptor (never closed by prodkit).
@@ -19,8 +25,52 @@ export interface LoggerOptions {
   destination?: 'stdout' | 'stderr' | string | number
   /** The `service` field of every line. Default: the app's package.json name; `false` for none. */
   service?: string | false
-  /** More fields for every line. */
-  base?: Record<string, unknown>
+  /** More fields for every line (after pid and hostname); `null`: no pid and hostname either. */
+  base?: Record<string, unknown> | null
+  /** pino's `name` field, after hostname (left out with `base: null`, as pino does). */
+  name?: string
+  /** The message's key. Default `'msg'`. */
+  messageKey?: string
+  /** The key of an error logged as `log.error(err)`, and whose message is the default message. Default `'err'`. */
+  errorKey?: string
+  /** Puts the merge object's fields under this key: `"payload":{...}`. Default: none. */
+  nestedKey?: string | null
+  /**
+   * `true` (default: `"time":<epoch ms>`), `false` (no time) or a function returning the
+   * time's JSON fragment, such as `prodkit.stdTimeFunctions.isoTime`.
+   */
+  timestamp?: boolean | TimeFn
+  /** Put before every message of this logger (and its children). */
+  msgPrefix?: string
+  /**
+   * A function per top-level key of the merge object and of bindings, whose result is
+   * logged instead of the value (before `redact`/`encrypt`); `err` also applies to
+   * `errorKey`. See `stdSerializers`.
+   */
+  serializers?: Record<string, SerializerFn>
+  /** pino's formatters: each returns an object. */
+  formatters?: {
+    /** The line's first fields instead of `"level":<number>`, called once per level at creation: `(label) => ({ level: label })`. */
+    level?: (label: LevelName, number: number) => Record<string, unknown>
+    /** The root logger's `{ pid, hostname, name, ...base }` -> the fields written (not applied to child bindings, as in pino). */
+    bindings?: (bindings: Record<string, unknown>) => Record<string, unknown>
+    /** Each line's merge object (after `mixin`) -> the fields written. */
+    log?: (object: Record<string, unknown>) => Record<string, unknown>
+  }
+  /** Fields added to every line: `(mergeObject, level, logger) => ({ ... })`; the merge object's own keys win. */
+  mixin?: (mergeObject: Record<string, unknown>, level: number, logger: Logger) => Record<string, unknown>
+  /** How `mixin`'s fields and the merge object are combined. Default: `Object.assign(mixinObject, mergeObject)`. */
+  mixinMergeStrategy?: (mergeObject: Record<string, unknown>, mixinObject: Record<string, unknown>) => Record<string, unknown>
+  /**
+   * More levels: `{ audit: 35 }` adds `log.audit()` and the level name `'audit'` (the six
+   * standard levels stay; `useOnlyCustomLevels` is not supported yet).
+   */
+  customLevels?: Record<Custom, number>
+  /** pino's hooks. */
+  hooks?: {
+    /** Called for every log call of an enabled level; logs by calling `method.apply(this, args)`. */
+    logMethod?: (this: Logger, args: unknown[], method: (...args: unknown[]) => void, level: number) => void
+  }
   /** Bytes of lines held in memory before `overflow` applies. Default 8 MiB (minimum 64 KiB). */
   queueBytes?: number
   /**
@@ -89,7 +139,7 @@ export type FieldPath = string
 export interface RedactOptions {
   paths: FieldPath[]
   /** What replaces a redacted value. Default `'[Redacted]'`. */
-  censor?: string | number | boolean | null
+  censor?: string | number | boolean | null | ((value: unknown, path: string[]) => unknown)
   /** Leave redacted fields out instead. Default false. */
   remove?: boolean
 }
@@ -107,7 +157,9 @@ export type EncryptOptions = {
 
 export interface ChildOptions {
   /** The child's level. Default: the parent's level when the child is made. */
-  level?: LevelOrSilent
+  level?: LevelInput
+  /** Put before the child's messages, after the parent's prefix. */
+  msgPrefix?: string
 }
 
 export interface LogStats {
@@ -132,6 +184,9 @@ export interface LogWriteError extends Error {
   code: string
 }
 
+/** A logger with `customLevels`: one method per custom level. */
+export type LoggerWith<Custom extends string> = Logger<Custom> & Record<Custom, LogFn>
+
 export interface LogFn {
   /** `log.info({ orderId }, 'order %s placed', id)` */
   (obj: object, msg?: string, ...args: unknown[]): void
@@ -141,7 +196,7 @@ export interface LogFn {
   (value: unknown, ...args: unknown[]): void
 }
 
-export declare class Logger {
+export declare class Logger<Custom extends string = never> {
   private constructor()
   trace: LogFn
   debug: LogFn
@@ -149,13 +204,24 @@ export declare class Logger {
   warn: LogFn
   error: LogFn
   fatal: LogFn
-  /** The current level; setting it to an unknown name throws a TypeError. */
-  level: LevelOrSilent
-  /** The numeric value of every level name. */
-  readonly levels: Readonly<Record<LevelName, number>>
+  /** The current level's name; set it with a name in any case or a number (`log.level = 50`). Anything else throws a TypeError. */
+  get level(): LevelOrSilent | Custom
+  set level(level: LevelInput | Custom)
+  /** The current level's number (`Infinity` when silent), as pino's `levelVal`. */
+  readonly levelVal: number
+  /** pino's shape: `{ labels: { 10: 'trace', ... }, values: { trace: 10, ... } }`. */
+  readonly levels: { readonly labels: Readonly<Record<number, LevelName>>; readonly values: Readonly<Record<LevelName, number>> }
   isLevelEnabled(level: LevelName): boolean
-  /** A logger whose lines also carry `bindings`. */
-  child(bindings?: Record<string, unknown>, options?: ChildOptions): Logger
+  /** Logs nothing (pino's method for the level `'silent'`). */
+  silent(...args: unknown[]): void
+  /** A logger whose lines also carry `bindings` (a `level` key there is left out, as pino does). */
+  child(bindings?: Record<string, unknown>, options?: ChildOptions): LoggerWith<Custom>
+  /** The fields that base and child bindings add to each line (pid and hostname aside); protected fields are `'[Redacted]'`. */
+  bindings(): Record<string, unknown>
+  /** Adds fields to this logger's lines from now on (children made before keep theirs). */
+  setBindings(bindings: Record<string, unknown>): void
+  /** The prefix of this logger's messages (`msgPrefix`), or undefined. */
+  readonly msgPrefix: string | undefined
   /**
    * Resolves `true` once every line logged before the call is written, `false` if the
    * destination is failing (those lines stay queued and are retried). Never rejects.
@@ -558,9 +624,35 @@ export declare function install(options: InstallOptions & { metrics: false }): K
 export declare function install(options?: InstallOptions & { metrics?: MetricsOptions }): Kit<Metrics>
 export declare function install(options?: InstallOptions): Kit
 /** A standalone logger with its own writer thread. */
-export declare function createLogger(options?: LoggerOptions): Logger
+export declare function createLogger<Custom extends string = never>(options?: LoggerOptions<Custom>): LoggerWith<Custom>
 /** Numeric values of the levels: trace 10, debug 20, info 30, warn 40, error 50, fatal 60. */
 export declare const levels: Readonly<Record<LevelName, number>>
+/** A `serializers` entry: the value of its key -> what is logged. */
+export type SerializerFn = (value: any) => unknown
+/** pino's standard serializers, for the `serializers` option. */
+export declare const stdSerializers: {
+  /** An error as prodkit serialises errors: `{ type, message, stack, code, ...own properties, cause, errors }`. */
+  readonly err: SerializerFn
+  /** An `http.IncomingMessage`: `{ id, method, url, query, params, headers, remoteAddress, remotePort }` (express's `originalUrl` as `url`). */
+  readonly req: SerializerFn
+  /** An `http.ServerResponse`: `{ statusCode, headers }` (`statusCode` null before the headers are sent). */
+  readonly res: SerializerFn
+}
+/** A `timestamp` option's function: returns the time's JSON fragment (`,"time":...`), or `''` for none. */
+export type TimeFn = () => string
+/** pino's `stdTimeFunctions`, for the `timestamp` option (the same lines as pino's). */
+export declare const stdTimeFunctions: {
+  /** `,"time":<epoch ms>` (the default). */
+  readonly epochTime: TimeFn
+  /** `,"time":<epoch seconds>`. */
+  readonly unixTime: TimeFn
+  /** `,"time":"2026-01-01T00:00:00.000Z"`. */
+  readonly isoTime: TimeFn
+  /** `,"time":"2026-01-01T00:00:00.000000000Z"` (nanoseconds, from the monotonic clock). */
+  readonly isoTimeNano: TimeFn
+  /** No time field. */
+  readonly nullTime: TimeFn
+}
 /** The version of @oj/prodkit. */
 export declare const version: string
 
@@ -569,6 +661,8 @@ declare const prodkit: {
   createLogger: typeof createLogger
   Logger: typeof Logger
   levels: typeof levels
+  stdTimeFunctions: typeof stdTimeFunctions
+  stdSerializers: typeof stdSerializers
   version: typeof version
   express: typeof express
   decryptLine: typeof decryptLine

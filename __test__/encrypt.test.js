@@ -195,7 +195,7 @@ test('invalid options throw TypeErrors that name the option; a missing or bad ke
     [{ redact: 'token' }, /option log.redact must be an array of paths or \{ paths, censor, remove \} \(got "token"\)/],
     [{ redact: ['a..b'] }, /option log.redact\[0\] must be a path like .* \(got "a..b": expected a key at 2\)/],
     [{ redact: { paths: [] } }, /option log.redact.paths must be a non-empty array of paths/],
-    [{ redact: { paths: ['a'], censor: {} } }, /option log.redact.censor must be a string, number, boolean or null/],
+    [{ redact: { paths: ['a'], censor: {} } }, /option log.redact.censor must be a string, number, boolean, null or a function \(value, path\) => replacement \(got an object\)/],
     [{ redact: { paths: ['a'], remove: 'yes' } }, /option log.redact.remove must be a boolean/],
     [{ redact: { paths: ['a'], mask: 1 } }, /unknown option log.redact.mask/],
     [{ encrypt: ['a'] }, /option log.encrypt must be \{ paths, keyEnv \| keyFile \| key, keyId \}/],

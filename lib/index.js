@@ -2,6 +2,8 @@
 // The public API of @oj/prodkit.
 
 const { createLogger, Logger, LEVELS } = require('./log/logger')
+const { stdTimeFunctions } = require('./log/time')
+const { stdSerializers } = require('./log/serializers')
 const { createKit, repeatedInstall } = require('./install')
 const express = require('./express')
 const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
@@ -33,6 +35,8 @@ const prodkit = {
   createLogger,
   Logger,
   levels: LEVELS,
+  stdTimeFunctions,
+  stdSerializers,
   version,
   express,
   createKeyring,

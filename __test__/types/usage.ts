@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
+import prodkit, { install, createLogger, levels, stdTimeFunctions, stdSerializers, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
   cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult } from '@oj/prodkit'
 import * as http from 'node:http'
 
@@ -22,10 +22,43 @@ log.error(new Error('e'))
 log.error(new Error('e'), 'with message')
 log.fatal({ err: new Error('f') }, 'fatal')
 log.level = 'debug'
+log.level = 50
+log.level = 'WARN'
+// @ts-expect-error: not a level number
+log.level = 35
+const levelName: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' = log.level
+const levelVal: number = log.levelVal + log.levels.values.warn
+const label: string = log.levels.labels[30]
+log.silent('nothing')
+log.setBindings({ tenant: 't' })
+const bound: Record<string, unknown> = log.bindings()
+createLogger({ level: 30, base: null }).child({ a: 1 }, { level: 'INFO' }).close()
+const shaped = createLogger({ name: 'app', messageKey: 'message', errorKey: 'error', nestedKey: 'payload', timestamp: stdTimeFunctions.isoTime, msgPrefix: '[app] ' })
+const prefix: string | undefined = shaped.child({}, { msgPrefix: '[db] ' }).msgPrefix
+createLogger({ timestamp: false, nestedKey: null }).close()
+createLogger({ serializers: { req: stdSerializers.req, res: stdSerializers.res, user: (u: { id: number }) => ({ id: u.id }) } }).close()
+createLogger({
+  formatters: { level: (label) => ({ level: label }), bindings: (b) => ({ host: b.hostname }), log: (o) => ({ ...o, seen: true }) },
+  mixin: (obj, level, logger) => ({ at: level, enabled: logger.isLevelEnabled('info'), keys: Object.keys(obj).length }),
+  mixinMergeStrategy: (merge, mixed) => Object.assign(mixed, merge),
+  hooks: { logMethod (args, method, level) { method.apply(this, [`L${level}`, ...args]) } }
+}).close()
+createLogger({ redact: { paths: ['a.b', 'a["b-c"]', 'list[*].secret'], censor: (value, path) => `${path.join('.')}:${typeof value}` } }).close()
+const audited = createLogger({ customLevels: { audit: 35 }, level: 'audit' })
+audited.audit({ userId: 1 }, 'exported %d rows', 3)
+audited.info('standard levels stay')
+audited.level = 'audit'
+audited.child({ a: 1 }).audit('child keeps the custom methods')
+// @ts-expect-error: not a custom level of this logger
+audited.notice('no')
+// @ts-expect-error: a serializer is a function
+createLogger({ serializers: { user: 1 } })
+// @ts-expect-error: timestamp is a boolean or a function
+createLogger({ timestamp: 'iso' })
 const enabled: boolean = log.isLevelEnabled('info')
 const child: Logger = log.child({ requestId: 'r' }, { level: 'warn' })
 child.info('child')
-const value: number = log.levels.info + levels.error
+const value: number = log.levels.values.info + levels.error
 const stats: LogStats = log.stats()
 const written: number = stats.writtenBytes + stats.droppedLines
 log.on('error', (err) => { const code: string = err.code; console.error(code) })

@@ -1,91 +1,149 @@
 'use strict'
-// printf-style messages, as pino and util.format take them: %s %d %i %f %j %o %O and %%.
-// Arguments without a placeholder are appended, separated by spaces (util.format does the
-// same), so nothing the app passed is silently lost.
+// A log call's arguments -> its merge object and message, exactly as pino 10 reads them
+// (pino's `LOG` in lib/tools.js and quick-format-unescaped): %s %d %i %f %j %o %O and %%
+// are interpolated, and arguments without a placeholder are dropped (not appended), so
+// that a value the app did not ask to print never reaches the line.
+// Objects printed by %j %o %O go through `stringify`, which a redacting or encrypting
+// logger gives its protection (lib/log/protect.js): interpolation is not a way around it.
+// Unlike pino, nothing here throws (a symbol under %d, a throwing toString).
 
-const { safeStringify } = require('./serialize')
+const { safeStringify, messageTail, truncate } = require('./serialize')
 
-// Any value as message text; undefined stays undefined (no "msg" key at all).
-function toText (value, limit) {
-  switch (typeof value) {
-    case 'string':
-      return value
-    case 'undefined':
-      return undefined
-    case 'function':
-      return `[Function: ${value.name || 'anonymous'}]`
-    case 'symbol':
-      return value.toString()
-    case 'object':
-      if (value === null) return 'null'
-      return safeStringify(value, limit) ?? String(value)
-    default:
-      return String(value)
+// JSON text of a value printed by %j %o %O, without protection: JSON.stringify as pino
+// does, made safe (cycles, BigInts, throwing getters) and bounded by maxStringLength.
+function plainStringify (value, limit) {
+  let json
+  try {
+    json = JSON.stringify(value)
+  } catch {}
+  if (json === undefined || json.length > limit) json = safeStringify(value, limit)
+  return json
+}
+
+function text (value) {
+  try {
+    return String(value)
+  } catch {
+    return '[object]'
   }
 }
 
-function toNumber (value, parse) {
-  if (typeof value === 'bigint') return String(value)
-  if (typeof value === 'symbol') return 'NaN'
+function number (value, integer) {
   try {
-    return String(parse(value))
+    const n = Number(value)
+    return String(integer ? Math.floor(n) : n)
   } catch {
     return 'NaN'
   }
 }
 
-function placeholder (code, value, limit) {
-  switch (code) {
-    case 115: // s
-      return toText(value, limit) ?? 'undefined'
-    case 100: // d
-      return toNumber(value, Number)
-    case 105: // i
-      return toNumber(value, (v) => parseInt(v, 10))
-    case 102: // f
-      return toNumber(value, parseFloat)
-    case 106: // j
-    case 111: // o
-    case 79: // O
-      return safeStringify(value, limit) ?? 'undefined'
-    default:
-      return undefined
+// pino's format(msg, args): the message, a string when interpolated, else `msg` itself
+// (a number, a boolean, null, an object: pino writes them as JSON values).
+function formatMessage (msg, args, stringify) {
+  if (typeof msg === 'object' && msg !== null) {
+    if (args.length === 0) return msg
+    // pino's quirk, kept: the first extra argument is skipped and one `undefined` added.
+    const parts = [stringify(msg)]
+    for (let i = 1; i <= args.length; i++) parts.push(stringify(args[i]))
+    return parts.join(' ')
   }
-}
-
-// The message of a log call: `first` is the message (or template), `args` what follows.
-function formatMessage (first, args, limit) {
-  if (typeof first !== 'string') {
-    let text = toText(first, limit)
-    if (args.length === 0) return text
-    text = text === undefined ? '' : text
-    for (const arg of args) text += (text ? ' ' : '') + (toText(arg, limit) ?? 'undefined')
-    return text
-  }
-  if (args.length === 0) return first
+  if (typeof msg !== 'string' || args.length === 0) return msg
   let out = ''
-  let last = 0
-  let next = 0
-  for (let i = 0; i < first.length - 1; i++) {
-    if (first.charCodeAt(i) !== 37 /* % */) continue
-    const code = first.charCodeAt(i + 1)
-    if (code === 37) {
-      out += first.slice(last, i + 1)
-      last = i + 2
-      i++
-      continue
+  let a = 0
+  let lastPos = -1
+  const flen = msg.length
+  for (let i = 0; i < flen; i++) {
+    if (msg.charCodeAt(i) !== 37 /* % */ || i + 1 >= flen) continue
+    lastPos = lastPos > -1 ? lastPos : 0
+    const code = msg.charCodeAt(i + 1)
+    let piece
+    switch (code) {
+      case 100: // d
+      case 102: // f
+        if (a < args.length && args[a] != null) piece = number(args[a], false)
+        break
+      case 105: // i
+        if (a < args.length && args[a] != null) piece = number(args[a], true)
+        break
+      case 79: // O
+      case 111: // o
+      case 106: { // j
+        if (a >= args.length || args[a] === undefined) break
+        const value = args[a]
+        if (typeof value === 'string') piece = "'" + value + "'"
+        else if (typeof value === 'function') piece = value.name || '<anonymous>'
+        else piece = stringify(value)
+        break
+      }
+      case 115: // s
+        if (a < args.length) piece = text(args[a])
+        break
+      case 37: // %
+        piece = '%'
+        a--
+        break
     }
-    if (next >= args.length) continue
-    const text = placeholder(code, args[next], limit)
-    if (text === undefined) continue
-    out += first.slice(last, i) + text
-    last = i + 2
-    i++
-    next++
+    if (piece !== undefined) {
+      if (lastPos < i) out += msg.slice(lastPos, i)
+      out += piece
+      lastPos = i + 2
+      i++
+    }
+    a++
   }
-  out += first.slice(last)
-  for (; next < args.length; next++) out += ' ' + (toText(args[next], limit) ?? 'undefined')
+  if (lastPos === -1) return msg
+  if (lastPos < flen) out += msg.slice(lastPos)
   return out
 }
 
-module.exports = { formatMessage, toText }
+// The end of a line for a message value, as pino's asJson writes it: a string escaped,
+// a number (null when not finite), a boolean, null, an object as JSON; no key at all for
+// undefined or a function. `key` is `,"<messageKey>":` when it is not msg.
+function valueTail (value, limit, stringify, key) {
+  if (key === undefined) {
+    if (typeof value === 'string') return messageTail(value, limit)
+    key = ',"msg":'
+  }
+  switch (typeof value) {
+    case 'string':
+      return key + JSON.stringify(value.length > limit ? truncate(value, limit) : value) + '}\n'
+    case 'undefined':
+    case 'function':
+      return '}\n'
+    case 'number':
+      return key + (Number.isFinite(value) ? value : 'null') + '}\n'
+    case 'boolean':
+    case 'bigint':
+      return key + value + '}\n'
+    case 'symbol':
+      return valueTail(text(value), limit, stringify, key)
+    default: {
+      if (value === null) return key + 'null}\n'
+      const json = stringify(value)
+      return json === undefined ? '}\n' : key + (json.length > limit ? JSON.stringify(truncate(json, limit)) : json) + '}\n'
+    }
+  }
+}
+
+// The merge object and message of a call's arguments (pino's LOG): `obj` null when
+// there is none; `msg` the message before formatting, `params` its arguments.
+function callParts (args) {
+  const first = args[0]
+  if (typeof first === 'object') {
+    if (first === null && args.length <= 1) return { obj: null, msg: null, params: [] }
+    return { obj: first, msg: args[1], params: args.length > 2 ? Array.prototype.slice.call(args, 2) : [] }
+  }
+  if (first === undefined) return { obj: null, msg: args[1], params: args.length > 2 ? Array.prototype.slice.call(args, 2) : [] }
+  return { obj: null, msg: first, params: args.length > 1 ? Array.prototype.slice.call(args, 1) : [] }
+}
+
+// pino's `write`: a merge object without a message takes its error's message, when the
+// object has no message of its own.
+function errorKeyMessage (obj, messageKey = 'msg', errorKey = 'err') {
+  try {
+    if (obj[messageKey] === undefined && obj[errorKey]) return obj[errorKey].message
+  } catch {}
+  return undefined
+}
+
+module.exports = { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify }

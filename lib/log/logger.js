@@ -8,9 +8,11 @@ const { randomBytes } = require('node:crypto')
 const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
 const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
-const { formatMessage } = require('./format')
+const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
 const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
+const { applySerializers } = require('./serializers')
+const { shapeFields, shapeBindings } = require('./shape')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
@@ -20,16 +22,14 @@ const kBindings = Symbol('prodkit.bindings')
 const kThreshold = Symbol('prodkit.threshold')
 const kLevel = Symbol('prodkit.level')
 const kHeads = Symbol('prodkit.heads')
+const kFields = Symbol('prodkit.fields')
+const kPrefix = Symbol('prodkit.msgPrefix')
 
 const PREFIX = {}
 for (const name of LEVEL_NAMES) PREFIX[LEVELS[name]] = `{"level":${LEVELS[name]},"time":`
 
 function noop () {}
-
-const NO_ARGS = Object.freeze([])
-function rest (args, from) {
-  return args.length > from ? args.slice(from) : NO_ARGS
-}
+const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key)
 
 // The start of a line, `{"level":N,"time":T,"pid":..,...bindings`: built and sent to the
 // sink once per logger, level and millisecond, and referred to by every line that shares
@@ -54,6 +54,35 @@ function lineHead (logger, level, open) {
   return ref
 }
 
+// lineHead for a logger with pino's shape options (lib/log/compat-options.js): the time
+// is the `timestamp` function's fragment (none with timestamp: false), and the head is
+// cached while that fragment stays the same (per millisecond for epoch and ISO times).
+function compatHead (logger, level) {
+  const core = logger[kCore]
+  const time = core.compat.timestamp === undefined ? ',"time":' + Date.now() : timeFragment(core.compat.timestamp)
+  const sink = core.sink
+  let heads = logger[kHeads]
+  if (heads.time !== time || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
+    heads = logger[kHeads] = { time, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
+  }
+  let ref = heads.refs[level]
+  if (ref === undefined) {
+    const start = core.compat.levelTexts === undefined ? `{"level":${level}` : core.compat.levelTexts[level]
+    ref = heads.refs[level] = sink.define(start + time + logger[kBindings])
+  }
+  return ref
+}
+
+// The app's timestamp function's fragment; a throw, a non-string or the batch format's
+// control characters give the default time instead (a line is always written).
+function timeFragment (fn) {
+  try {
+    const text = fn()
+    if (typeof text === 'string' && !/[\u0000-\u0008\u000e\u000f]/.test(text)) return text
+  } catch {}
+  return ',"time":' + Date.now()
+}
+
 function errorMessage (err) {
   try {
     return String(err.message)
@@ -62,26 +91,43 @@ function errorMessage (err) {
   }
 }
 
-// Builds the line for one call; never throws.
+// The message of a call that gives none, as pino: the error's message, or the merge
+// object's errorKey's message (protected fields stay protected). Never throws.
+function defaultMessage (obj, isErr, wrapped, protect, compat, errorKey) {
+  try {
+    if (isErr) return errorMessage(protect ? protect.view(wrapped)[errorKey] : obj)
+    return errorKeyMessage(protect ? protect.view(obj) : obj, compat ? compat.messageKey : 'msg', errorKey)
+  } catch {
+    return undefined
+  }
+}
+
+// Builds the line for one call, reading the arguments as pino does (lib/log/format.js);
+// never throws. With log.redact or log.encrypt, the merge object and any object printed
+// into the message are protected.
 function buildLine (logger, level, args) {
-  const limit = logger[kCore].maxStringLength
-  const protect = logger[kCore].protect
+  const core = logger[kCore]
+  const limit = core.maxStringLength
+  const protect = core.protect
+  const compat = core.compat
+  const errorKey = compat ? compat.errorKey : 'err'
   let merge = ''
   let message
   try {
-    const first = args[0]
-    if (typeof first === 'object' && first !== null) {
-      if (first instanceof Error || (typeof first.stack === 'string' && isError(first))) {
-        merge = protect ? protect.fragment({ err: first }, limit) : ',"err":' + safeStringify(first, limit)
-        message = args.length > 1 ? formatMessage(args[1], rest(args, 2), limit) : errorMessage(first)
-      } else {
-        merge = protect ? protect.fragment(first, limit) : mergeFragment(first, limit)
-        if (args.length > 1) message = formatMessage(args[1], rest(args, 2), limit)
-      }
-    } else if (first === null || first === undefined) {
-      if (args.length > 1) message = formatMessage(args[1], rest(args, 2), limit)
-    } else {
-      message = formatMessage(first, rest(args, 1), limit)
+    let { obj, msg, params } = callParts(args)
+    const prefix = logger[kPrefix]
+    if (prefix !== undefined && msg !== undefined && msg !== null) msg = prefix + msg
+    message = formatMessage(msg, params, core.stringify)
+    if (obj !== null || (compat && compat.fieldsAlways)) {
+      const isErr = obj !== null && (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj)))
+      const wrapped = obj === null ? {} : isErr ? { [errorKey]: obj } : obj
+      if (message === undefined && obj !== null) message = defaultMessage(obj, isErr, wrapped, protect, compat, errorKey)
+      // pino's mixin, formatters.log and serializers (lib/log/shape.js).
+      const fields = compat ? shapeFields(compat, wrapped, level, logger) : wrapped
+      if (protect) merge = protect.fragment(fields, limit)
+      else if (isErr && !compat) merge = ',' + JSON.stringify(errorKey) + ':' + safeStringify(obj, limit)
+      else merge = mergeFragment(fields, limit)
+      if (compat && compat.nestedKey !== undefined && merge !== '') merge = compat.nestedOpen + merge.slice(1) + '}'
     }
   } catch (err) {
     // Only reached by a defect in prodkit itself: still log one valid line.
@@ -91,8 +137,8 @@ function buildLine (logger, level, args) {
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
   // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
   const table = protect ? protect.takeTable() : ''
-  const line = table + lineHead(logger, level, false) + merge
-  return message === undefined ? line + '}\n' : line + messageTail(message, limit)
+  const head = compat ? compatHead(logger, level) : lineHead(logger, level, false)
+  return table + head + merge + valueTail(message, limit, core.stringify, compat ? compat.messageKeyText : undefined)
 }
 
 // The common call, log.info({ ... }, 'message'), which skips the general argument
@@ -159,22 +205,68 @@ for (const name of LEVEL_NAMES) {
   }
 }
 
+// The same methods for loggers with pino's shape options (messageKey, timestamp...) or a
+// msgPrefix: always the general path, which knows them.
+const COMPAT_METHODS = {}
+for (const name of LEVEL_NAMES) COMPAT_METHODS[name] = compatMethod(LEVELS[name])
+
+// The general-path method of one level (also for customLevels).
+function compatMethod (level) {
+  return function () {
+    const args = Array.prototype.slice.call(arguments)
+    const hook = this[kCore].compat && this[kCore].compat.logMethod
+    if (hook) {
+      logThroughHook(this, hook, args, level)
+      return
+    }
+    this[kCore].sink.write(buildLine(this, level, args))
+  }
+}
+
+// pino's hooks.logMethod(args, method, level): the app's hook decides what is logged by
+// calling method.apply(this, args). A hook that throws before logging still gets the
+// call's line written, with what went wrong.
+function logThroughHook (logger, hook, args, level) {
+  let called = false
+  function method () {
+    called = true
+    logger[kCore].sink.write(buildLine(logger, level, Array.prototype.slice.call(arguments)))
+  }
+  try {
+    hook.call(logger, args, method, level)
+  } catch (err) {
+    if (called) return
+    let reason = 'unknown'
+    try {
+      reason = String(err && err.message)
+    } catch {}
+    logger[kCore].sink.write(buildLine(logger, level, [{ prodkitShapeError: `hooks.logMethod threw: ${reason}` }, ...args.slice(typeof args[0] === 'object' && args[0] !== null ? 1 : 0)]))
+  }
+}
+
 // fatal(): the line is written through (with everything logged before it) before the
 // call returns: the process may be about to end without another event-loop turn. While
 // the destination is failing, it also goes to stderr (lib/log/stderr-copy.js).
-for (const methods of [METHODS, PROTECTED_METHODS]) {
+for (const methods of [METHODS, PROTECTED_METHODS, COMPAT_METHODS]) {
   const fatal = methods.fatal
   methods.fatal = function () {
     fatal.apply(this, arguments)
     const core = this[kCore]
-    copyFatalIfFailing(core.sink, core.protect ? null : this[kBindings], core.maxStringLength, arguments)
+    copyFatalIfFailing(core.sink, core.protect ? null : this[kBindings], core, arguments)
   }
 }
 
+// Keys of child() bindings that pino leaves out of the line (they configure the child).
+const NOT_BINDINGS = ['level', 'serializers', 'formatters', 'customLevels']
+
 class Logger {
-  constructor (core, bindings, level) {
+  // `bindings`: the rendered fields of base and child() bindings; `fields`: the same as
+  // an object (protected fields redacted or censored), for bindings().
+  constructor (core, bindings, level, fields, prefix) {
     this[kCore] = core
     this[kBindings] = bindings
+    this[kFields] = fields
+    this[kPrefix] = prefix
     this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
     this.level = level
   }
@@ -183,37 +275,70 @@ class Logger {
     return this[kLevel]
   }
 
-  set level (name) {
-    checkLevel('level', name)
-    const threshold = levelValue(name)
+  // A level name in any case, or its number (pino's `logger.level = 50`).
+  set level (value) {
+    const core = this[kCore]
+    const set = core.levels
+    const name = checkLevel('level', value, set)
+    const threshold = levelValue(name, set)
     this[kLevel] = name
     this[kThreshold] = threshold
-    const methods = this[kCore].protect ? PROTECTED_METHODS : METHODS
-    for (const method of LEVEL_NAMES) {
-      this[method] = LEVELS[method] >= threshold ? methods[method] : noop
+    const methods = core.compat || this[kPrefix] !== undefined ? COMPAT_METHODS : core.protect ? PROTECTED_METHODS : METHODS
+    for (const method of set.names) {
+      this[method] = set.values[method] >= threshold ? (hasOwn(methods, method) ? methods[method] : core.customMethods[method]) : noop
     }
   }
 
-  get levels () {
-    return LEVELS
+  // The current level's number (Infinity for silent), as pino's levelVal.
+  get levelVal () {
+    return this[kThreshold]
   }
 
+  // pino's shape: { labels: { 10: 'trace', ... }, values: { trace: 10, ... } }.
+  get levels () {
+    return this[kCore].levels.pino
+  }
+
+  // Logs nothing: pino's method for the level 'silent'.
+  silent () {}
+
   isLevelEnabled (name) {
-    const value = levelValue(name)
+    const value = levelValue(name, this[kCore].levels)
     return value !== undefined && value !== Infinity && value >= this[kThreshold]
   }
 
-  // A logger whose lines also carry `bindings`; `options.level` defaults to this one's.
+  // The fields base and child() bindings add to each line (pid and hostname aside), as
+  // pino's bindings(); protected fields are redacted (sealed ones written [Redacted]).
+  bindings () {
+    return { ...this[kFields] }
+  }
+
+  // Adds fields to this logger's lines (children made before keep theirs), as pino does.
+  setBindings (bindings) {
+    if (!isPlainObject(bindings)) throw fail('setBindings(bindings)', 'an object of fields', bindings)
+    const { extra, fields } = renderBindings(this[kCore], bindings)
+    this[kBindings] += extra
+    this[kFields] = { ...this[kFields], ...fields }
+    this[kHeads] = { time: 0, epoch: 0, at: 0, refs: [] }
+  }
+
+  // A logger whose lines also carry `bindings`; `options.level` defaults to this one's,
+  // `options.msgPrefix` is added after this one's. A `level` key in the bindings is left
+  // out, as pino leaves it out.
   child (bindings, options) {
     if (bindings !== undefined && !isPlainObject(bindings)) {
       throw fail('child(bindings)', 'an object of fields', bindings)
     }
-    if (options !== undefined && !isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
-    const level = options && options.level !== undefined ? checkLevel('child options.level', options.level) : this[kLevel]
-    const { protect, maxStringLength } = this[kCore]
-    let extra = ''
-    if (bindings) extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength)
-    return new Logger(this[kCore], this[kBindings] + extra, level)
+    const { level, msgPrefix } = childOptions(options, this[kLevel], this[kCore].levels)
+    const prefix = msgPrefix === undefined ? this[kPrefix] : (this[kPrefix] || '') + msgPrefix
+    if (!bindings) return new Logger(this[kCore], this[kBindings], level, this[kFields], prefix)
+    const { extra, fields } = renderBindings(this[kCore], bindings)
+    return new Logger(this[kCore], this[kBindings] + extra, level, { ...this[kFields], ...fields }, prefix)
+  }
+
+  // The prefix of this logger's messages (msgPrefix), or undefined.
+  get msgPrefix () {
+    return this[kPrefix]
   }
 
   // Resolves true once every line logged before the call is written; false if the
@@ -258,6 +383,49 @@ class Logger {
   }
 }
 
+const CHILD_OPTIONS = ['level', 'msgPrefix']
+const CHILD_NOT_YET = ['serializers', 'formatters', 'redact', 'customLevels']
+
+// child(bindings, options): validated; -> { level, msgPrefix }.
+function childOptions (options, parentLevel, levels) {
+  if (options === undefined) return { level: parentLevel, msgPrefix: undefined }
+  if (!isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (CHILD_NOT_YET.includes(key)) {
+      throw new TypeError(`prodkit: child option ${key} is a pino option that prodkit does not support yet; remove it`)
+    }
+    if (!CHILD_OPTIONS.includes(key)) throw new TypeError(`prodkit: unknown child option ${key} (known: ${CHILD_OPTIONS.join(', ')})`)
+  }
+  const level = options.level !== undefined ? checkLevel('child options.level', options.level, levels) : parentLevel
+  const msgPrefix = options.msgPrefix
+  if (msgPrefix !== undefined && typeof msgPrefix !== 'string') throw fail('child options.msgPrefix', 'a string', msgPrefix)
+  return { level, msgPrefix }
+}
+
+// child()/setBindings() bindings -> their line fragment and their (protected) fields.
+function renderBindings (core, bindings) {
+  for (const key of NOT_BINDINGS) {
+    if (Object.prototype.hasOwnProperty.call(bindings, key)) {
+      bindings = { ...bindings }
+      for (const k of NOT_BINDINGS) delete bindings[k]
+      break
+    }
+  }
+  if (core.compat && core.compat.serializers) bindings = applySerializers(bindings, core.compat.serializers, undefined)
+  const { protect, maxStringLength } = core
+  const extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength)
+  return { extra, fields: plainFields(core, bindings) }
+}
+
+// The fields as bindings() gives them back: what the line holds, never a protected value.
+function plainFields (core, bindings) {
+  try {
+    return JSON.parse(core.stringify(bindings) || '{}')
+  } catch {
+    return {}
+  }
+}
+
 function createLogger (options) {
   const resolved = resolveOptions(options)
   const limit = resolved.maxStringLength
@@ -265,13 +433,52 @@ function createLogger (options) {
   // The random part of sealed fields' placeholders: app data cannot forge one.
   const token = encrypt ? randomBytes(12).toString('base64url') : undefined
   const protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
-  let bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}` + workerBinding()
+  const compat = compatOf(resolved)
+  let bindings = resolved.base === null ? '' : `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+  if (resolved.name !== undefined && resolved.base !== null) bindings += `,"name":${JSON.stringify(resolved.name)}`
+  let base = resolved.base || {}
+  if (compat && compat.bindingsFormatter !== undefined && resolved.base !== null) {
+    // As pino: formatters.bindings gets pid, hostname and name with base's fields.
+    const all = { pid: process.pid, hostname: os.hostname(), ...(resolved.name === undefined ? {} : { name: resolved.name }), ...base }
+    bindings = ''
+    base = shapeBindings(compat, all)
+  }
+  if (resolved.serializers) base = applySerializers(base, resolved.serializers, undefined)
+  bindings += workerBinding()
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
-  const noticeBindings = bindings + (protect ? protect.noticeFragment(resolved.base, limit) : mergeFragment(resolved.base, limit))
-  bindings += protect ? protect.bindingsFragment(resolved.base, limit) : mergeFragment(resolved.base, limit)
+  const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit))
+  bindings += protect ? protect.bindingsFragment(base, limit) : mergeFragment(base, limit)
   const sink = newSink(resolved, noticeBindings.slice(1), token)
-  const core = { sink, maxStringLength: limit, protect }
-  return new Logger(core, bindings, resolved.level)
+  // How %j %o %O and object messages are written (lib/log/format.js).
+  const stringify = protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
+  const levels = resolved.levels
+  const customMethods = {}
+  for (const name of levels.custom) customMethods[name] = compatMethod(levels.values[name])
+  const core = { sink, maxStringLength: limit, protect, stringify, compat, levels, customMethods }
+  return new Logger(core, bindings, resolved.level, plainFields(core, base), resolved.msgPrefix)
+}
+
+// What the general path needs of pino's shape options, or null for the default shape.
+function compatOf (resolved) {
+  if (!resolved.compat) return null
+  const { messageKey, errorKey, nestedKey, timestamp, serializers, formatters, mixin, mixinMergeStrategy, logMethod } = resolved
+  return {
+    serializers,
+    mixin,
+    mixinMergeStrategy,
+    logMethod,
+    levelTexts: formatters && formatters.levelTexts,
+    bindingsFormatter: formatters && formatters.bindings,
+    logFormatter: formatters && formatters.log,
+    // mixin and formatters.log run for lines without a merge object too (as in pino).
+    fieldsAlways: mixin !== undefined || (formatters !== undefined && formatters.log !== undefined),
+    messageKey,
+    errorKey,
+    nestedKey,
+    timestamp,
+    messageKeyText: ',' + JSON.stringify(messageKey) + ':',
+    nestedOpen: nestedKey === undefined ? undefined : ',' + JSON.stringify(nestedKey) + ':{'
+  }
 }
 
 // The sink; with log.encrypt, Rust checks the key here (fail closed: no logger without

@@ -3,10 +3,11 @@
 // values it accepts. Nothing here runs per log call.
 
 const path = require('node:path')
-const { ACCEPTED, levelValue } = require('./levels')
+const { DEFAULT_SET, levelName } = require('./levels')
 const { appPackage } = require('../app-package')
 const { resolveRedact, resolveEncrypt } = require('./protect-options')
 const { resolveRotate, resolveReopenSignal } = require('./rotate-options')
+const { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat, resolveLevels } = require('./compat-options')
 
 const DEFAULTS = Object.freeze({
   queueBytes: 8 * 1024 * 1024,
@@ -14,7 +15,7 @@ const DEFAULTS = Object.freeze({
   maxStringLength: 64 * 1024
 })
 const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength',
-  'rotate', 'reopenOnSignal', 'redact', 'encrypt']
+  'rotate', 'reopenOnSignal', 'redact', 'encrypt', ...COMPAT_KNOWN]
 const MIN_QUEUE_BYTES = 64 * 1024
 const MAX_QUEUE_BYTES = 2 ** 32 - 1
 
@@ -38,20 +39,21 @@ function isPlainObject (value) {
 }
 
 // The default level: LOG_LEVEL when set, else info in production and debug elsewhere.
-function defaultLevel (env) {
+function defaultLevel (env, levels) {
   if (env.LOG_LEVEL !== undefined && env.LOG_LEVEL !== '') {
-    const name = env.LOG_LEVEL.toLowerCase()
-    if (levelValue(name) === undefined) throw fail('LOG_LEVEL (environment)', `one of ${ACCEPTED.join(', ')}`, env.LOG_LEVEL)
+    const name = levelName(env.LOG_LEVEL, levels)
+    if (name === undefined) throw fail('LOG_LEVEL (environment)', levels.text, env.LOG_LEVEL)
     return name
   }
   return env.NODE_ENV === 'production' ? 'info' : 'debug'
 }
 
-function checkLevel (name, value) {
-  if (typeof value !== 'string' || levelValue(value) === undefined) {
-    throw fail(name, `one of ${ACCEPTED.join(', ')}`, value)
-  }
-  return value
+// A level as pino takes it ('info', 'INFO', 30) -> its name; a TypeError otherwise.
+// `levels`: the logger's set (lib/log/levels.js), with its customLevels.
+function checkLevel (name, value, levels = DEFAULT_SET) {
+  const level = levelName(value, levels)
+  if (level === undefined) throw fail(name, levels.text, value)
+  return level
 }
 
 // 'stdout' | 'stderr' | a file path | a file descriptor -> the native sink's target.
@@ -80,18 +82,22 @@ function resolveOptions (options, env = process.env) {
   if (options === undefined || options === null) options = {}
   if (!isPlainObject(options)) throw fail('log', 'an object', options)
   for (const key of Object.keys(options)) {
+    if (PINO_NOT_YET.includes(key)) {
+      throw new TypeError(`prodkit: option log.${key} is a pino option that prodkit does not support yet (see docs/differences-from-pino.md); remove it`)
+    }
     if (!KNOWN.includes(key)) {
       throw new TypeError(`prodkit: unknown option log.${key} (known: ${KNOWN.join(', ')})`)
     }
   }
-  const level = options.level === undefined ? defaultLevel(env) : checkLevel('log.level', options.level)
+  const levels = resolveLevels(options.customLevels, { fail })
+  const level = options.level === undefined ? defaultLevel(env, levels) : checkLevel('log.level', options.level, levels)
   let service = options.service
   if (service === undefined) service = appPackage().name
   else if (service !== false && (typeof service !== 'string' || service === '')) {
     throw fail('log.service', 'a non-empty string, or false for none', service)
   }
-  if (options.base !== undefined && !isPlainObject(options.base)) {
-    throw fail('log.base', 'an object of fields added to every line', options.base)
+  if (options.base !== undefined && options.base !== null && !isPlainObject(options.base)) {
+    throw fail('log.base', 'an object of fields added to every line, or null for no pid and hostname', options.base)
   }
   const overflow = options.overflow === undefined ? DEFAULTS.overflow : options.overflow
   if (overflow !== 'block' && overflow !== 'drop') throw fail('log.overflow', "'block' or 'drop'", overflow)
@@ -100,14 +106,16 @@ function resolveOptions (options, env = process.env) {
     level,
     destination,
     service: service || undefined,
-    base: options.base || {},
+    base: options.base === null ? null : options.base || {},
     queueBytes: checkInteger('log.queueBytes', options.queueBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES, DEFAULTS.queueBytes),
     overflow,
     maxStringLength: checkInteger('log.maxStringLength', options.maxStringLength, 16, 2 ** 30, DEFAULTS.maxStringLength),
     rotate: resolveRotate(options.rotate, destination, { fail, isPlainObject }),
     reopenOnSignal: resolveReopenSignal(options.reopenOnSignal, destination, { fail }),
     redact: resolveRedact(options.redact),
-    encrypt: resolveEncrypt(options.encrypt, env)
+    encrypt: resolveEncrypt(options.encrypt, env),
+    levels,
+    ...resolveCompat(options, { fail }, levels)
   }
 }
 

@@ -14,6 +14,7 @@ function describe (value) {
   if (typeof value === 'string') return JSON.stringify(value)
   if (Array.isArray(value)) return 'an array'
   if (value === null) return 'null'
+  if (typeof value === 'function') return 'a function'
   return typeof value === 'object' ? 'an object' : String(value)
 }
 
@@ -50,15 +51,16 @@ function checkPaths (name, paths) {
   return [...paths]
 }
 
-// log.redact: an array of paths, or { paths, censor = '[Redacted]', remove = false }.
+// log.redact: an array of paths, or { paths, censor = '[Redacted]', remove = false }; censor
+// may be pino's function (value, path) => replacement.
 function resolveRedact (value) {
   if (value === undefined) return undefined
   if (Array.isArray(value)) return { paths: checkPaths('log.redact', value), censor: '[Redacted]', remove: false }
   if (!isObject(value)) throw typeError('log.redact', 'an array of paths or { paths, censor, remove }', value)
   checkKeys('log.redact', value, REDACT_KEYS)
   const censor = value.censor === undefined ? '[Redacted]' : value.censor
-  if (censor !== null && !['string', 'number', 'boolean'].includes(typeof censor)) {
-    throw typeError('log.redact.censor', 'a string, number, boolean or null', censor)
+  if (censor !== null && !['string', 'number', 'boolean', 'function'].includes(typeof censor)) {
+    throw typeError('log.redact.censor', 'a string, number, boolean, null or a function (value, path) => replacement', censor)
   }
   if (value.remove !== undefined && typeof value.remove !== 'boolean') throw typeError('log.redact.remove', 'a boolean', value.remove)
   return { paths: checkPaths('log.redact.paths', value.paths), censor, remove: value.remove === true }

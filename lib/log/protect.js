@@ -78,6 +78,8 @@ class FieldProtection {
     for (const text of redact ? redact.paths : []) insert(root, parsePath(text), REDACT)
     for (const text of encrypt ? encrypt.paths : []) insert(root, parsePath(text), SEAL)
     this.censor = redact && !redact.remove ? redact.censor : undefined
+    // pino's censor function (value, path): then every key on the way is tracked.
+    this.censorFn = typeof this.censor === 'function' ? this.censor : undefined
     this.limit = limit
     this.placeholder = SEAL_OPEN + (token || '')
     this.table = ''
@@ -98,7 +100,8 @@ class FieldProtection {
       const keyJson = JSON.stringify(key)
       const index = INDEX.test(key)
       const childPrefix = prefix && !index ? [...prefix, keyJson] : null
-      fixed.push({ key, keyJson, index, tracked: hasDynamicSeal(child, prefix === null || index), apply: this.compileValue(child, childPrefix) })
+      const tracked = this.censorFn !== undefined || hasDynamicSeal(child, prefix === null || index)
+      fixed.push({ key, keyJson, index, tracked, apply: this.compileValue(child, childPrefix) })
     }
     const any = tree.any ? this.compileValue(tree.any, null) : null
     const fixedKeys = new Set(tree.keys.keys())
@@ -143,7 +146,7 @@ class FieldProtection {
   }
 
   compileValue (tree, prefix) {
-    if (tree.action === REDACT) return () => this.censor
+    if (tree.action === REDACT) return this.censorFn === undefined ? () => this.censor : (value) => this.censorBy(value)
     if (tree.action === SEAL) {
       // Between the id and the value in the table entry: the path, when it is constant.
       const path = prefix ? '[' + prefix.join(',') + ']' + SEAL_SEP : null
@@ -154,6 +157,17 @@ class FieldProtection {
       if (typeof value !== 'object' || value === null) return value
       const view = jsonView(value)
       return typeof view === 'object' && view !== null ? object(view) : view
+    }
+  }
+
+  // A censor function's replacement for `value`; its path as pino gives it (keys as
+  // strings). A censor that throws gives '[Redacted]': the value is never written.
+  censorBy (value) {
+    const path = this.stack.map((segment) => segment.charCodeAt(0) === 34 /* " */ ? JSON.parse(segment) : segment)
+    try {
+      return this.censorFn(value, path)
+    } catch {
+      return '[Redacted]'
     }
   }
 
@@ -235,6 +249,38 @@ class FieldProtection {
       return this.takeTable() + fragment
     } finally {
       this.forBindings = false
+    }
+  }
+
+  // JSON text of a value printed into the message (%j %o %O, an object message), with
+  // the configured fields redacted and the sealed ones censored: inside a string they
+  // cannot be sealed. Leaves the current line's table as it was. Never throws; if the
+  // value cannot be protected, a marker is written instead of the value.
+  json (value, limit) {
+    if (typeof value !== 'object' || value === null) return safeStringify(value, limit)
+    try {
+      const json = JSON.stringify(this.view(value))
+      if (json === undefined || json.length <= limit) return json
+    } catch {}
+    try {
+      return JSON.stringify(this.view(sanitizeValue(value, limit)))
+    } catch (err) {
+      return JSON.stringify(`[prodkit: not written, could not be protected: ${String(err && err.message)}]`)
+    }
+  }
+
+  // `value` with its configured fields redacted and sealed ones censored (a copy, or
+  // value itself when it has none), leaving the current line's table as it was. May throw.
+  view (value) {
+    const { table, count } = this
+    this.forNotice = true
+    try {
+      return this.apply(value)
+    } finally {
+      this.forNotice = false
+      this.table = table
+      this.count = count
+      this.stack.length = 0
     }
   }
 

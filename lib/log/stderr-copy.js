@@ -7,8 +7,8 @@
 // and the error's type, message and stack.
 
 const fs = require('node:fs')
-const { isError, safeStringify, mergeFragment, messageTail } = require('./serialize')
-const { formatMessage } = require('./format')
+const { isError, safeStringify, mergeFragment } = require('./serialize')
+const { formatMessage, valueTail, callParts, errorKeyMessage } = require('./format')
 
 const FATAL = 60
 
@@ -26,42 +26,42 @@ function errorFields (err, limit) {
 
 // The JSON line for a fatal call's arguments. `bindings` is the logger's rendered
 // bindings, or null for a protected logger (then only pid and hostname-free defaults).
-function fatalLine (bindings, limit, args) {
+// `core` gives maxStringLength and the logger's stringify for %j %o %O (protected, for a
+// protected logger): the message is read as the logger reads it (lib/log/format.js).
+function fatalLine (bindings, core, args) {
+  const limit = core.maxStringLength
   let merge = ''
   let message
   try {
-    const first = args[0]
-    if (typeof first === 'object' && first !== null) {
-      if (first instanceof Error || (typeof first.stack === 'string' && isError(first))) {
-        merge = errorFields(first, limit)
-        message = args.length > 1 ? formatMessage(args[1], Array.prototype.slice.call(args, 2), limit) : String(first.message)
+    const { obj, msg, params } = callParts(args)
+    message = formatMessage(msg, params, core.stringify)
+    if (obj !== null) {
+      if (obj instanceof Error || (typeof obj.stack === 'string' && isError(obj))) {
+        merge = errorFields(obj, limit)
+        if (message === undefined) message = String(obj.message)
       } else {
-        if (bindings !== null) merge = mergeFragment(first, limit)
-        else if (first.err !== null && typeof first.err === 'object') merge = errorFields(first.err, limit)
-        if (args.length > 1) message = formatMessage(args[1], Array.prototype.slice.call(args, 2), limit)
+        if (bindings !== null) merge = mergeFragment(obj, limit)
+        else if (obj.err !== null && typeof obj.err === 'object') merge = errorFields(obj.err, limit)
+        if (message === undefined) message = errorKeyMessage(obj)
       }
-    } else if (first === null || first === undefined) {
-      if (args.length > 1) message = formatMessage(args[1], Array.prototype.slice.call(args, 2), limit)
-    } else {
-      message = formatMessage(first, Array.prototype.slice.call(args, 1), limit)
     }
   } catch (err) {
     merge = ''
     message = `[prodkit: could not serialise the log call: ${String(err && err.message)}]`
   }
   const head = `{"level":${FATAL},"time":${Date.now()}` + (bindings === null ? `,"pid":${process.pid}` : bindings)
-  return head + merge + (message === undefined ? '}\n' : messageTail(message, limit))
+  return head + merge + valueTail(message, limit, core.stringify)
 }
 
 // Called after a fatal line was queued: writes it through (the sink's bounded synchronous
 // flush: a stalled reader must not hang the app here), and if the destination is failing,
 // writes the line to stderr too.
-function copyFatalIfFailing (sink, bindings, limit, args) {
+function copyFatalIfFailing (sink, bindings, core, args) {
   if (sink.closed) return
   if (sink.writeThrough() || !sink.isFailing()) return
   try {
     // Synchronous: the process may be about to exit (a crash).
-    fs.writeSync(2, fatalLine(bindings, limit, args))
+    fs.writeSync(2, fatalLine(bindings, core, args))
   } catch {} // stderr closed: nowhere left to say it
 }
 
