@@ -16,6 +16,7 @@ const kRedactQuery = Symbol.for('@oj/prodkit.express.redactQuery')
 const DEFAULT_SET = new Set(DEFAULT_REDACT_QUERY)
 
 function nameOf (raw) {
+  if (!/[%+A-Z]/.test(raw)) return raw
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' ')).toLowerCase()
   } catch {

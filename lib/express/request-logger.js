@@ -15,6 +15,7 @@
 // is logged once. Bad options throw a TypeError when the middleware is made.
 
 const crypto = require('node:crypto')
+const http = require('node:http')
 const { performance } = require('node:perf_hooks')
 const { loggerOption } = require('./logger-option')
 const { kFailedAfterStart } = require('./error-handler')
@@ -69,20 +70,34 @@ function countBytes (res) {
 // The route template (`/orders/:id`), with the mount path of the router it is in. Express 4
 // and 5 both set `req.route` when a route matches, while `req.baseUrl` is that router's
 // mount path; read later, baseUrl may have been reset by a router the request left (an
-// error passed on to the app's error handler), so the template is taken as the route is set.
-function watchRoute (req) {
-  let route
-  let template
-  Object.defineProperty(req, 'route', {
+// error passed on to the app's error handler), so the template is taken as the route is
+// set: by an accessor on the app's request prototype (Express gives each app its own,
+// `app.request`), defined once per prototype: one on each request would cost a
+// dictionary-mode object per request. A plain Node request (no Express) is left alone.
+const kRoute = Symbol('prodkit.route')
+const kRouteTemplate = Symbol('prodkit.routeTemplate')
+const kWatched = Symbol.for('@oj/prodkit.express.routeWatched')
+
+function watchRoutes (req) {
+  const proto = Object.getPrototypeOf(req)
+  if (proto === null || proto === http.IncomingMessage.prototype || Object.prototype.hasOwnProperty.call(proto, kWatched)) return
+  const own = Object.getOwnPropertyDescriptor(req, 'route')
+  if (Object.getOwnPropertyDescriptor(proto, 'route') !== undefined) return // someone else's: not ours to replace
+  Object.defineProperty(proto, kWatched, { value: true })
+  Object.defineProperty(proto, 'route', {
     configurable: true,
     enumerable: true,
-    get () { return route },
+    get () { return this[kRoute] },
     set (value) {
-      route = value
-      if (value && value.path !== undefined) template = (req.baseUrl || '') + pathText(value.path)
+      this[kRoute] = value
+      if (value && value.path !== undefined) this[kRouteTemplate] = (this.baseUrl || '') + pathText(value.path)
     }
   })
-  return () => template
+  if (own !== undefined) {
+    // Set before the accessor existed (an own data property shadows it): move it behind it.
+    delete req.route
+    req.route = own.value
+  }
 }
 
 function pathText (path) {
@@ -286,7 +301,7 @@ function requestLogger (options = {}) {
     }
     const started = performance.now()
     const bytes = countBytes(res)
-    const route = watchRoute(req)
+    watchRoutes(req)
     let logged = false
     const done = () => {
       if (logged) return
@@ -315,7 +330,7 @@ function requestLogger (options = {}) {
       line[o.resKey] = serializeRes(res)
       if (err !== undefined) line[o.errKey] = err
       line[o.timeKey] = responseTime
-      const template = route()
+      const template = req[kRouteTemplate]
       if (template !== undefined) line.route = template
       line.bytes = bytes()
       if (aborted) line.aborted = true
