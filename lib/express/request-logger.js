@@ -67,24 +67,52 @@ function countBytes (res) {
   return () => bytes
 }
 
-// The route template (`/orders/:id`), with the mount path of the router it is in. Express 4
-// and 5 both set `req.route` when a route matches, while `req.baseUrl` is that router's
-// mount path; read later, baseUrl may have been reset by a router the request left (an
-// error passed on to the app's error handler), so the template is taken as the route is
-// set: by an accessor on the app's request prototype (Express gives each app its own,
-// `app.request`), defined once per prototype: one on each request would cost a
-// dictionary-mode object per request. A plain Node request (no Express) is left alone.
+// Express's request and response prototypes (the ones each app's `app.request` and
+// `app.response` inherit from, shared by every app and sub-app of that copy of Express),
+// or null for a plain Node request. Accessors defined there once cost nothing per request;
+// defined on each request they would turn it into a slow dictionary-mode object.
+function expressBase (obj, nodeProto) {
+  let proto = Object.getPrototypeOf(obj)
+  if (proto === null || proto === nodeProto) return null
+  for (;;) {
+    const up = Object.getPrototypeOf(proto)
+    if (up === null) return null
+    if (up === nodeProto) return proto
+    proto = up
+  }
+}
+
 const kRoute = Symbol('prodkit.route')
 const kRouteTemplate = Symbol('prodkit.routeTemplate')
-const kWatched = Symbol.for('@oj/prodkit.express.routeWatched')
+const kLog = Symbol('prodkit.log')
+const kLogSource = Symbol('prodkit.logSource')
+const kPatched = Symbol.for('@oj/prodkit.express.patched')
+const patched = new WeakMap()
 
-function watchRoutes (req) {
-  const proto = Object.getPrototypeOf(req)
-  if (proto === null || proto === http.IncomingMessage.prototype || Object.prototype.hasOwnProperty.call(proto, kWatched)) return
-  const own = Object.getOwnPropertyDescriptor(req, 'route')
-  if (Object.getOwnPropertyDescriptor(proto, 'route') !== undefined) return // someone else's: not ours to replace
-  Object.defineProperty(proto, kWatched, { value: true })
-  Object.defineProperty(proto, 'route', {
+// Defines, once per Express copy, `req.route` (to catch the route template), `req.log` and
+// `res.log` (made on first use) as accessors; returns whether they are in place for `req`.
+//
+// The route template (`/orders/:id`) with the mount path of the router it is in: Express 4
+// and 5 both set `req.route` when a route matches, while `req.baseUrl` is that router's
+// mount path; read later, baseUrl may have been reset by a router the request left (an
+// error passed on to the app's error handler), so the template is taken as the route is set.
+//
+// req.log: the child logger that carries the request id is made when a handler first
+// uses it; a request whose handlers never log pays for no child (the request line is then
+// written with the id as its first field: the same bytes).
+function patchExpress (req, res) {
+  const reqBase = expressBase(req, http.IncomingMessage.prototype)
+  const resBase = expressBase(res, http.ServerResponse.prototype)
+  if (reqBase === null || resBase === null) return false
+  const known = patched.get(reqBase)
+  if (known !== undefined) return known
+  const free = (proto, key) => Object.getOwnPropertyDescriptor(proto, key) === undefined
+  const ok = !Object.prototype.hasOwnProperty.call(reqBase, kPatched) &&
+    free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log')
+  patched.set(reqBase, ok)
+  if (!ok) return false
+  Object.defineProperty(reqBase, kPatched, { value: true })
+  Object.defineProperty(reqBase, 'route', {
     configurable: true,
     enumerable: true,
     get () { return this[kRoute] },
@@ -93,11 +121,25 @@ function watchRoutes (req) {
       if (value && value.path !== undefined) this[kRouteTemplate] = (this.baseUrl || '') + pathText(value.path)
     }
   })
-  if (own !== undefined) {
-    // Set before the accessor existed (an own data property shadows it): move it behind it.
-    delete req.route
-    req.route = own.value
-  }
+  Object.defineProperty(reqBase, 'log', {
+    configurable: true,
+    enumerable: true,
+    get () {
+      const log = this[kLog]
+      if (log !== undefined) return log
+      const source = this[kLogSource]
+      if (source === undefined) return undefined
+      return (this[kLog] = source.log.child({ [source.idKey]: this.id }))
+    },
+    set (value) { this[kLog] = value }
+  })
+  Object.defineProperty(resBase, 'log', {
+    configurable: true,
+    enumerable: true,
+    get () { return this[kLog] !== undefined ? this[kLog] : this.req ? this.req.log : undefined },
+    set (value) { this[kLog] = value }
+  })
+  return true
 }
 
 function pathText (path) {
@@ -284,10 +326,16 @@ function requestLogger (options = {}) {
     const socket = req.socket
     const remoteAddress = socket ? socket.remoteAddress : undefined
     const remotePort = socket ? socket.remotePort : undefined
-    req.log = o.quietReq
-      ? log.child({ [idKey]: requestId })
-      : log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, remoteAddress, remotePort) })
-    res.log = req.log
+    const lazy = patchExpress(req, res)
+    if (!o.quietReq) {
+      req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, remoteAddress, remotePort) })
+    } else if (lazy) {
+      req[kLog] = undefined // a req.log set by a middleware before this one is replaced
+      req[kLogSource] = o
+    } else {
+      req.log = log.child({ [idKey]: requestId })
+    }
+    if (!lazy) res.log = req.log
     if (headerName !== null) res.setHeader(header, String(requestId))
     if (!o.autoLogging || (o.skip !== null && o.skip(req)) ||
         (o.ignore !== undefined && guarded('autoLogging.ignore', o.ignore, false, req) === true)) {
@@ -301,7 +349,6 @@ function requestLogger (options = {}) {
     }
     const started = performance.now()
     const bytes = countBytes(res)
-    watchRoutes(req)
     let logged = false
     const done = () => {
       if (logged) return
@@ -316,7 +363,9 @@ function requestLogger (options = {}) {
         : res.err || (status >= 500 ? new Error(`failed with status code ${status}`) : undefined)
       const level = levelOf(req, res, err, levelFor(status, aborted, failed))
       if (level === 'silent') return
-      const line = {}
+      // Without a child made yet, the id is the line's first field: the same bytes.
+      const child = lazy ? req[kLog] : req.log
+      const line = child === undefined ? { [idKey]: requestId } : {}
       if (o.customProps !== undefined) {
         const props = typeof o.customProps === 'function' ? guarded('customProps', o.customProps, undefined, req, res) : o.customProps
         if (isPlainObject(props)) {
@@ -340,7 +389,7 @@ function requestLogger (options = {}) {
         : o.successMessage === undefined
           ? (aborted ? 'request aborted' : 'request completed')
           : guarded('customSuccessMessage', o.successMessage, aborted ? 'request aborted' : 'request completed', req, res, responseTime)
-      req.log[level](line, typeof msg === 'string' ? msg : String(msg))
+      ;(child === undefined ? log : child)[level](line, typeof msg === 'string' ? msg : String(msg))
     }
     res.once('finish', done)
     res.once('close', done)
