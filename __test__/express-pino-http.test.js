@@ -243,16 +243,23 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     api.get('/broken/:n', () => { throw new Error('broken inside the router') })
     api.get(['/a/:x', '/b/:y'], (req, res) => res.send('many'))
     app.use('/api/v1', api)
+    // A sub-app: its own request prototype; req.log and the route still work there.
+    const sub = express()
+    sub.get('/things/:thing', (req, res) => { req.log.info('in the sub-app'); res.send('thing') })
+    app.use('/sub', sub)
     app.use(prodkit.express.errorHandler({ log, production: true }))
     const base = await listen(t, app)
     await fetch(`${base}/api/v1/broken/3`).then((r) => r.text())
     await fetch(`${base}/api/v1/b/3`).then((r) => r.text())
-    const lines = await waitFor(() => {
+    await fetch(`${base}/sub/things/9`, { headers: { 'X-Request-Id': 'sub-1' } }).then((r) => r.text())
+    const all = await waitFor(() => {
       log.flushSync()
-      const lines = fs.existsSync(file) ? readJsonLines(file).filter((l) => l.res) : []
-      return lines.length === 2 && lines
-    }, { what: 'two request lines' })
-    assert.deepEqual(lines.map((l) => [l.route, l.res.statusCode]), [['/api/v1/broken/:n', 500], ['/api/v1/a/:x,/b/:y', 200]])
+      const all = fs.existsSync(file) ? readJsonLines(file) : []
+      return all.filter((l) => l.res).length === 3 && all
+    }, { what: 'three request lines' })
+    const lines = all.filter((l) => l.res)
+    assert.deepEqual(lines.map((l) => [l.route, l.res.statusCode]), [['/api/v1/broken/:n', 500], ['/api/v1/a/:x,/b/:y', 200], ['/sub/things/:thing', 200]])
+    assert.equal(all.find((l) => l.msg === 'in the sub-app').requestId, 'sub-1')
   })
 
   test(`${name}: query parameters and credential headers are redacted by name, in requestLogger's and errorHandler's lines`, async (t) => {

@@ -7,7 +7,12 @@
 // and answers the CPU time per request it spent since 'start' (all its threads: pino's
 // and prodkit's writers included), the requests it handled and the lines in the log.
 //
-//   node bench/http-server.js none|pino-http-sync|pino-http-async|prodkit <log file>
+//   node bench/http-server.js none|pino-http-sync|pino-http-async|prodkit <log file> [--js N]
+//
+// With --js N: no server; N requests made in the process (a request over a socket that is
+// not connected, the response's 'finish' emitted by hand) go through the same app, and the
+// JS-thread time per request is printed as JSON: the middleware's own cost, without the
+// network and far less swayed than throughput by a busy machine.
 
 const fs = require('node:fs')
 const express = require('express5')
@@ -32,6 +37,33 @@ if (contender === 'pino-http-sync' || contender === 'pino-http-async') {
 }
 let handled = 0
 app.get('/', (req, res) => { handled++; res.send('hello world') })
+
+if (process.argv[4] === '--js') {
+  const http = require('node:http')
+  const net = require('node:net')
+  const n = Number(process.argv[5])
+  const one = () => {
+    const req = new http.IncomingMessage(new net.Socket())
+    req.method = 'GET'
+    req.url = '/'
+    req.headers = { host: '127.0.0.1:3000', 'user-agent': 'autocannon', connection: 'keep-alive' }
+    const res = new http.ServerResponse(req)
+    app(req, res)
+    res.emit('finish')
+  }
+  const time = (count) => {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < count; i++) one()
+    return Number(process.hrtime.bigint() - t0) / 1000 / count
+  }
+  time(Math.min(n, 5000)) // warm-up
+  const us = time(n)
+  flush().then(() => {
+    process.stdout.write(JSON.stringify({ usPerRequest: us, handled }) + '\n')
+    process.exit(0)
+  })
+  return
+}
 
 const server = app.listen(0, '127.0.0.1', () => process.send(server.address().port))
 let cpuAtStart = null

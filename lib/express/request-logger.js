@@ -7,8 +7,10 @@
 // cut off after its route failed). pino-http's options are taken under their names, so
 // that replacing pino-http is a change of import; docs/express.md lists what differs.
 //
-// Guarantees: no key twice on a line (the request id is a binding of req.log, never also
-// a field); the client's address is captured when the request starts, so an aborted
+// Guarantees: no key twice on a line (the request id is req.log's binding or, on a
+// request whose handlers never used req.log, the line's first field: never both); with
+// Express, req.log is made on first use, so a request that logs nothing else pays for
+// no child logger; the client's address is captured when the request starts, so an aborted
 // request (its socket gone) still carries it; secrets named in the query string and in
 // the credential headers are redacted; a callback option that throws never throws from
 // a response's 'finish' (the host app would crash): its default is used and the error
@@ -82,10 +84,12 @@ function expressBase (obj, nodeProto) {
   }
 }
 
-const kRoute = Symbol('prodkit.route')
-const kRouteTemplate = Symbol('prodkit.routeTemplate')
-const kLog = Symbol('prodkit.log')
-const kLogSource = Symbol('prodkit.logSource')
+// Shared by name, as two copies of prodkit may meet on one Express: the accessors one
+// defined serve the other.
+const kRoute = Symbol.for('@oj/prodkit.express.route')
+const kRouteTemplate = Symbol.for('@oj/prodkit.express.routeTemplate')
+const kLog = Symbol.for('@oj/prodkit.express.log')
+const kLogSource = Symbol.for('@oj/prodkit.express.logSource')
 const kPatched = Symbol.for('@oj/prodkit.express.patched')
 const patched = new WeakMap()
 
@@ -106,9 +110,12 @@ function patchExpress (req, res) {
   if (reqBase === null || resBase === null) return false
   const known = patched.get(reqBase)
   if (known !== undefined) return known
+  if (Object.prototype.hasOwnProperty.call(reqBase, kPatched)) {
+    patched.set(reqBase, true) // by another copy of prodkit
+    return true
+  }
   const free = (proto, key) => Object.getOwnPropertyDescriptor(proto, key) === undefined
-  const ok = !Object.prototype.hasOwnProperty.call(reqBase, kPatched) &&
-    free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log')
+  const ok = free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log')
   patched.set(reqBase, ok)
   if (!ok) return false
   Object.defineProperty(reqBase, kPatched, { value: true })
