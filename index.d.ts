@@ -481,6 +481,12 @@ declare module 'http' {
     /** A child logger whose lines carry `requestId`, set by prodkit's requestLogger(). */
     log: Logger
   }
+  interface ServerResponse {
+    /** The same logger as `req.log`, set by prodkit's requestLogger() (as pino-http does). */
+    log: Logger
+    /** Set by the app: the error of a request, logged by requestLogger() ("request errored"). */
+    err?: Error | undefined
+  }
 }
 
 /** What Express (4 or 5) hands a middleware; only these members are used. */
@@ -498,13 +504,78 @@ export interface HttpRequest {
 export type Middleware = (req: any, res: any, next: (err?: unknown) => void) => void
 export type ErrorMiddleware = (err: unknown, req: any, res: any, next: (err?: unknown) => void) => void
 
+/** A level name for a request line; `'silent'` writes none. */
+export type RequestLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+
+/** The `req` of a request line, as pino-http (pino-std-serializers) writes it. */
+export interface SerializedRequest {
+  /** The request id. */
+  id: string | number
+  method: string
+  /** `req.originalUrl`, with the query parameters of `redactQuery` redacted. */
+  url: string
+  query: Record<string, unknown>
+  /** The matched route's parameters. */
+  params: Record<string, string>
+  /** With the headers of `redactHeaders` redacted. */
+  headers: Record<string, string | string[] | undefined>
+  remoteAddress?: string
+  remotePort?: number
+  /** The request itself (not logged: not enumerable). */
+  readonly raw: HttpRequest
+}
+
+/** The `res` of a request line, as pino-http writes it. */
+export interface SerializedResponse {
+  /** null when no header was sent. */
+  statusCode: number | null
+  headers: Record<string, number | string | string[] | undefined>
+  /** The response itself (not logged: not enumerable). */
+  readonly raw: any
+}
+
 export interface RequestLoggerOptions {
   /** Default: the installed kit's logger. */
   log?: Logger
+  /** pino-http's name for `log` (a prodkit logger). */
+  logger?: Logger
   /** Paths not logged (health checks): exact strings or RegExps, or a function. */
   skip?: Array<string | RegExp> | ((req: HttpRequest) => boolean)
-  /** The request id header. Default `'x-request-id'`. */
-  header?: string
+  /** The request id header, read (by the default id rule) and echoed. Default `'x-request-id'`; false: none. */
+  header?: string | false
+  /** The request id; replaces the default rule (a well-formed `X-Request-Id`, else a UUID). */
+  genReqId?: (req: HttpRequest, res: any) => string | number
+  /** false: no request line (`req.id` and `req.log` are still set); `ignore`: no line for these requests. */
+  autoLogging?: boolean | { ignore?: (req: HttpRequest) => boolean }
+  /** One level for every request line (default: info, warn for 4xx and aborted, error for 5xx and failed). */
+  useLevel?: RequestLogLevel
+  /** The level of a request line; `err` is set for "request errored". Not with `useLevel`. */
+  customLogLevel?: (req: HttpRequest, res: any, err?: Error) => RequestLogLevel
+  /** Fields added to the request line. */
+  customProps?: Record<string, unknown> | ((req: HttpRequest, res: any) => Record<string, unknown>)
+  /** The message of a completed (or aborted) request. Default `'request completed'` / `'request aborted'`. */
+  customSuccessMessage?: (req: HttpRequest, res: any, responseTime: number) => string
+  /** The message of an errored request (5xx, `res.err`, failed). Default `'request errored'`. */
+  customErrorMessage?: (req: HttpRequest, res: any, err: Error) => string
+  /** When set, a line is also written as a request arrives, with this message. */
+  customReceivedMessage?: (req: HttpRequest, res: any) => string
+  /** The keys of the request line's fields. Default `req`, `res`, `err`, `requestId` (pino-http: `reqId`), `responseTime`. */
+  customAttributeKeys?: { req?: string, res?: string, err?: string, reqId?: string, responseTime?: string }
+  /** Default true (pino-http: false): `req.log` carries the request id only; false: the serialised request too. */
+  quietReqLogger?: boolean
+  /** true: the request line without `req`. Default false. */
+  quietResLogger?: boolean
+  /** Default true: a serializer is given the serialised request or response; false: the raw one. */
+  wrapSerializers?: boolean
+  /** Replace the `req` and `res` of the line. (Errors are serialised by the logger.) */
+  serializers?: {
+    req?: (req: SerializedRequest) => unknown
+    res?: (res: SerializedResponse) => unknown
+  }
+  /** Query parameters whose values are logged as `[Redacted]` (case-insensitive); replaces the default list; false: none. */
+  redactQuery?: string[] | false
+  /** Request and response headers logged as `[Redacted]`; replaces the default list (authorization, proxy-authorization, cookie, set-cookie, x-api-key); false: none. */
+  redactHeaders?: string[] | false
 }
 
 export interface ErrorPageDetails {
@@ -527,7 +598,7 @@ export interface ErrorHandlerOptions {
 }
 
 export declare const express: {
-  /** Request id, `req.log`, and one line per finished or aborted response. */
+  /** Request id, `req.log`, and one line per finished or aborted response, in pino-http's shape. */
   requestLogger(options?: RequestLoggerOptions): Middleware
   /** The catch-all error handler, for last place. */
   errorHandler(options?: ErrorHandlerOptions): ErrorMiddleware

@@ -93,7 +93,7 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
     return { res, body, requestId }
   }
   const completedLine = (requestId) =>
-    demo.waitForLine((l) => l.msg === 'request completed' && l.requestId === requestId, `for request ${requestId}`)
+    demo.waitForLine((l) => l.res !== undefined && l.requestId === requestId, `for request ${requestId}`)
 
   const health = await request('/health')
   assert.equal(health.res.status, 200)
@@ -170,14 +170,15 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
     assert.equal(typeof line.msg, 'string')
   }
 
-  // The request lines: id, method, url, status, duration; the 404 at warn.
-  const requestLines = lines.filter((l) => l.msg === 'request completed')
+  // The request lines (pino-http's shape): id, method, url, status, time; the 404 at warn.
+  const requestLines = lines.filter((l) => l.res !== undefined)
   assert.equal(requestLines.length, 6, 'one line per request, none for /health')
   assert.ok(!lines.some((l) => JSON.stringify(l).includes('/health')), '/health is not logged')
-  assert.ok(!lines.some((l) => l.url === '/metrics'), '/metrics is not logged')
+  assert.ok(!lines.some((l) => (l.req && l.req.url === '/metrics') || l.url === '/metrics'), '/metrics is not logged')
   for (const line of requestLines) {
-    assert.equal(typeof line.durationMs, 'number')
-    assert.ok(line.durationMs >= 0)
+    assert.equal(typeof line.responseTime, 'number')
+    assert.ok(line.responseTime >= 0)
+    assert.equal(line.msg, line.res.statusCode >= 500 ? 'request errored' : 'request completed')
   }
   assert.deepEqual(pick(orderLine), { level: 30, method: 'GET', url: '/orders/42', status: 200 })
   assert.deepEqual(pick(badIdLine), { level: 40, method: 'GET', url: '/orders/abc', status: 404 })
@@ -204,6 +205,6 @@ test('the demo logs its requests as JSON lines and shuts down cleanly', { timeou
   assert.equal(last.signal, 'SIGTERM')
 })
 
-function pick ({ level, method, url, status }) {
-  return { level, method, url, status }
+function pick ({ level, req, res }) {
+  return { level, method: req.method, url: req.url, status: res.statusCode }
 }

@@ -38,6 +38,11 @@ async function startApp (t, express, routes, { errorOptions = {}, loggerOptions 
   return { base, server, lines }
 }
 
+// The URL of a request line (`req.url`) or of an errorHandler line (`url`).
+function urlOf (l) {
+  return l.req ? l.req.url : l.url
+}
+
 function httpError (status, message, extra = {}) {
   return Object.assign(new Error(message), { status }, extra)
 }
@@ -64,20 +69,20 @@ for (const [name, express] of Object.entries(EXPRESS)) {
       return lines.filter((l) => l.msg === 'request completed').length >= 4 && lines
     }, { what: 'four request lines' })
     const completed = lines.filter((l) => l.msg === 'request completed')
-    assert.deepEqual(completed.map((l) => [l.url, l.status, l.level]),
+    assert.deepEqual(completed.map((l) => [l.req.url, l.res.statusCode, l.level]),
       [['/orders/7', 200, 30], ['/orders/8', 200, 30], ['/missing', 404, 40], ['/stream', 200, 30]])
     assert.equal(completed[0].requestId, 'req-123.abc')
     assert.equal(completed[1].requestId, made)
     assert.equal(completed[3].bytes, 5)
     assert.equal(completed[0].bytes, Buffer.byteLength('{"id":"7"}'))
     for (const l of completed) {
-      assert.equal(l.method, 'GET')
-      assert.equal(typeof l.durationMs, 'number')
-      assert.equal(l.remoteAddress, '127.0.0.1')
+      assert.equal(l.req.method, 'GET')
+      assert.equal(typeof l.responseTime, 'number')
+      assert.equal(l.req.remoteAddress, '127.0.0.1')
     }
     const loading = lines.find((l) => l.msg === 'loading order')
     assert.deepEqual([loading.requestId, loading.orderId], ['req-123.abc', '7'])
-    assert.ok(!lines.some((l) => l.url === '/health'), 'skipped path is not logged')
+    assert.ok(!lines.some((l) => l.req && l.req.url === '/health'), 'skipped path is not logged')
   })
 
   test(`${name}: a response aborted by the client is logged as aborted`, async (t) => {
@@ -91,11 +96,14 @@ for (const [name, express] of Object.entries(EXPRESS)) {
       })
       req.on('error', (err) => (err.code === 'ECONNRESET' ? resolve() : reject(err)))
     })
-    const line = await waitFor(() => app.lines().find((l) => l.url === '/slow'), { what: 'the /slow line' })
+    const line = await waitFor(() => app.lines().find((l) => l.req && l.req.url === '/slow'), { what: 'the /slow line' })
     release()
     assert.equal(line.msg, 'request aborted')
     assert.equal(line.aborted, true)
     assert.equal(line.level, 40)
+    // Taken when the request started: the socket no longer knows once the client is gone.
+    assert.equal(line.req.remoteAddress, '127.0.0.1')
+    assert.equal(typeof line.req.remotePort, 'number')
   })
 
   test(`${name}: errorHandler, production: 5xx hides message and stack; 4xx with expose shows its message`, async (t) => {
@@ -159,17 +167,18 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     assert.deepEqual([ended.status, ended.body, ended.outcome], [200, 'whole', 'complete'])
     const lines = await waitFor(() => {
       const lines = app.lines()
-      return lines.filter((l) => l.url === '/late' || l.url === '/ended').length === 4 && lines
+      return lines.filter((l) => ['/late', '/ended'].includes(urlOf(l))).length === 4 && lines
     }, { what: 'the lines of both requests' })
     const failed = lines.find((l) => l.url === '/late' && l.err)
     assert.deepEqual([failed.level, failed.requestId, failed.method, failed.status, failed.err.message, failed.msg],
       [50, 'late-1', 'GET', 200, 'too late', 'GET /late failed after its response started: response cut off'])
-    const request = lines.find((l) => l.url === '/late' && !l.err)
-    assert.deepEqual([request.level, request.msg, request.failed, request.aborted], [50, 'request failed after its response started', true, undefined])
+    const request = lines.find((l) => l.req && l.req.url === '/late')
+    assert.deepEqual([request.level, request.msg, request.failed, request.aborted, request.requestId], [50, 'request errored', true, undefined, 'late-1'])
+    assert.match(request.err.message, /response cut off/)
     assert.ok(!lines.some((l) => l.msg === 'request aborted'), 'not mistaken for a client that hung up')
     const afterEnd = lines.find((l) => l.url === '/ended' && l.err)
     assert.deepEqual([afterEnd.level, afterEnd.requestId, afterEnd.err.message], [50, 'ended-1', 'after the end'])
-    assert.equal(lines.find((l) => l.url === '/ended' && !l.err).msg, 'request completed')
+    assert.equal(lines.find((l) => l.req && l.req.url === '/ended').msg, 'request completed')
   })
 
   test(`${name}: a route that throws after res.write(): one JSON error line with the request's context, nothing on stderr, the client sees a cut-off body (child process)`, async (t) => {
@@ -185,8 +194,8 @@ for (const [name, express] of Object.entries(EXPRESS)) {
 ${out.stdout}`)
       assert.deepEqual([error.level, error.requestId, error.method, error.err.message], [50, id, 'GET', message], url)
       assert.match(error.err.stack, new RegExp(`Error: ${message}\n {4}at `))
-      const request = lines.find((l) => l.url === url && !l.err)
-      assert.deepEqual([request.level, request.msg, request.requestId], [50, 'request failed after its response started', id], url)
+      const request = lines.find((l) => l.req && l.req.url === url)
+      assert.deepEqual([request.level, request.msg, request.requestId, request.failed], [50, 'request errored', id, true], url)
     }
     assert.ok(!lines.some((l) => l.msg === 'request aborted'))
   })
@@ -247,7 +256,7 @@ async function runLateErrorApp (t, expressPackage) {
   await waitFor(() => {
     const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1)
     const lines = parseJsonLines(complete)
-    return urls.every((url) => lines.some((l) => l.url === url && l.msg === 'request failed after its response started'))
+    return urls.every((url) => lines.some((l) => l.req && l.req.url === url && l.failed === true))
   }, { what: 'a request line for each request', timeoutMs: 30_000 })
   child.send('exit')
   const code2 = await exited

@@ -127,6 +127,30 @@ import express4 = require('express')
 const app = express4()
 app.use(express.requestLogger({ skip: ['/health', /^\/metrics/], header: 'x-correlation-id', log }))
 app.use(prodkit.express.requestLogger({ skip: (req) => req.url === '/ping' }))
+// pino-http's options.
+app.use(prodkit.express.requestLogger({
+  logger: log,
+  header: false,
+  genReqId: (req) => String(req.headers['x-amzn-trace-id'] ?? Date.now()),
+  autoLogging: { ignore: (req) => req.url === '/ready' },
+  customLogLevel: (req, res, err) => (err ? 'error' : res.statusCode >= 400 ? 'warn' : 'silent'),
+  customProps: (req) => ({ tenant: req.headers['x-tenant'] }),
+  customSuccessMessage: (req, res, responseTime) => `${req.method} ${res.statusCode} in ${responseTime.toFixed(1)} ms`,
+  customErrorMessage: (req, res, err) => `${req.method} failed: ${err.message}`,
+  customReceivedMessage: (req) => `${req.method} ${req.url} received`,
+  customAttributeKeys: { reqId: 'reqId', responseTime: 'took' },
+  quietReqLogger: false,
+  quietResLogger: false,
+  wrapSerializers: true,
+  serializers: { req: (req) => ({ method: req.method, url: req.url, ip: req.remoteAddress }), res: (res) => ({ statusCode: res.statusCode }) },
+  redactQuery: ['token', 'session'],
+  redactHeaders: false
+}))
+app.use(prodkit.express.requestLogger({ useLevel: 'debug', customProps: { region: 'eu' }, autoLogging: false }))
+// @ts-expect-error useLevel takes a level name
+app.use(prodkit.express.requestLogger({ useLevel: 'loud' }))
+// @ts-expect-error redactQuery takes names
+app.use(prodkit.express.requestLogger({ redactQuery: 'token' }))
 app.get('/', (req, res) => { req.log.info({ requestId: req.id }, 'hello'); res.send('ok') })
 app.use((req: express4.Request, res: express4.Response, next: express4.NextFunction) => { const id: string = req.id; req.log.child({ id }).debug('typed'); next() })
 http.createServer((req, res) => { req.log.info('plain node:http too'); res.end() })

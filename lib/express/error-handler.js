@@ -7,6 +7,7 @@
 const http = require('node:http')
 const { loggerOption } = require('./logger-option')
 const { fail, isPlainObject } = require('../log/options')
+const { redactUrl, kRedactQuery } = require('./redact-query')
 
 const KNOWN = ['log', 'html', 'production']
 // Set on a response whose route failed after it had started: requestLogger logs it as
@@ -64,14 +65,15 @@ function errorHandler (options = {}) {
     const requestId = req.id
 
     const logger = req.log || log
+    const url = loggedUrl(req)
     logger[status >= 500 ? 'error' : 'warn']({
       err: error,
-      requestId,
+      ...idUnlessBound(req),
       method: req.method,
-      url: req.originalUrl || req.url,
+      url,
       status,
       remoteAddress: req.socket && req.socket.remoteAddress
-    }, `${req.method} ${req.originalUrl || req.url} failed with ${status}`)
+    }, `${req.method} ${url} failed with ${status}`)
 
     const details = { status, title, message, requestId, stack }
     res.statusCode = status
@@ -98,6 +100,17 @@ function errorHandler (options = {}) {
   }
 }
 
+// req.log (requestLogger's child) already carries the request id: a line written through
+// it must not carry it a second time. Without req.log, the line says the id itself.
+function idUnlessBound (req) {
+  return req.log || req.id === undefined ? {} : { requestId: req.id }
+}
+
+// The URL with the query parameters requestLogger() redacts (its default list without it).
+function loggedUrl (req) {
+  return redactUrl(req.originalUrl || req.url, req[kRedactQuery] || undefined)
+}
+
 // A route failed after its response started (`res.write(...)` then a throw, or
 // `next(err)`): no error page can be sent any more. Express's own final handler would
 // print the raw stack on stderr (not a log line) and close the connection, and the
@@ -106,12 +119,12 @@ function errorHandler (options = {}) {
 // chunked body without its last chunk, or fewer bytes than Content-Length), never one
 // that looks complete, nor one that hangs.
 function failedAfterStart (logger, error, req, res) {
-  const url = req.originalUrl || req.url
+  const url = loggedUrl(req)
   const finished = res.writableEnded
   if (!finished) res[kFailedAfterStart] = true
   logger.error({
     err: error,
-    requestId: req.id,
+    ...idUnlessBound(req),
     method: req.method,
     url,
     status: res.statusCode,

@@ -1,20 +1,45 @@
 'use strict'
 // requestLogger(): a request id for every request (the caller's X-Request-Id when it is
-// well formed, else a new UUID), echoed in the response; `req.log`, a child logger that
-// carries it; one line per finished or aborted response with status, duration and bytes
-// (at error, `failed: true`, for a response errorHandler cut off after its route failed).
+// well formed, else a new UUID, or options.genReqId's), echoed in the response; `req.log`,
+// a child logger that carries it; one line per finished or aborted response in pino-http's
+// shape (`req`, `res`, `responseTime`, "request completed" / "request errored"), plus the
+// route template, the body bytes, and `aborted` / `failed: true` (a response errorHandler
+// cut off after its route failed). pino-http's options are taken under their names, so
+// that replacing pino-http is a change of import; docs/express.md lists what differs.
+//
+// Guarantees: no key twice on a line (the request id is req.log's binding or, on a
+// request whose handlers never used req.log, the line's first field: never both); with
+// Express, req.log is made on first use, so a request that logs nothing else pays for
+// no child logger; the client's address is captured when the request starts, so an aborted
+// request (its socket gone) still carries it; secrets named in the query string and in
+// the credential headers are redacted; a callback option that throws never throws from
+// a response's 'finish' (the host app would crash): its default is used and the error
+// is logged once. Bad options throw a TypeError when the middleware is made.
 
 const crypto = require('node:crypto')
+const http = require('node:http')
+const { performance } = require('node:perf_hooks')
 const { loggerOption } = require('./logger-option')
 const { kFailedAfterStart } = require('./error-handler')
+const { kRedactQuery, redactUrl, redactQueryObject, DEFAULT_REDACT_QUERY } = require('./redact-query')
 const { fail, isPlainObject } = require('../log/options')
 
 // Printable, no spaces or quotes, bounded: safe to log and to echo back.
 const WELL_FORMED_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
-const KNOWN = ['log', 'skip', 'header']
+const KNOWN = [
+  'log', 'logger', 'skip', 'header', 'genReqId', 'autoLogging', 'useLevel', 'customLogLevel',
+  'customProps', 'customSuccessMessage', 'customErrorMessage', 'customReceivedMessage',
+  'customAttributeKeys', 'quietReqLogger', 'quietResLogger', 'wrapSerializers', 'serializers',
+  'redactQuery', 'redactHeaders'
+]
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+const ATTRIBUTE_KEYS = ['req', 'res', 'err', 'reqId', 'responseTime']
+// Credentials a request or response header carries: logged as '[Redacted]'.
+const DEFAULT_REDACT_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']
+const CENSOR = '[Redacted]'
 
 function skipper (skip) {
-  if (skip === undefined) return () => false
+  if (skip === undefined) return null
   if (typeof skip === 'function') return skip
   if (Array.isArray(skip) && skip.every((p) => typeof p === 'string' || p instanceof RegExp)) {
     return (req) => {
@@ -44,6 +69,186 @@ function countBytes (res) {
   return () => bytes
 }
 
+// Express's request and response prototypes (the ones each app's `app.request` and
+// `app.response` inherit from, shared by every app and sub-app of that copy of Express),
+// or null for a plain Node request. Accessors defined there once cost nothing per request;
+// defined on each request they would turn it into a slow dictionary-mode object.
+function expressBase (obj, nodeProto) {
+  let proto = Object.getPrototypeOf(obj)
+  if (proto === null || proto === nodeProto) return null
+  for (;;) {
+    const up = Object.getPrototypeOf(proto)
+    if (up === null) return null
+    if (up === nodeProto) return proto
+    proto = up
+  }
+}
+
+// Shared by name, as two copies of prodkit may meet on one Express: the accessors one
+// defined serve the other.
+const kRoute = Symbol.for('@oj/prodkit.express.route')
+const kRouteTemplate = Symbol.for('@oj/prodkit.express.routeTemplate')
+const kLog = Symbol.for('@oj/prodkit.express.log')
+const kLogSource = Symbol.for('@oj/prodkit.express.logSource')
+const kPatched = Symbol.for('@oj/prodkit.express.patched')
+const patched = new WeakMap()
+
+// Defines, once per Express copy, `req.route` (to catch the route template), `req.log` and
+// `res.log` (made on first use) as accessors; returns whether they are in place for `req`.
+//
+// The route template (`/orders/:id`) with the mount path of the router it is in: Express 4
+// and 5 both set `req.route` when a route matches, while `req.baseUrl` is that router's
+// mount path; read later, baseUrl may have been reset by a router the request left (an
+// error passed on to the app's error handler), so the template is taken as the route is set.
+//
+// req.log: the child logger that carries the request id is made when a handler first
+// uses it; a request whose handlers never log pays for no child (the request line is then
+// written with the id as its first field: the same bytes).
+function patchExpress (req, res) {
+  const reqBase = expressBase(req, http.IncomingMessage.prototype)
+  const resBase = expressBase(res, http.ServerResponse.prototype)
+  if (reqBase === null || resBase === null) return false
+  const known = patched.get(reqBase)
+  if (known !== undefined) return known
+  if (Object.prototype.hasOwnProperty.call(reqBase, kPatched)) {
+    patched.set(reqBase, true) // by another copy of prodkit
+    return true
+  }
+  const free = (proto, key) => Object.getOwnPropertyDescriptor(proto, key) === undefined
+  const ok = free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log')
+  patched.set(reqBase, ok)
+  if (!ok) return false
+  Object.defineProperty(reqBase, kPatched, { value: true })
+  Object.defineProperty(reqBase, 'route', {
+    configurable: true,
+    enumerable: true,
+    get () { return this[kRoute] },
+    set (value) {
+      this[kRoute] = value
+      if (value && value.path !== undefined) this[kRouteTemplate] = (this.baseUrl || '') + pathText(value.path)
+    }
+  })
+  Object.defineProperty(reqBase, 'log', {
+    configurable: true,
+    enumerable: true,
+    get () {
+      const log = this[kLog]
+      if (log !== undefined) return log
+      const source = this[kLogSource]
+      if (source === undefined) return undefined
+      return (this[kLog] = source.log.child({ [source.idKey]: this.id }))
+    },
+    set (value) { this[kLog] = value }
+  })
+  Object.defineProperty(resBase, 'log', {
+    configurable: true,
+    enumerable: true,
+    get () { return this[kLog] !== undefined ? this[kLog] : this.req ? this.req.log : undefined },
+    set (value) { this[kLog] = value }
+  })
+  return true
+}
+
+function pathText (path) {
+  if (typeof path === 'string') return path
+  if (Array.isArray(path)) return path.map(pathText).join(',')
+  return String(path) // a RegExp
+}
+
+function nameList (option, value, fallback) {
+  if (value === undefined) return fallback
+  if (value === false) return []
+  if (Array.isArray(value) && value.every((n) => typeof n === 'string' && n !== '')) return value.map((n) => n.toLowerCase())
+  throw fail(`requestLogger ${option}`, 'an array of names (strings) or false', value)
+}
+
+function optionalFunction (option, value, accepts) {
+  if (value !== undefined && typeof value !== 'function') throw fail(`requestLogger ${option}`, accepts, value)
+  return value
+}
+
+function checkLevel (option, value) {
+  if (value !== undefined && !LEVELS.includes(value)) throw fail(`requestLogger ${option}`, `one of ${LEVELS.join(', ')}`, value)
+  return value
+}
+
+// Headers with the credentials replaced; the same object when none is present.
+function redactHeaders (headers, names) {
+  if (!headers || names.length === 0) return headers
+  let copy = null
+  for (const name of names) {
+    if (headers[name] !== undefined) {
+      if (copy === null) copy = { ...headers }
+      copy[name] = CENSOR
+    }
+  }
+  return copy === null ? headers : copy
+}
+
+function parseOptions (options) {
+  if (!isPlainObject(options)) throw fail('requestLogger(options)', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) throw new TypeError(`prodkit: unknown option requestLogger ${key} (known: ${KNOWN.join(', ')})`)
+  }
+  if (options.log !== undefined && options.logger !== undefined) {
+    throw new TypeError('prodkit: requestLogger takes log or logger (pino-http\'s name), not both')
+  }
+  const log = loggerOption('requestLogger', options.log !== undefined ? options.log : options.logger)
+  const header = options.header === undefined ? 'x-request-id' : options.header
+  if (header !== false && (typeof header !== 'string' || header === '')) {
+    throw fail('requestLogger header', 'a header name, or false for none', header)
+  }
+  const autoLogging = options.autoLogging === undefined ? true : options.autoLogging
+  if (typeof autoLogging !== 'boolean' &&
+      !(isPlainObject(autoLogging) && Object.keys(autoLogging).every((k) => k === 'ignore') &&
+        (autoLogging.ignore === undefined || typeof autoLogging.ignore === 'function'))) {
+    throw fail('requestLogger autoLogging', 'true, false or { ignore: (req) => boolean }', autoLogging)
+  }
+  const keys = options.customAttributeKeys === undefined ? {} : options.customAttributeKeys
+  if (!isPlainObject(keys) || Object.keys(keys).some((k) => !ATTRIBUTE_KEYS.includes(k) || typeof keys[k] !== 'string' || keys[k] === '')) {
+    throw fail('requestLogger customAttributeKeys', `an object of non-empty strings with keys among ${ATTRIBUTE_KEYS.join(', ')}`, keys)
+  }
+  const serializers = options.serializers === undefined ? {} : options.serializers
+  if (!isPlainObject(serializers) || Object.keys(serializers).some((k) => !['req', 'res'].includes(k) || typeof serializers[k] !== 'function')) {
+    throw fail('requestLogger serializers', 'an object with functions under req and/or res (errors are serialised by the logger)', serializers)
+  }
+  for (const flag of ['quietReqLogger', 'quietResLogger', 'wrapSerializers']) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw fail(`requestLogger ${flag}`, 'true or false', options[flag])
+  }
+  if (options.customProps !== undefined && typeof options.customProps !== 'function' && !isPlainObject(options.customProps)) {
+    throw fail('requestLogger customProps', 'an object of fields or a function (req, res) => object', options.customProps)
+  }
+  if (options.useLevel !== undefined && options.customLogLevel !== undefined) {
+    throw new TypeError('prodkit: requestLogger takes useLevel or customLogLevel, not both')
+  }
+  return {
+    log,
+    header,
+    skip: skipper(options.skip),
+    genReqId: optionalFunction('genReqId', options.genReqId, 'a function (req, res) => string or number'),
+    autoLogging: autoLogging !== false,
+    ignore: typeof autoLogging === 'object' ? autoLogging.ignore : undefined,
+    useLevel: checkLevel('useLevel', options.useLevel),
+    customLogLevel: optionalFunction('customLogLevel', options.customLogLevel, 'a function (req, res, err) => level name'),
+    customProps: options.customProps,
+    successMessage: optionalFunction('customSuccessMessage', options.customSuccessMessage, 'a function (req, res, responseTime) => string'),
+    errorMessage: optionalFunction('customErrorMessage', options.customErrorMessage, 'a function (req, res, err) => string'),
+    receivedMessage: optionalFunction('customReceivedMessage', options.customReceivedMessage, 'a function (req, res) => string'),
+    reqKey: keys.req || 'req',
+    resKey: keys.res || 'res',
+    errKey: keys.err || 'err',
+    idKey: keys.reqId || 'requestId',
+    timeKey: keys.responseTime || 'responseTime',
+    quietReq: options.quietReqLogger !== false,
+    quietRes: options.quietResLogger === true,
+    wrap: options.wrapSerializers !== false,
+    reqSerializer: serializers.req,
+    resSerializer: serializers.res,
+    redactQuery: new Set(nameList('redactQuery', options.redactQuery, DEFAULT_REDACT_QUERY)),
+    redactHeaders: nameList('redactHeaders', options.redactHeaders, DEFAULT_REDACT_HEADERS)
+  }
+}
+
 function levelFor (status, aborted, failed) {
   if (failed) return 'error'
   if (aborted) return 'warn'
@@ -53,48 +258,151 @@ function levelFor (status, aborted, failed) {
 }
 
 function requestLogger (options = {}) {
-  if (!isPlainObject(options)) throw fail('requestLogger(options)', 'an object', options)
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw new TypeError(`prodkit: unknown option requestLogger ${key} (known: ${KNOWN.join(', ')})`)
+  const o = parseOptions(options)
+  const { log, header, idKey } = o
+  const headerName = header === false ? null : header.toLowerCase()
+
+  // A callback option that throws gets its default; the first such error is logged.
+  let reported = false
+  function guarded (name, fn, fallback, a, b, c) {
+    try {
+      return fn(a, b, c)
+    } catch (err) {
+      if (!reported) {
+        reported = true
+        log.error({ err }, `requestLogger ${name} threw: its default was used (logged once)`)
+      }
+      return fallback
+    }
   }
-  const log = loggerOption('requestLogger', options.log)
-  const shouldSkip = skipper(options.skip)
-  const header = options.header === undefined ? 'x-request-id' : options.header
-  if (typeof header !== 'string' || header === '') throw fail('requestLogger header', 'a header name', header)
+
+  function newId (req, res) {
+    if (o.genReqId !== undefined) {
+      const id = guarded('genReqId', o.genReqId, undefined, req, res)
+      if (typeof id === 'string' ? id !== '' : Number.isFinite(id)) return id
+      if (id !== undefined) guarded('genReqId', () => { throw fail('requestLogger genReqId', 'a function returning a non-empty string or a number', id) })
+      return crypto.randomUUID()
+    }
+    const given = headerName === null ? undefined : req.headers[headerName]
+    return typeof given === 'string' && WELL_FORMED_ID.test(given) ? given : crypto.randomUUID()
+  }
+
+  // pino-std-serializers' req, as pino-http writes it: what the client sent.
+  function serializeReq (req, remoteAddress, remotePort) {
+    const url = req.originalUrl || req.url
+    const query = req.query
+    const value = {
+      id: req.id,
+      method: req.method,
+      url: o.redactQuery.size === 0 ? url : redactUrl(url, o.redactQuery),
+      query: o.redactQuery.size === 0 ? query : redactQueryObject(query, o.redactQuery),
+      params: req.params,
+      headers: redactHeaders(req.headers, o.redactHeaders),
+      remoteAddress,
+      remotePort
+    }
+    if (o.reqSerializer === undefined) return value
+    if (!o.wrap) return guarded('serializers.req', o.reqSerializer, value, req)
+    Object.defineProperty(value, 'raw', { value: req, enumerable: false })
+    return guarded('serializers.req', o.reqSerializer, value, value)
+  }
+
+  function serializeRes (res) {
+    const value = {
+      statusCode: res.headersSent ? res.statusCode : null,
+      headers: redactHeaders(res.getHeaders(), o.redactHeaders)
+    }
+    if (o.resSerializer === undefined) return value
+    if (!o.wrap) return guarded('serializers.res', o.resSerializer, value, res)
+    Object.defineProperty(value, 'raw', { value: res, enumerable: false })
+    return guarded('serializers.res', o.resSerializer, value, value)
+  }
+
+  function levelOf (req, res, err, fallback) {
+    if (o.useLevel !== undefined) return o.useLevel
+    if (o.customLogLevel === undefined) return fallback
+    const level = guarded('customLogLevel', o.customLogLevel, fallback, req, res, err)
+    return typeof level === 'string' && LEVELS.includes(level.trim()) ? level.trim() : fallback
+  }
 
   return function prodkitRequestLogger (req, res, next) {
-    const given = req.headers[header.toLowerCase()]
-    const requestId = typeof given === 'string' && WELL_FORMED_ID.test(given) ? given : crypto.randomUUID()
-    req.id = requestId
-    req.log = log.child({ requestId })
-    res.setHeader(header, requestId)
-    if (shouldSkip(req)) return next()
+    if (req.id === undefined || req.id === null || req.id === '') req.id = newId(req, res)
+    const requestId = req.id
+    req[kRedactQuery] = o.redactQuery
+    // At the start: once the client has gone, the socket no longer says who it was.
+    const socket = req.socket
+    const remoteAddress = socket ? socket.remoteAddress : undefined
+    const remotePort = socket ? socket.remotePort : undefined
+    const lazy = patchExpress(req, res)
+    if (!o.quietReq) {
+      req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, remoteAddress, remotePort) })
+    } else if (lazy) {
+      req[kLog] = undefined // a req.log set by a middleware before this one is replaced
+      req[kLogSource] = o
+    } else {
+      req.log = log.child({ [idKey]: requestId })
+    }
+    if (!lazy) res.log = req.log
+    if (headerName !== null) res.setHeader(header, String(requestId))
+    if (!o.autoLogging || (o.skip !== null && o.skip(req)) ||
+        (o.ignore !== undefined && guarded('autoLogging.ignore', o.ignore, false, req) === true)) {
+      // The rest of the request runs from here (not logged).
+      return next()
+    }
 
-    const started = process.hrtime.bigint()
+    if (o.receivedMessage !== undefined) {
+      const level = levelOf(req, res, undefined, 'info')
+      if (level !== 'silent') req.log[level](guarded('customReceivedMessage', o.receivedMessage, 'request received', req, res))
+    }
+    const started = performance.now()
     const bytes = countBytes(res)
     let logged = false
     const done = () => {
       if (logged) return
       logged = true
+      const responseTime = Math.round((performance.now() - started) * 1000) / 1000
       // Cut off by errorHandler after the route failed mid-response (not the client's doing).
       const failed = res[kFailedAfterStart] === true
       const aborted = !failed && !res.writableFinished
       const status = res.statusCode
-      req.log[levelFor(status, aborted, failed)]({
-        method: req.method,
-        url: req.originalUrl || req.url,
-        status,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        bytes: bytes(),
-        remoteAddress: req.socket && req.socket.remoteAddress,
-        ...(aborted ? { aborted: true } : {}),
-        ...(failed ? { failed: true } : {})
-      }, failed ? 'request failed after its response started' : aborted ? 'request aborted' : 'request completed')
+      const err = failed
+        ? res.err || new Error('response cut off: its route failed after the response started')
+        : res.err || (status >= 500 ? new Error(`failed with status code ${status}`) : undefined)
+      const level = levelOf(req, res, err, levelFor(status, aborted, failed))
+      if (level === 'silent') return
+      // Without a child made yet, the id is the line's first field: the same bytes.
+      const child = lazy ? req[kLog] : req.log
+      const line = child === undefined ? { [idKey]: requestId } : {}
+      if (o.customProps !== undefined) {
+        const props = typeof o.customProps === 'function' ? guarded('customProps', o.customProps, undefined, req, res) : o.customProps
+        if (isPlainObject(props)) {
+          for (const key of Object.keys(props)) {
+            // A key req.log already binds would be written twice.
+            if (key !== idKey && (o.quietReq || key !== o.reqKey)) line[key] = props[key]
+          }
+        }
+      }
+      if (o.quietReq && !o.quietRes) line[o.reqKey] = serializeReq(req, remoteAddress, remotePort)
+      line[o.resKey] = serializeRes(res)
+      if (err !== undefined) line[o.errKey] = err
+      line[o.timeKey] = responseTime
+      const template = req[kRouteTemplate]
+      if (template !== undefined) line.route = template
+      line.bytes = bytes()
+      if (aborted) line.aborted = true
+      if (failed) line.failed = true
+      const msg = err !== undefined
+        ? (o.errorMessage === undefined ? 'request errored' : guarded('customErrorMessage', o.errorMessage, 'request errored', req, res, err))
+        : o.successMessage === undefined
+          ? (aborted ? 'request aborted' : 'request completed')
+          : guarded('customSuccessMessage', o.successMessage, aborted ? 'request aborted' : 'request completed', req, res, responseTime)
+      ;(child === undefined ? log : child)[level](line, typeof msg === 'string' ? msg : String(msg))
     }
     res.once('finish', done)
     res.once('close', done)
+    // The rest of the request runs from here.
     next()
   }
 }
 
-module.exports = { requestLogger, WELL_FORMED_ID }
+module.exports = { requestLogger, WELL_FORMED_ID, DEFAULT_REDACT_HEADERS }
