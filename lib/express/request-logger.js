@@ -8,6 +8,9 @@ const crypto = require('node:crypto')
 const { loggerOption } = require('./logger-option')
 const { kFailedAfterStart } = require('./error-handler')
 const { fail, isPlainObject } = require('../log/options')
+// The rest of the request runs in a prodkit.context run holding its id: every line of any
+// logger carries `requestId` (lib/context/).
+const context = require('../context')
 
 // Printable, no spaces or quotes, bounded: safe to log and to echo back.
 const WELL_FORMED_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
@@ -68,7 +71,7 @@ function requestLogger (options = {}) {
     req.id = requestId
     req.log = log.child({ requestId })
     res.setHeader(header, requestId)
-    if (shouldSkip(req)) return next()
+    if (shouldSkip(req)) return context.run({ requestId }, next)
 
     const started = process.hrtime.bigint()
     const bytes = countBytes(res)
@@ -93,7 +96,7 @@ function requestLogger (options = {}) {
     }
     res.once('finish', done)
     res.once('close', done)
-    next()
+    context.run({ requestId }, next)
   }
 }
 

@@ -14,6 +14,7 @@ const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
+const { lineFields } = require('../context')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -38,7 +39,9 @@ function rest (args, from) {
 // A cached head also ends after SLOTS / 2 definitions (sink.define): its slot must not be
 // reused while it is referred to, and that may not depend on the clock moving (frozen by
 // fake timers, or stepped back to a millisecond already cached).
-function lineHead (logger, level, open) {
+// `first` is the call's first argument: the fields of an active prodkit.context run or
+// OpenTelemetry span follow the head, minus the keys it has (lib/context/).
+function lineHead (logger, level, open, first) {
   const now = Date.now()
   const sink = logger[kCore].sink
   let heads = logger[kHeads]
@@ -51,7 +54,8 @@ function lineHead (logger, level, open) {
     ref = heads.refs[level] || (heads.refs[level] = sink.define(PREFIX[level] + now + logger[kBindings]))
     if (open) ref = heads.refs[index] = ref + MERGE_OPEN
   }
-  return ref
+  const ambient = lineFields(logger, logger[kCore], logger[kBindings], first)
+  return ambient === '' ? ref : heads.refs[level] + ambient + (open ? MERGE_OPEN : '')
 }
 
 function errorMessage (err) {
@@ -91,7 +95,7 @@ function buildLine (logger, level, args) {
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
   // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
   const table = protect ? protect.takeTable() : ''
-  const line = table + lineHead(logger, level, false) + merge
+  const line = table + lineHead(logger, level, false, args[0]) + merge
   return message === undefined ? line + '}\n' : line + messageTail(message, limit)
 }
 
@@ -113,9 +117,9 @@ for (const name of LEVEL_NAMES) {
         const limit = core.maxStringLength
         json = mergeJson(first, limit)
         if (json === undefined) {
-          line = lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
+          line = lineHead(this, level, false, first) + mergeFragment(first, limit) + messageTail(second, limit)
         } else {
-          head = lineHead(this, level, true)
+          head = lineHead(this, level, true, first)
           tail = core.sink.closedTail(second, limit)
         }
       }
@@ -147,7 +151,7 @@ for (const name of LEVEL_NAMES) {
         const protect = core.protect
         const json = mergeJson(protect.apply(first), limit)
         if (json !== undefined) {
-          line = protect.takeTable() + lineHead(this, level, true) + json + core.sink.closedTail(second, limit)
+          line = protect.takeTable() + lineHead(this, level, true, first) + json + core.sink.closedTail(second, limit)
         }
       }
     } catch {} // a throwing getter: the general path copes with it
