@@ -184,4 +184,23 @@ function lineFields (logger, core, bindings, first) {
   }
 }
 
-module.exports = { run, get, lineFields }
+// The head reference, the fields and what follows them (the merge object's marker) as one
+// string, the same one for the lines that share all three: a string built per line would be
+// a rope the sink reads character by character (lib/log/sink.js writeParts), each read
+// slow until V8 flattens it.
+let joinedRef = ''
+let joinedFields = ''
+let joinedAfter = ''
+let joined = ''
+function headWith (ref, fields, after) {
+  if (ref !== joinedRef || fields !== joinedFields || after !== joinedAfter) {
+    joinedRef = ref
+    joinedFields = fields
+    joinedAfter = after
+    joined = ref + fields + after
+    joined.charCodeAt(0) // flattens it once, here
+  }
+  return joined
+}
+
+module.exports = { run, get, lineFields, headWith }

@@ -14,7 +14,7 @@ const { FieldProtection } = require('./protect')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
-const { lineFields } = require('../context')
+const { lineFields, headWith } = require('../context')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -55,7 +55,7 @@ function lineHead (logger, level, open, first) {
     if (open) ref = heads.refs[index] = ref + MERGE_OPEN
   }
   const ambient = lineFields(logger, logger[kCore], logger[kBindings], first)
-  return ambient === '' ? ref : heads.refs[level] + ambient + (open ? MERGE_OPEN : '')
+  return ambient === '' ? ref : headWith(heads.refs[level], ambient, open ? MERGE_OPEN : '')
 }
 
 function errorMessage (err) {
