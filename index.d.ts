@@ -461,7 +461,7 @@ export interface ErrorHandlerOptions {
 }
 
 export declare const express: {
-  /** Request id, `req.log`, and one line per finished or aborted response. */
+  /** Request id, `req.log`, one line per finished or aborted response; the rest of the request runs in a `context.run({ requestId })`, so every logger's lines carry the id. */
   requestLogger(options?: RequestLoggerOptions): Middleware
   /** The catch-all error handler, for last place. */
   errorHandler(options?: ErrorHandlerOptions): ErrorMiddleware

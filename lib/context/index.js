@@ -104,21 +104,24 @@ function render (core, fields) {
   return mergeFragment(fields, core.maxStringLength)
 }
 
-// The run's fragment for a logger, without the keys its bindings have.
-function frameFragment (frame, logger, core, bindings) {
-  if (frame.logger === logger && frame.entry.bindings === bindings) return frame.entry.fragment
+// The run's fields for a logger, without the keys its bindings have: an entry
+// { bindings, fragment, heads }, where `heads` is the logger's line heads cache for lines
+// that carry this fragment (lib/log/logger.js lineHead), so that the fields are sent once
+// per logger, level and millisecond, inside the head, as bindings are.
+function frameEntry (frame, logger, core, bindings) {
+  if (frame.logger === logger && frame.entry.bindings === bindings) return frame.entry
   if (frame.others === null) frame.others = new WeakMap()
   let entry = frame.others.get(logger)
   if (entry === undefined || entry.bindings !== bindings) {
     const own = ownKeys(logger, bindings)
     const fields = {}
     for (const key of frame.keys) if (!own.has(key)) fields[key] = frame.bindings[key]
-    entry = { bindings, fragment: render(core, fields) }
+    entry = { bindings, fragment: render(core, fields), heads: null }
     frame.others.set(logger, entry)
   }
   frame.logger = logger
   frame.entry = entry
-  return entry.fragment
+  return entry
 }
 
 // What the merge object's fields are seen as in the line (see buildLine in
@@ -140,10 +143,11 @@ function anyOwn (view, keys) {
   return false
 }
 
-// The fragment of ambient fields for one line of `logger` (core: its shared internals,
-// bindings: its rendered bindings), whose first argument is `first`: '' when no run and no
-// span is active. Called by lib/log/logger.js where a line's head is assembled, after the
-// line's own sealed-field table is taken.
+// The ambient fields for one line of `logger` (core: its shared internals, bindings: its
+// rendered bindings), whose first argument is `first`: '' when no run and no span is
+// active; the run's entry (see frameEntry) when the line carries the run's fields alone;
+// else the fields as a fragment of text for this line. Called by lib/log/logger.js where a
+// line's head is assembled, after the line's own sealed-field table is taken.
 function lineFields (logger, core, bindings, first) {
   const frame = started ? storage.getStore() : undefined
   const api = otelApi()
@@ -154,12 +158,16 @@ function lineFields (logger, core, bindings, first) {
     const view = mergeView(first)
     let out = ''
     if (frame !== undefined && frame.keys.length !== 0) {
-      out = frameFragment(frame, logger, core, bindings)
       if (view !== null && anyOwn(view, frame.keys)) {
         const own = ownKeys(logger, bindings)
         const fields = {}
         for (const key of frame.keys) if (!own.has(key) && !hasOwn.call(view, key)) fields[key] = frame.bindings[key]
         out = render(core, fields)
+      } else {
+        const entry = frameEntry(frame, logger, core, bindings)
+        // The common case: the run's fields alone, the same for every line of the logger.
+        if (trace === null) return entry.fragment === '' ? '' : entry
+        out = entry.fragment
       }
     }
     if (trace !== null) {

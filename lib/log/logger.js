@@ -40,22 +40,26 @@ function rest (args, from) {
 // reused while it is referred to, and that may not depend on the clock moving (frozen by
 // fake timers, or stepped back to a millisecond already cached).
 // `first` is the call's first argument: the fields of an active prodkit.context run or
-// OpenTelemetry span follow the head, minus the keys it has (lib/context/).
+// OpenTelemetry span follow the bindings, minus the keys it has (lib/context/). A run's
+// fields alone go into heads of their own, cached in the run's entry for this logger.
 function lineHead (logger, level, open, first) {
+  const ambient = lineFields(logger, logger[kCore], logger[kBindings], first)
+  const inHead = typeof ambient === 'object'
   const now = Date.now()
   const sink = logger[kCore].sink
-  let heads = logger[kHeads]
-  if (heads.time !== now || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
-    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
+  let heads = inHead ? ambient.heads : logger[kHeads]
+  if (heads === null || heads.time !== now || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
+    heads = { time: now, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
+    if (inHead) ambient.heads = heads
+    else logger[kHeads] = heads
   }
   const index = open ? level + 1 : level
   let ref = heads.refs[index]
   if (ref === undefined) {
-    ref = heads.refs[level] || (heads.refs[level] = sink.define(PREFIX[level] + now + logger[kBindings]))
+    ref = heads.refs[level] || (heads.refs[level] = sink.define(PREFIX[level] + now + logger[kBindings] + (inHead ? ambient.fragment : '')))
     if (open) ref = heads.refs[index] = ref + MERGE_OPEN
   }
-  const ambient = lineFields(logger, logger[kCore], logger[kBindings], first)
-  return ambient === '' ? ref : headWith(heads.refs[level], ambient, open ? MERGE_OPEN : '')
+  return inHead || ambient === '' ? ref : headWith(heads.refs[level], ambient, open ? MERGE_OPEN : '')
 }
 
 function errorMessage (err) {
