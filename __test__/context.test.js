@@ -156,6 +156,7 @@ test('key order and precedence: merge object > logger bindings > run; level, tim
     context.run({ value: 'from run' }, () => log.info([1, 2], 'an array goes under value'))
     context.run({ tenant: undefined }, () => log.info('an inner undefined drops the key'))
     context.run({ when: 'x' }, () => log.info({ toJSON: () => ({ when: 'toJSON' }) }, 'toJSON view'))
+    context.run({ value: 'run' }, () => log.info({ get toJSON () { throw new Error('getter') } }, 'a throwing toJSON getter: the object is a marker under value'))
   })
   const text = raw()
   assertNoRepeatedKey(text)
@@ -182,6 +183,8 @@ test('key order and precedence: merge object > logger bindings > run; level, tim
   assert.equal(lines[9].tenant, undefined)
   assert.equal(lines[9].requestId, 'from-run')
   assert.equal(lines[10].when, 'toJSON')
+  assert.equal(lines[11].value, '[Throws: Error: getter]')
+  assert.equal(lines[11].requestId, 'from-run')
 })
 
 test('without a run (and without OpenTelemetry) lines are exactly as before', (t) => {
@@ -217,6 +220,7 @@ test('a logger\'s redact and encrypt apply to the run\'s fields', (t) => {
     sealing.log.info({ a: 1 }, 'fast')
     sealing.log.info('general')
     sealing.log.child({ c: 1 }).info({ email: 'merge@example.com' }, 'merge wins')
+    sealing.log.info({ requestId: 'mine' }, 'a key shared with the run: the fields go inline')
   })
   const redacted = redacting.raw()
   assert.doesNotMatch(redacted, /secret-token|ann@example\.com/)
@@ -230,12 +234,13 @@ test('a logger\'s redact and encrypt apply to the run\'s fields', (t) => {
   const sealed = sealing.raw()
   assert.doesNotMatch(sealed, /bob@example\.com|merge@example\.com/)
   const lines = sealed.trimEnd().split('\n')
-  assert.equal(lines.length, 3)
+  assert.equal(lines.length, 4)
   for (const line of lines) {
     const parsed = JSON.parse(line)
     assert.match(parsed.email, /^\$pk1\$/)
-    assert.equal(parsed.requestId, 'r')
+    assert.equal(parsed.requestId, line === lines[3] ? 'mine' : 'r')
   }
+  assert.equal(JSON.parse(prodkit.decryptLine(lines[3], key)).email, 'bob@example.com')
   assert.equal(JSON.parse(prodkit.decryptLine(lines[0], key)).email, 'bob@example.com')
   assert.equal(JSON.parse(prodkit.decryptLine(lines[1], key)).email, 'bob@example.com')
   assert.equal(JSON.parse(prodkit.decryptLine(lines[2], key)).email, 'merge@example.com')

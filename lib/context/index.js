@@ -130,8 +130,19 @@ function mergeView (first) {
   if (typeof first !== 'object' || first === null) return null
   if (first instanceof Error || (typeof first.stack === 'string' && isError(first))) return ERROR_VIEW
   if (Array.isArray(first)) return VALUE_VIEW
-  if (typeof first.toJSON === 'function') {
-    const view = first.toJSON()
+  let toJSON
+  try {
+    toJSON = first.toJSON
+  } catch {
+    return VALUE_VIEW // a throwing getter: the line holds a marker under `value`
+  }
+  if (typeof toJSON === 'function') {
+    let view
+    try {
+      view = toJSON.call(first, '')
+    } catch {
+      return VALUE_VIEW
+    }
     if (typeof view !== 'object' || view === null || Array.isArray(view)) return VALUE_VIEW
     return view
   }
@@ -186,8 +197,8 @@ function lineFields (logger, core, bindings, first) {
     }
     return out
   } catch {
-    // A throwing getter on the merge object (toJSON, stack): the line goes without them
-    // rather than the call failing.
+    // Only reached by a defect (or a merge object whose `stack` getter throws): the line
+    // goes without the fields rather than the call failing.
     return ''
   }
 }
