@@ -116,11 +116,20 @@ function frameEntry (frame, logger, core, bindings) {
     const own = ownKeys(logger, bindings)
     const fields = {}
     for (const key of frame.keys) if (!own.has(key)) fields[key] = frame.bindings[key]
-    entry = { bindings, fragment: render(core, fields), heads: null }
+    entry = { bindings, fragment: render(core, fields), heads: null, traced: undefined }
     frame.others.set(logger, entry)
   }
   frame.logger = logger
   frame.entry = entry
+  return entry
+}
+
+function cachedEntry (entries, logger, bindings, fragment) {
+  let entry = entries.get(logger)
+  if (entry === undefined || entry.bindings !== bindings) {
+    entry = { bindings, fragment, heads: null }
+    entries.set(logger, entry)
+  }
   return entry
 }
 
@@ -156,8 +165,8 @@ function anyOwn (view, keys) {
 
 // The ambient fields for one line of `logger` (core: its shared internals, bindings: its
 // rendered bindings), whose first argument is `first`: '' when no run and no span is
-// active; the run's entry (see frameEntry) when the line carries the run's fields alone;
-// else the fields as a fragment of text for this line. Called by lib/log/logger.js where a
+// active; an entry (see frameEntry) when the fields are the same for every line of the
+// logger in this run and span (the common case); else the fields as text for this line. Called by lib/log/logger.js where a
 // line's head is assembled, after the line's own sealed-field table is taken.
 function lineFields (logger, core, bindings, first) {
   const frame = started ? storage.getStore() : undefined
@@ -168,6 +177,7 @@ function lineFields (logger, core, bindings, first) {
     if (frame === undefined && trace === null) return ''
     const view = mergeView(first)
     let out = ''
+    let entry = null // the run's entry, when `out` is its fragment
     if (frame !== undefined && frame.keys.length !== 0) {
       if (view !== null && anyOwn(view, frame.keys)) {
         const own = ownKeys(logger, bindings)
@@ -175,7 +185,7 @@ function lineFields (logger, core, bindings, first) {
         for (const key of frame.keys) if (!own.has(key) && !hasOwn.call(view, key)) fields[key] = frame.bindings[key]
         out = render(core, fields)
       } else {
-        const entry = frameEntry(frame, logger, core, bindings)
+        entry = frameEntry(frame, logger, core, bindings)
         // The common case: the run's fields alone, the same for every line of the logger.
         if (trace === null) return entry.fragment === '' ? '' : entry
         out = entry.fragment
@@ -185,8 +195,14 @@ function lineFields (logger, core, bindings, first) {
       const own = ownKeys(logger, bindings)
       const clash = (frame !== undefined && frame.hasTraceKey) || (view !== null && anyOwn(view, TRACE_KEYS)) ||
         own.has('trace_id') || own.has('span_id') || own.has('trace_flags')
-      if (!clash && !core.protect) out += trace.text
-      else {
+      if (!clash && !core.protect) {
+        // The fields the same for every line of this logger under this span (and run): one
+        // entry, with line heads of its own, as for a run's fields alone.
+        if (out === '') return cachedEntry(trace.entries, logger, bindings, trace.text)
+        if (entry === null) return out + trace.text
+        if (entry.traced === undefined || entry.traced.trace !== trace) entry.traced = { trace, entry: { bindings, fragment: out + trace.text, heads: null } }
+        return entry.traced.entry
+      } else {
         const fields = {}
         for (const key of TRACE_KEYS) {
           if (own.has(key) || (view !== null && hasOwn.call(view, key)) || (frame !== undefined && frame.keys.includes(key))) continue

@@ -18,20 +18,17 @@ const SPAN_ID = /^[0-9a-f]{16}$/i
 const INVALID_TRACE_ID = '0'.repeat(32)
 const INVALID_SPAN_ID = '0'.repeat(16)
 
-// The last span context seen and its fields: lines of one span share them.
-let last = null
-let lastTraceId = ''
-let lastSpanId = ''
-let lastFlags = 0
-let lastFields = null
+// Each span context's fields, made once: the lines of one span share them (and, through
+// `entries`, their line heads: lib/context/index.js).
+const bySpanContext = new WeakMap()
 
 // The OTel API's globals, or undefined: the cheap test made for every line.
 function otelApi () {
   return globalThis[API_KEY]
 }
 
-// The active valid span's fields, or null: `record` ({ trace_id, span_id, trace_flags })
-// and `text`, the same as a line fragment.
+// The active valid span's fields, or null: `record` ({ trace_id, span_id, trace_flags }),
+// `text`, the same as a line fragment, and `entries`, per logger (lib/context/index.js).
 function activeTraceFields (api) {
   try {
     const manager = api.context
@@ -42,21 +39,19 @@ function activeTraceFields (api) {
     if (span === undefined || span === null || typeof span.spanContext !== 'function') return null
     const sc = span.spanContext()
     if (sc === undefined || sc === null) return null
+    if (typeof sc !== 'object') return null
     const { traceId, spanId, traceFlags } = sc
-    if (sc === last && traceId === lastTraceId && spanId === lastSpanId && traceFlags === lastFlags) return lastFields
+    const cached = bySpanContext.get(sc)
+    if (cached !== undefined && cached.traceId === traceId && cached.spanId === spanId && cached.traceFlags === traceFlags) return cached.fields
     let fields = null
     if (typeof traceId === 'string' && TRACE_ID.test(traceId) && traceId !== INVALID_TRACE_ID &&
         typeof spanId === 'string' && SPAN_ID.test(spanId) && spanId !== INVALID_SPAN_ID) {
       const flags = typeof traceFlags === 'number' ? traceFlags : 0
       const record = { trace_id: traceId, span_id: spanId, trace_flags: `0${flags.toString(16)}` }
       // The ids are hex and the flags a number's hex: no escaping needed.
-      fields = { record, text: `,"trace_id":"${traceId}","span_id":"${spanId}","trace_flags":"${record.trace_flags}"` }
+      fields = { record, text: `,"trace_id":"${traceId}","span_id":"${spanId}","trace_flags":"${record.trace_flags}"`, entries: new WeakMap() }
     }
-    last = sc
-    lastTraceId = traceId
-    lastSpanId = spanId
-    lastFlags = traceFlags
-    lastFields = fields
+    bySpanContext.set(sc, { traceId, spanId, traceFlags, fields })
     return fields
   } catch {
     return null
