@@ -598,12 +598,29 @@ export interface ErrorHandlerOptions {
 }
 
 export declare const express: {
-  /** Request id, `req.log`, and one line per finished or aborted response, in pino-http's shape. */
+  /** Request id, `req.log`, and one line per finished or aborted response, in pino-http's shape; the rest of the request runs in a `context.run({ requestId })`, so every logger's lines carry the id. */
   requestLogger(options?: RequestLoggerOptions): Middleware
   /** The catch-all error handler, for last place. */
   errorHandler(options?: ErrorHandlerOptions): ErrorMiddleware
   /** Serves the Prometheus text (merged across the cluster in a primary). */
   metricsHandler(options?: { metrics?: Metrics }): Middleware
+}
+
+/** Fields a `prodkit.context.run()` makes every log line carry (JSON-serialisable values). */
+export type ContextBindings = Record<string, unknown>
+
+export declare const context: {
+  /**
+   * Runs `fn` with `bindings` active: every line any prodkit logger writes while it runs
+   * (through awaits, timers and promises) carries them. Nested runs merge, the inner value
+   * winning. A line never carries a key twice: the call's merge object wins over the
+   * logger's bindings, which win over the run's fields, which win over the trace fields.
+   * Returns what `fn` returns (its promise, for an async function).
+   * Throws a TypeError when `bindings` is not an object or `fn` not a function.
+   */
+  run<R>(bindings: ContextBindings, fn: () => R): R
+  /** The active run's bindings (merged with the runs around it, frozen), or undefined. */
+  get(): Readonly<ContextBindings> | undefined
 }
 
 /** Restart of a crashed worker: immediate, then `baseMs × factor^(n-2)` up to `maxMs`. */
@@ -736,6 +753,7 @@ declare const prodkit: {
   stdSerializers: typeof stdSerializers
   version: typeof version
   express: typeof express
+  context: typeof context
   decryptLine: typeof decryptLine
   createKeyring: typeof createKeyring
   generateKey: typeof generateKey

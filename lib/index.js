@@ -10,6 +10,7 @@ const { createKeyring, decryptLine, generateKey, Keyring } = require('./crypt')
 const { cluster } = require('./cluster')
 const { graceful, health } = require('./cluster/graceful')
 const { ready, attachKit, detachKit, installDefaults } = require('./cluster/worker')
+const context = require('./context')
 const { version } = require('../package.json')
 
 let kit = null
@@ -39,6 +40,7 @@ const prodkit = {
   stdSerializers,
   version,
   express,
+  context: Object.freeze({ run: context.run, get: context.get }),
   createKeyring,
   decryptLine,
   generateKey,

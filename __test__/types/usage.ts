@@ -1,7 +1,7 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
 import prodkit, { install, createLogger, levels, stdTimeFunctions, stdSerializers, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
-  cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult } from '@oj/prodkit'
+  cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult, context, ContextBindings } from '@oj/prodkit'
 import * as http from 'node:http'
 
 const options: LoggerOptions = {
@@ -208,6 +208,17 @@ cluster({ workers: 2 })
 cluster({ start: 'a.js', workers: 'all' })
 // @ts-expect-error: graceful takes a server
 graceful({})
+
+// prodkit.context: run returns what fn returns; get is the bindings or undefined.
+const jobBindings: ContextBindings = { jobId: 'j-1', attempt: 2 }
+const doubled: number = context.run(jobBindings, () => 21 * 2)
+const later: Promise<string> = prodkit.context.run({ requestId: 'r' }, async () => 'done')
+const active: Readonly<ContextBindings> | undefined = context.get()
+console.log(doubled, later, active?.jobId)
+// @ts-expect-error: bindings are an object of fields
+context.run('r-1', () => {})
+// @ts-expect-error: fn is required
+context.run({ a: 1 })
 
 // @ts-expect-error: not a level
 log.level = 'verbose'

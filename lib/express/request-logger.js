@@ -23,6 +23,9 @@ const { loggerOption } = require('./logger-option')
 const { kFailedAfterStart } = require('./error-handler')
 const { kRedactQuery, redactUrl, redactQueryObject, DEFAULT_REDACT_QUERY } = require('./redact-query')
 const { fail, isPlainObject } = require('../log/options')
+// The rest of the request runs in a prodkit.context run holding its id: every line of any
+// logger carries `requestId` (lib/context/).
+const context = require('../context')
 
 // Printable, no spaces or quotes, bounded: safe to log and to echo back.
 const WELL_FORMED_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
@@ -347,7 +350,7 @@ function requestLogger (options = {}) {
     if (!o.autoLogging || (o.skip !== null && o.skip(req)) ||
         (o.ignore !== undefined && guarded('autoLogging.ignore', o.ignore, false, req) === true)) {
       // The rest of the request runs from here (not logged).
-      return next()
+      return context.run({ [idKey]: requestId }, next)
     }
 
     if (o.receivedMessage !== undefined) {
@@ -401,7 +404,7 @@ function requestLogger (options = {}) {
     res.once('finish', done)
     res.once('close', done)
     // The rest of the request runs from here.
-    next()
+    context.run({ [idKey]: requestId }, next)
   }
 }
 

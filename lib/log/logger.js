@@ -16,6 +16,7 @@ const { shapeFields, shapeBindings } = require('./shape')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
+const { lineFields, headWith } = require('../context')
 
 const kCore = Symbol('prodkit.core')
 const kBindings = Symbol('prodkit.bindings')
@@ -38,27 +39,36 @@ const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key)
 // A cached head also ends after SLOTS / 2 definitions (sink.define): its slot must not be
 // reused while it is referred to, and that may not depend on the clock moving (frozen by
 // fake timers, or stepped back to a millisecond already cached).
-function lineHead (logger, level, open) {
+// `first` is the call's first argument: the fields of an active prodkit.context run or
+// OpenTelemetry span follow the bindings, minus the keys it has (lib/context/). A run's
+// fields alone go into heads of their own, cached in the run's entry for this logger.
+function lineHead (logger, level, open, first) {
+  const ambient = lineFields(logger, logger[kCore], logger[kBindings], first)
+  const inHead = typeof ambient === 'object'
   const now = Date.now()
   const sink = logger[kCore].sink
-  let heads = logger[kHeads]
-  if (heads.time !== now || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
-    heads = logger[kHeads] = { time: now, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
+  let heads = inHead ? ambient.heads : logger[kHeads]
+  if (heads === null || heads.time !== now || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
+    heads = { time: now, epoch: sink.headEpoch, at: sink.definitions, refs: [] }
+    if (inHead) ambient.heads = heads
+    else logger[kHeads] = heads
   }
   const index = open ? level + 1 : level
   let ref = heads.refs[index]
   if (ref === undefined) {
-    ref = heads.refs[level] || (heads.refs[level] = sink.define(PREFIX[level] + now + logger[kBindings]))
+    ref = heads.refs[level] || (heads.refs[level] = sink.define(PREFIX[level] + now + logger[kBindings] + (inHead ? ambient.fragment : '')))
     if (open) ref = heads.refs[index] = ref + MERGE_OPEN
   }
-  return ref
+  return inHead || ambient === '' ? ref : headWith(heads.refs[level], ambient, open ? MERGE_OPEN : '')
 }
 
 // lineHead for a logger with pino's shape options (lib/log/compat-options.js): the time
 // is the `timestamp` function's fragment (none with timestamp: false), and the head is
 // cached while that fragment stays the same (per millisecond for epoch and ISO times).
-function compatHead (logger, level) {
+// `top` as for lineHead.
+function compatHead (logger, level, top) {
   const core = logger[kCore]
+  const ambient = lineFields(logger, core, logger[kBindings], top)
   const time = core.compat.timestamp === undefined ? ',"time":' + Date.now() : timeFragment(core.compat.timestamp)
   const sink = core.sink
   let heads = logger[kHeads]
@@ -70,7 +80,9 @@ function compatHead (logger, level) {
     const start = core.compat.levelTexts === undefined ? `{"level":${level}` : core.compat.levelTexts[level]
     ref = heads.refs[level] = sink.define(start + time + logger[kBindings])
   }
-  return ref
+  // The fields of a context run or span follow the bindings (not cached in the head here).
+  const fragment = typeof ambient === 'object' ? ambient.fragment : ambient
+  return fragment === '' ? ref : headWith(ref, fragment, '')
 }
 
 // The app's timestamp function's fragment; a throw, a non-string or the batch format's
@@ -113,6 +125,9 @@ function buildLine (logger, level, args) {
   const errorKey = compat ? compat.errorKey : 'err'
   let merge = ''
   let message
+  // The object whose keys are the line's own, at its top level (context fields with the
+  // same keys are left out: lib/context/).
+  let top = null
   try {
     let { obj, msg, params } = callParts(args)
     const prefix = logger[kPrefix]
@@ -124,6 +139,7 @@ function buildLine (logger, level, args) {
       if (message === undefined && obj !== null) message = defaultMessage(obj, isErr, wrapped, protect, compat, errorKey)
       // pino's mixin, formatters.log and serializers (lib/log/shape.js).
       const fields = compat ? shapeFields(compat, wrapped, level, logger) : wrapped
+      if (!(compat && compat.nestedKey !== undefined)) top = fields
       if (protect) merge = protect.fragment(fields, limit)
       else if (isErr && !compat) merge = ',' + JSON.stringify(errorKey) + ':' + safeStringify(obj, limit)
       else merge = mergeFragment(fields, limit)
@@ -137,7 +153,7 @@ function buildLine (logger, level, args) {
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
   // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
   const table = protect ? protect.takeTable() : ''
-  const head = compat ? compatHead(logger, level) : lineHead(logger, level, false)
+  const head = compat ? compatHead(logger, level, top) : lineHead(logger, level, false, top)
   return table + head + merge + valueTail(message, limit, core.stringify, compat ? compat.messageKeyText : undefined)
 }
 
@@ -159,9 +175,9 @@ for (const name of LEVEL_NAMES) {
         const limit = core.maxStringLength
         json = mergeJson(first, limit)
         if (json === undefined) {
-          line = lineHead(this, level, false) + mergeFragment(first, limit) + messageTail(second, limit)
+          line = lineHead(this, level, false, first) + mergeFragment(first, limit) + messageTail(second, limit)
         } else {
-          head = lineHead(this, level, true)
+          head = lineHead(this, level, true, first)
           tail = core.sink.closedTail(second, limit)
         }
       }
@@ -193,7 +209,7 @@ for (const name of LEVEL_NAMES) {
         const protect = core.protect
         const json = mergeJson(protect.apply(first), limit)
         if (json !== undefined) {
-          line = protect.takeTable() + lineHead(this, level, true) + json + core.sink.closedTail(second, limit)
+          line = protect.takeTable() + lineHead(this, level, true, first) + json + core.sink.closedTail(second, limit)
         }
       }
     } catch {} // a throwing getter: the general path copes with it
