@@ -519,11 +519,32 @@ export interface SerializedRequest {
   params: Record<string, string>
   /** With the headers of `redactHeaders` redacted. */
   headers: Record<string, string | string[] | undefined>
+  /** The client: the socket's peer, or behind trusted proxies (`trustProxy`) the client they name. */
   remoteAddress?: string
+  /** The peer's port; absent when the client came from `X-Forwarded-For` (its port is not known). */
   remotePort?: number
+  /** `'http'` or `'https'` (from a trusted `X-Forwarded-Proto`); only with a trust in effect. */
+  protocol?: string
+  /** The proxy the request came through (the socket's peer), when the client came from `X-Forwarded-For`. */
+  peerAddress?: string
+  peerPort?: number
   /** The request itself (not logged: not enumerable). */
   readonly raw: HttpRequest
 }
+
+/**
+ * Which hops in front of the app are trusted to name the client (`X-Forwarded-For`) and its
+ * protocol (`X-Forwarded-Proto`): Express's `trust proxy` values. `true`: every hop; a
+ * number: that many hops; addresses, CIDRs and the names `loopback`, `linklocal`,
+ * `uniquelocal` (a comma-separated string or an array); or a function of each hop's address
+ * and index (0: the socket's peer). `false` or `0`: none.
+ * @example
+ * prodkit.express.requestLogger({ trustProxy: 'loopback' })            // nginx on this machine
+ * prodkit.express.requestLogger({ trustProxy: ['10.0.0.0/8', 'loopback'] })
+ * prodkit.express.errorHandler({ trustProxy: 1 })                       // one load balancer
+ * prodkit.express.requestLogger({ trustProxy: (addr, i) => i === 0 && addr.startsWith('10.') })
+ */
+export type TrustProxy = boolean | number | string | string[] | ((addr: string, i: number) => boolean)
 
 /** The `res` of a request line, as pino-http writes it. */
 export interface SerializedResponse {
@@ -576,6 +597,15 @@ export interface RequestLoggerOptions {
   redactQuery?: string[] | false
   /** Request and response headers logged as `[Redacted]`; replaces the default list (authorization, proxy-authorization, cookie, set-cookie, x-api-key); false: none. */
   redactHeaders?: string[] | false
+  /**
+   * Log the client behind trusted proxies: `req.remoteAddress` from `X-Forwarded-For`,
+   * `req.protocol` from `X-Forwarded-Proto`, the proxy as `req.peerAddress`. Left out: the
+   * app's `trust proxy` setting when it set one, else no hop is trusted (the headers are
+   * never read).
+   * @example
+   * app.use(prodkit.express.requestLogger({ trustProxy: 'loopback' })) // behind `prodkit startup nginx`
+   */
+  trustProxy?: TrustProxy
 }
 
 export interface ErrorPageDetails {
@@ -595,6 +625,8 @@ export interface ErrorHandlerOptions {
   html?: (details: ErrorPageDetails) => string
   /** Default: `process.env.NODE_ENV === 'production'`, read per error. */
   production?: boolean
+  /** As requestLogger's: the line's `remoteAddress` is the client behind trusted proxies, with `protocol`. */
+  trustProxy?: TrustProxy
 }
 
 export declare const express: {

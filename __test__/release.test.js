@@ -71,6 +71,20 @@ function npm (args, cwd) {
   return ok(run(windows ? 'npm.cmd' : 'npm', [...args, '--no-audit', '--no-fund', '--offline', '--loglevel=warn'], { cwd }), `npm ${args.join(' ')}`)
 }
 
+// The package's runtime dependencies (proxy-addr and what it needs), packed from the
+// checkout's node_modules at the versions package-lock.json names: npm installs offline here
+// (no registry, and a cache that may not hold them), so they are given as tarballs, as a
+// registry would give them.
+function packDependencies (dest) {
+  fs.mkdirSync(dest, { recursive: true })
+  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'))
+  const runtime = Object.entries(lock.packages).filter(([key, entry]) => key.startsWith('node_modules/') && !entry.dev && !entry.devOptional && !entry.optional)
+  return runtime.map(([key]) => {
+    const out = ok(run(windows ? 'npm.cmd' : 'npm', ['pack', path.join(ROOT, key), '--pack-destination', dest, '--ignore-scripts', '--json', '--loglevel=warn'], { cwd: dest }), `npm pack ${key}`)
+    return path.join(dest, JSON.parse(out.stdout)[0].filename)
+  })
+}
+
 function npx (args, cwd, options = {}) {
   return run(windows ? 'npx.cmd' : 'npx', ['--no', '--', ...args], { cwd, ...options })
 }
@@ -134,7 +148,8 @@ test('release dry run: the packed packages, installed in a new app without Rust,
   })
 
   const app = newApp(tmp, 'app')
-  const install = npm(['install', packed.main.file, packed.platform.file], app)
+  const dependencies = packDependencies(path.join(tmp, 'dependencies'))
+  const install = npm(['install', packed.main.file, packed.platform.file, ...dependencies], app)
   // npm 11 holds back packages with install scripts until they are approved: there are none.
   assert.doesNotMatch(install.stderr, /install-scripts|node-gyp|EBADENGINE|EBADPLATFORM/, install.stderr)
   const installed = path.join(app, 'node_modules', '@oj', 'prodkit')
@@ -234,7 +249,7 @@ test('release dry run: the packed packages, installed in a new app without Rust,
 
   await t.test('npm install --omit=optional: PRODKIT_NATIVE_MISSING names the package, the platform and the two ways out', () => {
     const bare = newApp(tmp, 'bare')
-    npm(['install', '--omit=optional', packed.main.file], bare)
+    npm(['install', '--omit=optional', packed.main.file, ...dependencies], bare)
     assert.ok(!fs.existsSync(path.join(bare, 'node_modules', ...NATIVE_PACKAGE.split('/'))))
     const out = ok(run(process.execPath, ['missing-native.js'], { cwd: bare, env }), 'node missing-native.js')
     const result = JSON.parse(out.stdout)

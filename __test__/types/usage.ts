@@ -1,6 +1,6 @@
 // Uses every public function of @oj/prodkit with its types; checked by `tsc --noEmit`
 // (see types.test.js). The lines marked @ts-expect-error must stay errors.
-import prodkit, { install, createLogger, levels, stdTimeFunctions, stdSerializers, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
+import prodkit, { TrustProxy, install, createLogger, levels, stdTimeFunctions, stdSerializers, version, express, Logger, LogStats, LoggerOptions, Kit, Metrics, decryptLine, createKeyring, generateKey, Keyring, RotateOptions, RotationStats,
   cluster, ready, graceful, health, Cluster, ClusterOptions, ReloadResult, context, ContextBindings } from '@oj/prodkit'
 import * as http from 'node:http'
 
@@ -151,6 +151,16 @@ app.use(prodkit.express.requestLogger({ useLevel: 'debug', customProps: { region
 app.use(prodkit.express.requestLogger({ useLevel: 'loud' }))
 // @ts-expect-error redactQuery takes names
 app.use(prodkit.express.requestLogger({ redactQuery: 'token' }))
+// trustProxy: Express's trust proxy values.
+app.use(prodkit.express.requestLogger({ trustProxy: 'loopback' }))
+app.use(prodkit.express.requestLogger({ trustProxy: ['10.0.0.0/8', 'uniquelocal'], serializers: { req: (req) => ({ ip: req.remoteAddress, via: req.peerAddress, protocol: req.protocol }) } }))
+app.use(prodkit.express.requestLogger({ trustProxy: 2 }))
+app.use(prodkit.express.requestLogger({ trustProxy: (addr, i) => i === 0 && addr.startsWith('10.') }))
+app.use(express.errorHandler({ trustProxy: true }))
+const trust: TrustProxy = false
+app.use(express.errorHandler({ trustProxy: trust }))
+// @ts-expect-error trustProxy takes addresses as strings
+app.use(prodkit.express.requestLogger({ trustProxy: [10] }))
 app.get('/', (req, res) => { req.log.info({ requestId: req.id }, 'hello'); res.send('ok') })
 app.use((req: express4.Request, res: express4.Response, next: express4.NextFunction) => { const id: string = req.id; req.log.child({ id }).debug('typed'); next() })
 http.createServer((req, res) => { req.log.info('plain node:http too'); res.end() })

@@ -2,14 +2,17 @@
 // errorHandler(): the catch-all Express error middleware, for last place. Logs the error
 // with the request's context and answers a friendly HTML page, JSON or text, chosen by
 // the Accept header. In production a 5xx never shows its message or stack; outside
-// production the stack is shown to help the developer.
+// production the stack is shown to help the developer. The line's remoteAddress is the
+// socket's peer, or behind trusted proxies (trustProxy, or the app's `trust proxy`
+// setting) the client they name, with its protocol (lib/express/trust-proxy.js).
 
 const http = require('node:http')
 const { loggerOption } = require('./logger-option')
 const { fail, isPlainObject } = require('../log/options')
 const { redactUrl, kRedactQuery } = require('./redact-query')
+const { compileTrust, trustFor, clientOf } = require('./trust-proxy')
 
-const KNOWN = ['log', 'html', 'production']
+const KNOWN = ['log', 'html', 'production', 'trustProxy']
 // Set on a response whose route failed after it had started: requestLogger logs it as
 // failed, not as aborted by the client. Shared by name, as two copies of prodkit may meet.
 const kFailedAfterStart = Symbol.for('@oj/prodkit.express.failedAfterStart')
@@ -51,11 +54,24 @@ function errorHandler (options = {}) {
   if (options.production !== undefined && typeof options.production !== 'boolean') {
     throw fail('errorHandler production', 'true or false (default: NODE_ENV === "production")', options.production)
   }
+  const trust = compileTrust('errorHandler', options.trustProxy)
+  let reported = false
+  // The client's address (and, behind trusted proxies, its protocol) for the error line.
+  const whereFrom = (req, logger) => {
+    const t = trustFor(trust, req)
+    if (t === null) return { remoteAddress: req.socket && req.socket.remoteAddress }
+    const client = clientOf(t, req, (err) => {
+      if (reported) return
+      reported = true
+      logger.error({ err }, 'errorHandler trustProxy threw: the socket\'s peer was logged (logged once)')
+    })
+    return { remoteAddress: client.address, protocol: client.protocol }
+  }
 
   // Four arguments: that is how Express recognises an error handler.
   return function prodkitErrorHandler (err, req, res, next) {
     const error = err instanceof Error ? err : Object.assign(new Error(`non-error thrown: ${String(err)}`), { thrown: err })
-    if (res.headersSent) return failedAfterStart(req.log || log, error, req, res)
+    if (res.headersSent) return failedAfterStart(req.log || log, error, req, res, whereFrom)
     const production = options.production ?? process.env.NODE_ENV === 'production'
     const status = statusOf(err)
     const expose = status >= 500 && production ? false : typeof err?.expose === 'boolean' ? err.expose : status < 500 || !production
@@ -72,7 +88,7 @@ function errorHandler (options = {}) {
       method: req.method,
       url,
       status,
-      remoteAddress: req.socket && req.socket.remoteAddress
+      ...whereFrom(req, logger)
     }, `${req.method} ${url} failed with ${status}`)
 
     const details = { status, title, message, requestId, stack }
@@ -118,7 +134,7 @@ function loggedUrl (req) {
 // context, and the connection closed, so that the client sees a cut-off response (a
 // chunked body without its last chunk, or fewer bytes than Content-Length), never one
 // that looks complete, nor one that hangs.
-function failedAfterStart (logger, error, req, res) {
+function failedAfterStart (logger, error, req, res, whereFrom) {
   const url = loggedUrl(req)
   const finished = res.writableEnded
   if (!finished) res[kFailedAfterStart] = true
@@ -128,7 +144,7 @@ function failedAfterStart (logger, error, req, res) {
     method: req.method,
     url,
     status: res.statusCode,
-    remoteAddress: req.socket && req.socket.remoteAddress
+    ...whereFrom(req, logger)
   }, finished
     ? `${req.method} ${url} failed after its response was sent`
     : `${req.method} ${url} failed after its response started: response cut off`)

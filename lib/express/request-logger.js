@@ -12,7 +12,9 @@
 // Express, req.log is made on first use, so a request that logs nothing else pays for
 // no child logger; the client's address is captured when the request starts, so an aborted
 // request (its socket gone) still carries it; secrets named in the query string and in
-// the credential headers are redacted; a callback option that throws never throws from
+// the credential headers are redacted; behind trusted proxies (trustProxy, or the app's
+// `trust proxy` setting) req.remoteAddress is the client they name and req.protocol how it
+// connected, else the forwarded headers are never read; a callback option that throws never throws from
 // a response's 'finish' (the host app would crash): its default is used and the error
 // is logged once. Bad options throw a TypeError when the middleware is made.
 
@@ -23,6 +25,7 @@ const { loggerOption } = require('./logger-option')
 const { kFailedAfterStart } = require('./error-handler')
 const { kRedactQuery, redactUrl, redactQueryObject, DEFAULT_REDACT_QUERY } = require('./redact-query')
 const { fail, isPlainObject } = require('../log/options')
+const { compileTrust, trustFor, clientOf } = require('./trust-proxy')
 // The rest of the request runs in a prodkit.context run holding its id: every line of any
 // logger carries `requestId` (lib/context/).
 const context = require('../context')
@@ -33,7 +36,7 @@ const KNOWN = [
   'log', 'logger', 'skip', 'header', 'genReqId', 'autoLogging', 'useLevel', 'customLogLevel',
   'customProps', 'customSuccessMessage', 'customErrorMessage', 'customReceivedMessage',
   'customAttributeKeys', 'quietReqLogger', 'quietResLogger', 'wrapSerializers', 'serializers',
-  'redactQuery', 'redactHeaders'
+  'redactQuery', 'redactHeaders', 'trustProxy'
 ]
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 const ATTRIBUTE_KEYS = ['req', 'res', 'err', 'reqId', 'responseTime']
@@ -248,7 +251,8 @@ function parseOptions (options) {
     reqSerializer: serializers.req,
     resSerializer: serializers.res,
     redactQuery: new Set(nameList('redactQuery', options.redactQuery, DEFAULT_REDACT_QUERY)),
-    redactHeaders: nameList('redactHeaders', options.redactHeaders, DEFAULT_REDACT_HEADERS)
+    redactHeaders: nameList('redactHeaders', options.redactHeaders, DEFAULT_REDACT_HEADERS),
+    trust: compileTrust('requestLogger', options.trustProxy)
   }
 }
 
@@ -290,8 +294,9 @@ function requestLogger (options = {}) {
     return typeof given === 'string' && WELL_FORMED_ID.test(given) ? given : crypto.randomUUID()
   }
 
-  // pino-std-serializers' req, as pino-http writes it: what the client sent.
-  function serializeReq (req, remoteAddress, remotePort) {
+  // pino-std-serializers' req, as pino-http writes it: what the client sent. `client`:
+  // clientOf()'s answer, or the socket's peer ({ address, port }) when no hop is trusted.
+  function serializeReq (req, client) {
     const url = req.originalUrl || req.url
     const query = req.query
     const value = {
@@ -301,8 +306,14 @@ function requestLogger (options = {}) {
       query: o.redactQuery.size === 0 ? query : redactQueryObject(query, o.redactQuery),
       params: req.params,
       headers: redactHeaders(req.headers, o.redactHeaders),
-      remoteAddress,
-      remotePort
+      remoteAddress: client.address,
+      remotePort: client.port
+    }
+    // Behind trusted proxies: how the client connected, and the proxy it came through.
+    if (client.protocol !== undefined) value.protocol = client.protocol
+    if (client.peerAddress !== undefined) {
+      value.peerAddress = client.peerAddress
+      value.peerPort = client.peerPort
     }
     if (o.reqSerializer === undefined) return value
     if (!o.wrap) return guarded('serializers.req', o.reqSerializer, value, req)
@@ -333,12 +344,18 @@ function requestLogger (options = {}) {
     const requestId = req.id
     req[kRedactQuery] = o.redactQuery
     // At the start: once the client has gone, the socket no longer says who it was.
-    const socket = req.socket
-    const remoteAddress = socket ? socket.remoteAddress : undefined
-    const remotePort = socket ? socket.remotePort : undefined
+    // Behind trusted proxies, the client they name (X-Forwarded-For) and its protocol.
+    const trust = trustFor(o.trust, req)
+    let client
+    if (trust === null) {
+      const socket = req.socket
+      client = { address: socket ? socket.remoteAddress : undefined, port: socket ? socket.remotePort : undefined }
+    } else {
+      client = clientOf(trust, req, (err) => guarded('trustProxy', () => { throw err }))
+    }
     const lazy = patchExpress(req, res)
     if (!o.quietReq) {
-      req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, remoteAddress, remotePort) })
+      req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, client) })
     } else if (lazy) {
       req[kLog] = undefined // a req.log set by a middleware before this one is replaced
       req[kLogSource] = o
@@ -385,7 +402,7 @@ function requestLogger (options = {}) {
           }
         }
       }
-      if (o.quietReq && !o.quietRes) line[o.reqKey] = serializeReq(req, remoteAddress, remotePort)
+      if (o.quietReq && !o.quietRes) line[o.reqKey] = serializeReq(req, client)
       line[o.resKey] = serializeRes(res)
       if (err !== undefined) line[o.errKey] = err
       line[o.timeKey] = responseTime
