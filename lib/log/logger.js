@@ -471,7 +471,10 @@ function createLogger (options) {
   const customMethods = {}
   for (const name of levels.custom) customMethods[name] = compatMethod(levels.values[name])
   const core = { sink, maxStringLength: limit, protect, stringify, compat, levels, customMethods }
-  return new Logger(core, bindings, resolved.level, plainFields(core, base), resolved.msgPrefix)
+  // pino's bindings() holds `name` (a field of its root bindings) with base's fields.
+  const named = resolved.name !== undefined && resolved.base !== null && !(compat && compat.bindingsFormatter !== undefined)
+  const fields = named ? { name: resolved.name, ...plainFields(core, base) } : plainFields(core, base)
+  return new Logger(core, bindings, resolved.level, fields, resolved.msgPrefix)
 }
 
 // What the general path needs of pino's shape options, or null for the default shape.

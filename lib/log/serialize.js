@@ -157,6 +157,20 @@ function sanitizeValue (value, limit) {
   return sanitize(value, { limit, ancestors: [] }, 0)
 }
 
+// A merge object's plain copy. As pino (which stringifies each top-level value on its
+// own), the merge object itself is not an ancestor of its values: `a.hello.a === a`
+// writes `"hello":{"a":{"hello":"[Circular]"}}`.
+function sanitizeMerge (obj, limit) {
+  const ctx = { limit, ancestors: [] }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || isError(obj)) return sanitize(obj, ctx, 0)
+  try {
+    if (typeof obj.toJSON === 'function') return sanitize(obj, ctx, 0)
+    return sanitizeObject(obj, ctx, 0)
+  } catch {
+    return sanitize(obj, ctx, 0)
+  }
+}
+
 // Hot path: `instanceof` only (isNativeError is a native call, too slow per line). Errors
 // from another realm (vm contexts) are still serialised in full by `sanitize`.
 function hasErrorValue (obj) {
@@ -177,7 +191,7 @@ function mergeFragment (obj, limit) {
   } catch {
     json = undefined
   }
-  if (json === undefined) json = safeStringify(obj, limit)
+  if (json === undefined) json = JSON.stringify(sanitizeMerge(obj, limit))
   if (json === undefined || json === '{}') return ''
   if (json.charCodeAt(0) === 123 /* { */) return ',' + json.slice(1, -1)
   return ',"value":' + json
