@@ -58,7 +58,7 @@ function prodkitSide () {
     raw () {
       return mask(loggers.map(({ log, file }) => {
         log.flushSync()
-        return fs.readFileSync(file, 'utf8')
+        return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '' // created by the first line
       }).join(''))
     },
     close () {
