@@ -47,18 +47,18 @@ function sanitizeError (err, ctx, depth) {
     type = (err.constructor && err.constructor.name) || err.name || 'Error'
   } catch {}
   out.type = String(type)
-  // Node's warnings and many libraries' errors say what they are in `name`, not in their class.
-  const name = read(err, 'name')
-  if (typeof name === 'string' && name !== out.type) out.name = name
   out.message = sanitize(String(read(err, 'message') ?? ''), ctx, depth)
+  // As pino's err serialiser: an error without a stack has "stack":"".
   const stack = read(err, 'stack')
-  if (stack !== undefined) out.stack = sanitize(String(stack), ctx, depth)
+  out.stack = stack ? sanitize(String(stack), ctx, depth) : ''
   let keys = []
   try {
     keys = Object.keys(err)
   } catch {}
   for (const key of keys) {
-    if (key === 'message' || key === 'stack' || key === 'type' || key === 'name') continue
+    // `name` only when enumerable, as in pino (Node's warnings and many libraries set it
+    // on the instance: an enumerable own property); an inherited Error.prototype.name is not.
+    if (key === 'message' || key === 'stack' || key === 'type') continue
     const value = sanitize(read(err, key), ctx, depth + 1)
     if (value !== undefined) out[key] = value
   }
