@@ -11,7 +11,7 @@ const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = requir
 const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
 const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
-const { applySerializers } = require('./serializers')
+const { applySerializers, runSerializer } = require('./serializers')
 const { shapeFields, shapeBindings } = require('./shape')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
@@ -144,6 +144,11 @@ function buildLine (logger, level, args) {
       else if (isErr && !compat) merge = ',' + JSON.stringify(errorKey) + ':' + safeStringify(obj, limit)
       else merge = mergeFragment(fields, limit)
       if (compat && compat.nestedKey !== undefined && merge !== '') merge = compat.nestedOpen + merge.slice(1) + '}'
+    }
+    // pino applies a serialiser for messageKey to the message, prefixed and formatted.
+    if (compat && compat.serializers && message !== undefined) {
+      const fn = compat.serializers[compat.messageKey]
+      if (fn !== undefined) message = runSerializer(fn, message, compat.messageKey)
     }
   } catch (err) {
     // Only reached by a defect in prodkit itself: still log one valid line.
