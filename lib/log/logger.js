@@ -249,12 +249,13 @@ function compatMethod (level) {
 // call's line written, with what went wrong.
 function logThroughHook (logger, hook, args, level) {
   let called = false
-  function method () {
+  // Named as pino's (a hook may look at method.name).
+  function LOG () {
     called = true
     logger[kCore].sink.write(buildLine(logger, level, Array.prototype.slice.call(arguments)))
   }
   try {
-    hook.call(logger, args, method, level)
+    hook.call(logger, args, LOG, level)
   } catch (err) {
     if (called) return
     let reason = 'unknown'
