@@ -9,6 +9,7 @@
 //                  loggers were made, as parsed JSON, `time` set to 0 when it is a number
 //                  (a millisecond apart between the two runs); prodkit's are flushed first;
 //   raw()          the same lines as text (time masked), to compare bytes;
+//   text()         the text unmasked (for a case that stubs Date.now);
 //   lib            pino or prodkit (for stdSerializers, stdTimeFunctions, ...);
 //   impl           'pino' or 'prodkit'.
 // The body's return value (lines, bindings(), booleans, ...) must be deepEqual between the
@@ -38,7 +39,7 @@ function pinoSide () {
       const stream = { write (s) { out.text += s } }
       return pino(options === undefined ? {} : options, stream)
     },
-    raw: () => mask(outputs.map((o) => o.text).join('')),
+    text: () => outputs.map((o) => o.text).join(''),
     close () {}
   }
 }
@@ -55,11 +56,11 @@ function prodkitSide () {
       loggers.push({ log, file })
       return log
     },
-    raw () {
-      return mask(loggers.map(({ log, file }) => {
+    text () {
+      return loggers.map(({ log, file }) => {
         log.flushSync()
         return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '' // created by the first line
-      }).join(''))
+      }).join('')
     },
     close () {
       for (const { log } of loggers) log.close()
@@ -73,6 +74,7 @@ function parse (text) {
 }
 
 async function run (side, body) {
+  side.raw = () => mask(side.text())
   side.lines = () => parse(side.raw())
   try {
     return { value: await body(side) }
