@@ -150,6 +150,12 @@ function buildLine (logger, level, args) {
       const fn = compat.serializers[compat.messageKey]
       if (fn !== undefined) message = runSerializer(fn, message, compat.messageKey)
     }
+    // As pino: a redact path naming the message key (or `*`) protects a message that is
+    // not an object (an object message is protected as %j objects are, lib/log/format.js).
+    if (core.protectsMessage && message !== undefined && (typeof message !== 'object' || message === null)) {
+      const key = compat ? compat.messageKey : 'msg'
+      message = protect.view({ [key]: message })[key]
+    }
   } catch (err) {
     // Only reached by a defect in prodkit itself: still log one valid line.
     merge = ''
@@ -209,7 +215,7 @@ for (const name of LEVEL_NAMES) {
     const core = this[kCore]
     let line
     try {
-      if (isObjectAndMessage(arguments.length, first, second)) {
+      if (!core.protectsMessage && isObjectAndMessage(arguments.length, first, second)) {
         const limit = core.maxStringLength
         const protect = core.protect
         const json = mergeJson(protect.apply(first), limit)
@@ -476,7 +482,8 @@ function createLogger (options) {
   const levels = resolved.levels
   const customMethods = {}
   for (const name of levels.custom) customMethods[name] = compatMethod(levels.values[name])
-  const core = { sink, maxStringLength: limit, protect, stringify, compat, levels, customMethods }
+  const protectsMessage = protect !== null && protect.redactsTop(compat ? compat.messageKey : 'msg')
+  const core = { sink, maxStringLength: limit, protect, protectsMessage, stringify, compat, levels, customMethods }
   // pino's bindings() holds `name` (a field of its root bindings) with base's fields.
   const named = resolved.name !== undefined && resolved.base !== null && !(compat && compat.bindingsFormatter !== undefined)
   const fields = named ? { name: resolved.name, ...plainFields(core, base) } : plainFields(core, base)
