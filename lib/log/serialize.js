@@ -159,7 +159,9 @@ function sanitizeValue (value, limit) {
 
 // A merge object's plain copy. As pino (which stringifies each top-level value on its
 // own), the merge object itself is not an ancestor of its values: `a.hello.a === a`
-// writes `"hello":{"a":{"hello":"[Circular]"}}`.
+// writes `"hello":{"a":{"hello":"[Circular]"}}`. Not for protected objects
+// (lib/log/protect.js): there a cycle back to the root stays "[Circular]", so that a
+// secret at a protected path is never written again one level down, unprotected.
 function sanitizeMerge (obj, limit) {
   const ctx = { limit, ancestors: [] }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || isError(obj)) return sanitize(obj, ctx, 0)
