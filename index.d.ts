@@ -45,17 +45,18 @@ export interface LoggerOptions<Custom extends string = never> {
   /**
    * A function per top-level key of the merge object and of bindings, whose result is
    * logged instead of the value (before `redact`/`encrypt`); `err` also applies to
-   * `errorKey`. See `stdSerializers`.
+   * `errorKey`, and the one for `messageKey` to the message. `null`/`undefined`: none
+   * (`err: null` writes errors as `JSON.stringify` does, as pino). See `stdSerializers`.
    */
-  serializers?: Record<string, SerializerFn>
+  serializers?: Record<string, SerializerFn | null | undefined>
   /** pino's formatters: each returns an object. */
   formatters?: {
     /** The line's first fields instead of `"level":<number>`, called once per level at creation: `(label) => ({ level: label })`. */
     level?: (label: LevelName, number: number) => Record<string, unknown>
-    /** The root logger's `{ pid, hostname, name, ...base }` -> the fields written (not applied to child bindings, as in pino). */
-    bindings?: (bindings: Record<string, unknown>) => Record<string, unknown>
-    /** Each line's merge object (after `mixin`) -> the fields written. */
-    log?: (object: Record<string, unknown>) => Record<string, unknown>
+    /** The root logger's `{ pid, hostname, name, ...base }` -> the fields written (not applied to child bindings, as in pino); `null`/`undefined`: none. */
+    bindings?: (bindings: Record<string, unknown>) => Record<string, unknown> | null | undefined
+    /** Each line's merge object (after `mixin`) -> the fields written; `null`/`undefined`: none. */
+    log?: (object: Record<string, unknown>) => Record<string, unknown> | null | undefined
   }
   /** Fields added to every line: `(mergeObject, level, logger) => ({ ... })`; the merge object's own keys win. */
   mixin?: (mergeObject: Record<string, unknown>, level: number, logger: Logger) => Record<string, unknown>

@@ -342,7 +342,7 @@ test('a serializer that throws gives a marker, never a failed call; stdSerialize
   assert.deepEqual(second.req, { method: 'GET', url: '/a?b=1', headers: { host: 'x' }, remoteAddress: '::1', remotePort: 5000 })
   assert.deepEqual(second.res, { statusCode: 204, headers: { 'x-id': '1' } })
   assert.deepEqual(prodkit.stdSerializers.err(new TypeError('t')).type, 'TypeError')
-  assert.throws(() => prodkit.createLogger({ destination: 'stderr', serializers: { user: 1 } }), { name: 'TypeError', message: /option log.serializers.user must be a function \(got 1\)/ })
+  assert.throws(() => prodkit.createLogger({ destination: 'stderr', serializers: { user: 1 } }), { name: 'TypeError', message: /option log.serializers.user must be a function, null or undefined \(got 1\)/ })
   assert.throws(() => prodkit.createLogger({ destination: 'stderr', serializers: [] }), { name: 'TypeError', message: /option log.serializers must be an object of functions/ })
 })
 

@@ -253,3 +253,6 @@ import { log as namedLog } from '@oj/prodkit'
 // @ts-expect-error: not a named export; read prodkit.metrics or kit.metrics
 import { metrics as namedMetrics } from '@oj/prodkit'
 console.log(namedLog, namedMetrics)
+
+// pino's forms, accepted as pino accepts them: no serialiser for a key, formatters returning null.
+prodkit.createLogger({ serializers: { err: null, other: undefined }, formatters: { bindings: () => null, log: () => undefined } })

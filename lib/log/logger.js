@@ -11,7 +11,7 @@ const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = requir
 const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
 const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
-const { applySerializers } = require('./serializers')
+const { applySerializers, runSerializer } = require('./serializers')
 const { shapeFields, shapeBindings } = require('./shape')
 const { keyError } = require('./protect-options')
 const { workerBinding } = require('../cluster/identity')
@@ -145,6 +145,17 @@ function buildLine (logger, level, args) {
       else merge = mergeFragment(fields, limit)
       if (compat && compat.nestedKey !== undefined && merge !== '') merge = compat.nestedOpen + merge.slice(1) + '}'
     }
+    // pino applies a serialiser for messageKey to the message, prefixed and formatted.
+    if (compat && compat.serializers && message !== undefined) {
+      const fn = compat.serializers[compat.messageKey]
+      if (fn !== undefined) message = runSerializer(fn, message, compat.messageKey)
+    }
+    // As pino: a redact path naming the message key (or `*`) protects a message that is
+    // not an object (an object message is protected as %j objects are, lib/log/format.js).
+    if (core.protectsMessage && message !== undefined && (typeof message !== 'object' || message === null)) {
+      const key = compat ? compat.messageKey : 'msg'
+      message = protect.view({ [key]: message })[key]
+    }
   } catch (err) {
     // Only reached by a defect in prodkit itself: still log one valid line.
     merge = ''
@@ -204,7 +215,7 @@ for (const name of LEVEL_NAMES) {
     const core = this[kCore]
     let line
     try {
-      if (isObjectAndMessage(arguments.length, first, second)) {
+      if (!core.protectsMessage && isObjectAndMessage(arguments.length, first, second)) {
         const limit = core.maxStringLength
         const protect = core.protect
         const json = mergeJson(protect.apply(first), limit)
@@ -244,12 +255,13 @@ function compatMethod (level) {
 // call's line written, with what went wrong.
 function logThroughHook (logger, hook, args, level) {
   let called = false
-  function method () {
+  // Named as pino's (a hook may look at method.name).
+  function LOG () {
     called = true
     logger[kCore].sink.write(buildLine(logger, level, Array.prototype.slice.call(arguments)))
   }
   try {
-    hook.call(logger, args, method, level)
+    hook.call(logger, args, LOG, level)
   } catch (err) {
     if (called) return
     let reason = 'unknown'
@@ -470,8 +482,12 @@ function createLogger (options) {
   const levels = resolved.levels
   const customMethods = {}
   for (const name of levels.custom) customMethods[name] = compatMethod(levels.values[name])
-  const core = { sink, maxStringLength: limit, protect, stringify, compat, levels, customMethods }
-  return new Logger(core, bindings, resolved.level, plainFields(core, base), resolved.msgPrefix)
+  const protectsMessage = protect !== null && protect.redactsTop(compat ? compat.messageKey : 'msg')
+  const core = { sink, maxStringLength: limit, protect, protectsMessage, stringify, compat, levels, customMethods }
+  // pino's bindings() holds `name` (a field of its root bindings) with base's fields.
+  const named = resolved.name !== undefined && resolved.base !== null && !(compat && compat.bindingsFormatter !== undefined)
+  const fields = named ? { name: resolved.name, ...plainFields(core, base) } : plainFields(core, base)
+  return new Logger(core, bindings, resolved.level, fields, resolved.msgPrefix)
 }
 
 // What the general path needs of pino's shape options, or null for the default shape.

@@ -39,7 +39,7 @@ function parsePath (text) {
   return segments
 }
 
-// `[*]`, `[12]`, `["any key"]` (a JSON string) or `['any key']` at text[i].
+// `[*]`, `[12]`, `["any key"]` (a JSON string), `['any key']` or `[`any key`]` at text[i].
 function bracket (text, i) {
   const close = (at, segment) => (text[at] === ']' ? { segment, end: at + 1 } : `expected ] at ${at}`)
   const c = text[i + 1]
@@ -55,8 +55,8 @@ function bracket (text, i) {
     }
     return close(j + 1, { key })
   }
-  if (c === "'") {
-    const j = text.indexOf("'", i + 2)
+  if (c === "'" || c === '`') {
+    const j = text.indexOf(c, i + 2)
     if (j === -1) return `unterminated quoted key at ${i + 1}`
     return close(j + 1, { key: text.slice(i + 2, j) })
   }

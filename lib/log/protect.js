@@ -88,7 +88,15 @@ class FieldProtection {
     this.forNotice = false
     // JSON texts of the path's segments from the top: the location of a sealed field.
     this.stack = []
-    this.root = this.compileObject(normalize(root), [])
+    this.tree = normalize(root)
+    this.root = this.compileObject(this.tree, [])
+  }
+
+  // Whether redact names a top-level `key` (`msg`, `*`): as in pino, a line's message is
+  // then redacted like a field of that name. (encrypt paths leave the message as it is.)
+  redactsTop (key) {
+    const at = this.tree.keys.get(key) || this.tree.any
+    return at !== null && at !== undefined && at.action === REDACT
   }
 
   // A function (container) -> container, or a copy of it with the matched fields changed.

@@ -47,18 +47,18 @@ function sanitizeError (err, ctx, depth) {
     type = (err.constructor && err.constructor.name) || err.name || 'Error'
   } catch {}
   out.type = String(type)
-  // Node's warnings and many libraries' errors say what they are in `name`, not in their class.
-  const name = read(err, 'name')
-  if (typeof name === 'string' && name !== out.type) out.name = name
   out.message = sanitize(String(read(err, 'message') ?? ''), ctx, depth)
+  // As pino's err serialiser: an error without a stack has "stack":"".
   const stack = read(err, 'stack')
-  if (stack !== undefined) out.stack = sanitize(String(stack), ctx, depth)
+  out.stack = stack ? sanitize(String(stack), ctx, depth) : ''
   let keys = []
   try {
     keys = Object.keys(err)
   } catch {}
   for (const key of keys) {
-    if (key === 'message' || key === 'stack' || key === 'type' || key === 'name') continue
+    // `name` only when enumerable, as in pino (Node's warnings and many libraries set it
+    // on the instance: an enumerable own property); an inherited Error.prototype.name is not.
+    if (key === 'message' || key === 'stack' || key === 'type') continue
     const value = sanitize(read(err, key), ctx, depth + 1)
     if (value !== undefined) out[key] = value
   }
@@ -157,6 +157,22 @@ function sanitizeValue (value, limit) {
   return sanitize(value, { limit, ancestors: [] }, 0)
 }
 
+// A merge object's plain copy. As pino (which stringifies each top-level value on its
+// own), the merge object itself is not an ancestor of its values: `a.hello.a === a`
+// writes `"hello":{"a":{"hello":"[Circular]"}}`. Not for protected objects
+// (lib/log/protect.js): there a cycle back to the root stays "[Circular]", so that a
+// secret at a protected path is never written again one level down, unprotected.
+function sanitizeMerge (obj, limit) {
+  const ctx = { limit, ancestors: [] }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || isError(obj)) return sanitize(obj, ctx, 0)
+  try {
+    if (typeof obj.toJSON === 'function') return sanitize(obj, ctx, 0)
+    return sanitizeObject(obj, ctx, 0)
+  } catch {
+    return sanitize(obj, ctx, 0)
+  }
+}
+
 // Hot path: `instanceof` only (isNativeError is a native call, too slow per line). Errors
 // from another realm (vm contexts) are still serialised in full by `sanitize`.
 function hasErrorValue (obj) {
@@ -177,7 +193,7 @@ function mergeFragment (obj, limit) {
   } catch {
     json = undefined
   }
-  if (json === undefined) json = safeStringify(obj, limit)
+  if (json === undefined) json = JSON.stringify(sanitizeMerge(obj, limit))
   if (json === undefined || json === '{}') return ''
   if (json.charCodeAt(0) === 123 /* { */) return ',' + json.slice(1, -1)
   return ',"value":' + json

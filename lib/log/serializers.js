@@ -51,10 +51,20 @@ function resolveSerializers (value, fail, name = 'log.serializers') {
   }
   const out = Object.create(null)
   for (const key of Object.keys(value)) {
-    if (typeof value[key] !== 'function') throw fail(`${name}.${key}`, 'a function', value[key])
+    // As in pino, null or undefined is no serialiser; for err it turns off the error
+    // serialiser: an Error is written as JSON.stringify writes it (its own enumerable fields).
+    if (value[key] === null || value[key] === undefined) {
+      if (key === 'err') out.err = plainError
+      continue
+    }
+    if (typeof value[key] !== 'function') throw fail(`${name}.${key}`, 'a function, null or undefined', value[key])
     out[key] = value[key]
   }
   return Object.keys(out).length === 0 ? null : out
+}
+
+function plainError (value) {
+  return value instanceof Error ? { ...value } : value
 }
 
 function run (fn, value, key) {
@@ -84,4 +94,4 @@ function applySerializers (obj, serializers, errorKey) {
   return copy === null ? obj : copy
 }
 
-module.exports = { stdSerializers, resolveSerializers, applySerializers }
+module.exports = { stdSerializers, resolveSerializers, applySerializers, runSerializer: run }

@@ -35,6 +35,7 @@ function shapeFields (compat, fields, level, logger) {
     try {
       const out = compat.logFormatter(fields)
       if (isObject(out)) fields = out
+      else if (out === null || out === undefined) fields = {} // as pino: no fields
       else problem = 'formatters.log returned no object'
     } catch (err) {
       problem = `formatters.log threw: ${reason(err)}`
@@ -51,6 +52,7 @@ function shapeBindings (compat, bindings) {
   if (!compat || compat.bindingsFormatter === undefined) return bindings
   try {
     const out = compat.bindingsFormatter(bindings)
+    if (out === null || out === undefined) return {} // as pino: no root bindings
     return isObject(out) ? out : { prodkitShapeError: 'formatters.bindings returned no object' }
   } catch (err) {
     return { prodkitShapeError: `formatters.bindings threw: ${reason(err)}` }
