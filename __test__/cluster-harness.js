@@ -8,21 +8,11 @@ const fs = require('node:fs')
 const http = require('node:http')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { ROOT, tempDir, parseJsonLines } = require('./helpers')
+const { ROOT, tempDir, completeLines: readLines } = require('./helpers')
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'cluster')
 const GIVE_UP_MS = 30_000
 
-// The complete lines of the log file so far (a line being written is left for later).
-function readLines (file) {
-  let text
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch {
-    return []
-  }
-  return parseJsonLines(text.slice(0, text.lastIndexOf('\n') + 1))
-}
 
 function startCluster (t, { options = {}, env = {}, command } = {}) {
   const dir = tempDir(t, 'prodkit-cluster')

@@ -125,4 +125,16 @@ function copyPackageForNobody (dir) {
   return target
 }
 
-module.exports = { ROOT, tempDir, readJsonLines, parseJsonLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody }
+// The complete JSON lines of a file another process is writing: a line being written at
+// the moment of reading is left for the next read. No file yet: none.
+function completeLines (file) {
+  let text
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch {
+    return []
+  }
+  return parseJsonLines(text.slice(0, text.lastIndexOf('\n') + 1))
+}
+
+module.exports = { ROOT, tempDir, readJsonLines, parseJsonLines, completeLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody }

@@ -14,7 +14,7 @@ const http = require('node:http')
 const https = require('node:https')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { ROOT, parseJsonLines, waitFor } = require('./helpers')
+const { ROOT, completeLines, waitFor } = require('./helpers')
 
 const CLI = path.join(ROOT, 'bin', 'prodkit')
 const APP = path.join(__dirname, 'fixtures', 'nginx-app.js')
@@ -190,16 +190,6 @@ function request (url, { headers = {}, body, ...options } = {}) {
   })
 }
 
-// The complete JSON lines of a log file so far: a line nginx or the app is writing at the
-// moment of reading is left for the next read.
-function lines (file) {
-  let text
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch {
-    return []
-  }
-  return parseJsonLines(text.slice(0, text.lastIndexOf('\n') + 1))
-}
+const lines = completeLines
 
 module.exports = { CLI, WAIT, NGINX, workspace, stopper, needsNginx, cli, generate, freePort, writeNginxConf, nginxTest, startNginx, startApp, request, lines, canConnect }
