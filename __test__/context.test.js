@@ -368,3 +368,21 @@ test('loggers with pino\'s shape options (messageKey, timestamp, msgPrefix) carr
   ])
   assert.ok(lines.every((l) => typeof l.time === 'string'), 'ISO times')
 })
+
+test('a run never overrides or repeats the keys a shaped logger writes itself: its messageKey, nestedKey and level key', (t) => {
+  const { log, raw } = fileLogger(t, {
+    messageKey: 'message',
+    nestedKey: 'payload',
+    formatters: { level: (label) => ({ severity: label.toUpperCase() }) }
+  })
+  context.run({ message: 'from the run', payload: 'run', severity: 'run', job: 'j1' }, () => {
+    log.info({ a: 1 }, 'the real message')
+  })
+  const text = raw()
+  assertNoRepeatedKey(text)
+  const [line] = parseJsonLines(text)
+  assert.equal(line.message, 'the real message')
+  assert.deepEqual(line.payload, { a: 1 })
+  assert.equal(line.severity, 'INFO')
+  assert.equal(line.job, 'j1')
+})

@@ -83,7 +83,7 @@ function get () {
 // more fields left out of the run's, never a key twice.
 const ownKeysCache = new WeakMap()
 const TABLE = /\u0006[^\u0008]*\u0008/g
-function ownKeys (logger, bindings) {
+function ownKeys (logger, bindings, core) {
   const cached = ownKeysCache.get(logger)
   if (cached !== undefined && cached.bindings === bindings) return cached.keys
   const text = bindings.replace(TABLE, '')
@@ -94,7 +94,26 @@ function ownKeys (logger, bindings) {
     keys = new Set()
     for (const m of text.matchAll(/"((?:[^"\\]|\\.)*)":/g)) keys.add(JSON.parse('"' + m[1] + '"'))
   }
+  for (const key of shapeKeys(core)) keys.add(key)
   ownKeysCache.set(logger, { bindings, keys })
+  return keys
+}
+
+// The keys a logger with pino's shape options writes itself (lib/log/compat-options.js):
+// its messageKey and nestedKey, and the level's key as formatters.level names it.
+function shapeKeys (core) {
+  const compat = core && core.compat
+  if (!compat) return []
+  const keys = [compat.messageKey]
+  if (compat.nestedKey !== undefined) keys.push(compat.nestedKey)
+  if (compat.levelTexts !== undefined) {
+    for (const start of Object.values(compat.levelTexts)) {
+      try {
+        keys.push(...Object.keys(JSON.parse(start + '}')))
+      } catch {}
+      break
+    }
+  }
   return keys
 }
 
@@ -113,7 +132,7 @@ function frameEntry (frame, logger, core, bindings) {
   if (frame.others === null) frame.others = new WeakMap()
   let entry = frame.others.get(logger)
   if (entry === undefined || entry.bindings !== bindings) {
-    const own = ownKeys(logger, bindings)
+    const own = ownKeys(logger, bindings, core)
     const fields = {}
     for (const key of frame.keys) if (!own.has(key)) fields[key] = frame.bindings[key]
     entry = { bindings, fragment: render(core, fields), heads: null, traced: undefined }
@@ -180,7 +199,7 @@ function lineFields (logger, core, bindings, first) {
     let entry = null // the run's entry, when `out` is its fragment
     if (frame !== undefined && frame.keys.length !== 0) {
       if (view !== null && anyOwn(view, frame.keys)) {
-        const own = ownKeys(logger, bindings)
+        const own = ownKeys(logger, bindings, core)
         const fields = {}
         for (const key of frame.keys) if (!own.has(key) && !hasOwn.call(view, key)) fields[key] = frame.bindings[key]
         out = render(core, fields)
@@ -192,7 +211,7 @@ function lineFields (logger, core, bindings, first) {
       }
     }
     if (trace !== null) {
-      const own = ownKeys(logger, bindings)
+      const own = ownKeys(logger, bindings, core)
       const clash = (frame !== undefined && frame.hasTraceKey) || (view !== null && anyOwn(view, TRACE_KEYS)) ||
         own.has('trace_id') || own.has('span_id') || own.has('trace_flags')
       if (!clash && !core.protect) {
