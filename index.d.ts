@@ -13,9 +13,10 @@ export type LevelInput = LevelOrSilent | Uppercase<LevelOrSilent> | Capitalize<L
 
 export interface LoggerOptions<Custom extends string = never> {
   /**
-   * Lowest level written. Default: `LOG_LEVEL` when set, else `'info'` when
-   * `NODE_ENV=production`, else `'debug'`. A name in any case or a number (`30`), or
-   * the name of one of `customLevels`.
+   * Lowest level written. Default for `createLogger()`: `'info'`, as pino; for
+   * `install()`'s logger: `LOG_LEVEL` when set, else `'info'` when `NODE_ENV=production`,
+   * else `'debug'`. A name in any case or a number (`30`), or the name of one of
+   * `customLevels`.
    */
   level?: LevelInput | Custom
   /**
@@ -23,7 +24,10 @@ export interface LoggerOptions<Custom extends string = never> {
    * is appended to with mode 0640) or an open file descriptor (never closed by prodkit).
    */
   destination?: 'stdout' | 'stderr' | string | number
-  /** The `service` field of every line. Default: the app's package.json name; `false` for none. */
+  /**
+   * The `service` field of every line, after hostname. Default for `createLogger()`: none
+   * (pino's line); for `install()`'s logger: the app's package.json name. `false`: none.
+   */
   service?: string | false
   /** More fields for every line (after pid and hostname); `null`: no pid and hostname either. */
   base?: Record<string, unknown> | null

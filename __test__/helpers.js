@@ -121,8 +121,25 @@ function copyPackageForNobody (dir) {
   for (const name of fs.readdirSync(ROOT).filter((n) => n.endsWith('.node'))) {
     fs.copyFileSync(path.join(ROOT, name), path.join(target, name))
   }
+  copyRuntimeDependencies(ROOT, target)
   fs.chmodSync(target, 0o755)
   return target
+}
+
+// Copies the package's runtime dependencies (package.json `dependencies`, and theirs) from
+// the checkout's node_modules into `target`/node_modules, flat, as npm installs them.
+function copyRuntimeDependencies (root, target) {
+  const seen = new Set()
+  const visit = (manifest) => {
+    for (const name of Object.keys(manifest.dependencies || {})) {
+      if (seen.has(name)) continue
+      seen.add(name)
+      const from = path.join(root, 'node_modules', name)
+      fs.cpSync(from, path.join(target, 'node_modules', name), { recursive: true })
+      visit(JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8')))
+    }
+  }
+  visit(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')))
 }
 
 // The complete JSON lines of a file another process is writing: a line being written at

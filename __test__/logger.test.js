@@ -137,8 +137,20 @@ test('base fields and service are on every line; service false removes it', (t) 
   assert.equal('service' in b.lines()[0], false)
 })
 
-test('the default level is LOG_LEVEL, else info in production, else debug; service defaults to package.json name', async () => {
-  const code = "const l = require('@oj/prodkit').createLogger({ destination: 'stderr' }); l.info('x'); process.stdout.write(l.level)"
+test('createLogger() has pino\'s defaults: level info whatever LOG_LEVEL and NODE_ENV say, no service field', async () => {
+  const code = "const l = require('@oj/prodkit').createLogger({ destination: 'stderr' }); l.info('x'); l.debug('hidden'); process.stdout.write(l.level)"
+  for (const env of [{ LOG_LEVEL: 'warn', NODE_ENV: 'production' }, { LOG_LEVEL: '', NODE_ENV: 'development' }, { LOG_LEVEL: 'loud' }]) {
+    const out = await runNode(code, { env })
+    assert.equal(out.code, 0, out.stderr)
+    assert.equal(out.stdout, 'info', JSON.stringify(env))
+    const lines = out.stderr.trim().split('\n').map((l) => JSON.parse(l))
+    assert.deepEqual(lines.map((l) => l.msg), ['x'])
+    assert.deepEqual(Object.keys(lines[0]), ['level', 'time', 'pid', 'hostname', 'msg'], 'pino\'s keys, no service')
+  }
+})
+
+test('install()\'s logger: the level is LOG_LEVEL, else info in production, else debug; service defaults to package.json name', async () => {
+  const code = "const kit = require('@oj/prodkit').install({ log: { destination: 'stderr' }, metrics: false }); kit.log.info('x'); process.stdout.write(kit.log.level); kit.close()"
   const cases = [
     [{ LOG_LEVEL: 'warn', NODE_ENV: 'production' }, 'warn'],
     [{ LOG_LEVEL: '', NODE_ENV: 'production' }, 'info'],
@@ -151,7 +163,8 @@ test('the default level is LOG_LEVEL, else info in production, else debug; servi
     assert.equal(out.stdout, level, JSON.stringify(env))
   }
   const { stderr } = await runNode(code, { env: { LOG_LEVEL: 'info' } })
-  assert.equal(JSON.parse(stderr).service, '@oj/prodkit')
+  const line = stderr.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'x')
+  assert.equal(line.service, '@oj/prodkit')
   const bad = await runNode(code, { env: { LOG_LEVEL: 'loud' } })
   assert.notEqual(bad.code, 0)
   assert.match(bad.stderr, /TypeError: prodkit: option LOG_LEVEL \(environment\) must be one of trace, debug, info, warn, error, fatal, silent \(any case\) or a level number \(10, 20, 30, 40, 50, 60\) \(got "loud"\)/)

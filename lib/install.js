@@ -148,7 +148,7 @@ const kInstall = Symbol('prodkit.install')
 // Builds the kit. `onClose` lets the caller forget it, so that install() can run again.
 function createKit (options, onClose) {
   const resolved = resolveInstallOptions(options)
-  const log = createLogger(resolved.log)
+  const log = createLogger(resolved.log, true)
   const shutdown = new Shutdown({ log, timeoutMs: resolved.shutdownTimeoutMs })
   const handlers = installHandlers({ log, shutdown, exceptions: resolved.exceptions, signals: resolved.signals })
   let watchdog = null

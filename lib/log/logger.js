@@ -454,8 +454,9 @@ function plainFields (core, bindings) {
   }
 }
 
-function createLogger (options) {
-  const resolved = resolveOptions(options)
+// `installDefaults`: install()'s defaults instead of pino's (lib/log/options.js).
+function createLogger (options, installDefaults = false) {
+  const resolved = resolveOptions(options, process.env, installDefaults === true)
   const limit = resolved.maxStringLength
   const { redact, encrypt } = resolved
   // The random part of sealed fields' placeholders: app data cannot forge one.

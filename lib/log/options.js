@@ -77,8 +77,11 @@ function checkInteger (name, value, min, max, fallback) {
   return value
 }
 
-// Validates createLogger()/install({ log }) options and fills in the defaults.
-function resolveOptions (options, env = process.env) {
+// Validates createLogger()/install({ log }) options and fills in the defaults: pino's for
+// createLogger() (level info, no service field), so that a pino configuration writes the
+// same lines; install()'s own (`installDefaults`): LOG_LEVEL, else info in production and
+// debug elsewhere, and the app's package name as `service`.
+function resolveOptions (options, env = process.env, installDefaults = false) {
   if (options === undefined || options === null) options = {}
   if (!isPlainObject(options)) throw fail('log', 'an object', options)
   for (const key of Object.keys(options)) {
@@ -90,9 +93,11 @@ function resolveOptions (options, env = process.env) {
     }
   }
   const levels = resolveLevels(options.customLevels, { fail })
-  const level = options.level === undefined ? defaultLevel(env, levels) : checkLevel('log.level', options.level, levels)
+  const level = options.level !== undefined
+    ? checkLevel('log.level', options.level, levels)
+    : installDefaults ? defaultLevel(env, levels) : 'info'
   let service = options.service
-  if (service === undefined) service = appPackage().name
+  if (service === undefined) service = installDefaults ? appPackage().name : false
   else if (service !== false && (typeof service !== 'string' || service === '')) {
     throw fail('log.service', 'a non-empty string, or false for none', service)
   }
