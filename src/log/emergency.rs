@@ -277,18 +277,14 @@ mod signal {
   /// the handler will never raise SIGABRT again, so this thread does, with the default
   /// disposition: the process still ends by SIGABRT.
   fn end_if_handler_stuck() {
-    let deadline = Instant::now() + ABORT_WAIT;
-    while STACK.load(Ordering::SeqCst) == 0 {
-      if Instant::now() >= deadline {
-        // SAFETY: restoring the default disposition and raising a signal on this thread;
-        // SIGABRT is not blocked here, so the default action ends the process.
-        unsafe {
-          libc::signal(libc::SIGABRT, libc::SIG_DFL);
-          libc::raise(libc::SIGABRT);
-        }
-        return;
+    stack_read(ABORT_WAIT);
+    if STACK.load(Ordering::SeqCst) == 0 {
+      // SAFETY: restoring the default disposition and raising a signal on this thread;
+      // SIGABRT is not blocked here, so the default action ends the process.
+      unsafe {
+        libc::signal(libc::SIGABRT, libc::SIG_DFL);
+        libc::raise(libc::SIGABRT);
       }
-      std::thread::sleep(Duration::from_millis(10));
     }
   }
 
