@@ -25,4 +25,12 @@ function withUsage (command, usage, fn) {
   }
 }
 
-module.exports = { parse, withUsage, UsageError }
+// The generator commands (`startup systemd`, `startup nginx`): parses `args`, prints the
+// usage for --help, else what `generate(values)` makes of the options. Exit code 0.
+function printGenerated (args, options, usage, generate) {
+  const { values } = parse(args, options)
+  process.stdout.write(values.help ? usage : generate(values))
+  return 0
+}
+
+module.exports = { parse, withUsage, printGenerated, UsageError }

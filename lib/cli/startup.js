@@ -5,7 +5,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { parse, withUsage, UsageError } = require('./args')
+const { withUsage, printGenerated, UsageError } = require('./args')
 const { packageAbove } = require('../app-package')
 const { systemdUnit } = require('../systemd/unit')
 const nginx = require('../nginx/cli')
@@ -126,13 +126,7 @@ function main (argv) {
     if (system === undefined) throw new UsageError('which init system? (known: systemd; or nginx, for the proxy in front)')
     if (system === 'nginx') return withUsage('startup nginx', nginx.USAGE, () => nginx.main(rest))
     if (system !== 'systemd') throw new UsageError(`unknown init system ${JSON.stringify(system)} (known: systemd; or nginx, for the proxy in front)`)
-    const { values } = parse(rest, OPTIONS)
-    if (values.help) {
-      process.stdout.write(USAGE)
-      return 0
-    }
-    process.stdout.write(unitFrom(values))
-    return 0
+    return printGenerated(rest, OPTIONS, USAGE, unitFrom)
   })
 }
 

@@ -6,7 +6,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { parse, UsageError } = require('../cli/args')
+const { printGenerated, UsageError } = require('../cli/args')
 const { packageAbove } = require('../app-package')
 const { nginxConfig } = require('./config')
 
@@ -177,13 +177,7 @@ function portOf (listen) {
 // argv: what follows `prodkit startup nginx`. Usage errors are thrown (UsageError), for
 // the caller's withUsage() to report.
 function main (argv) {
-  const { values } = parse(argv, OPTIONS)
-  if (values.help) {
-    process.stdout.write(USAGE)
-    return 0
-  }
-  process.stdout.write(configFrom(values))
-  return 0
+  return printGenerated(argv, OPTIONS, USAGE, configFrom)
 }
 
 module.exports = { main, USAGE, OPTIONS, configFrom }
