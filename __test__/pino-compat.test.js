@@ -282,8 +282,13 @@ test('shape options are validated; pino options not supported yet are refused by
     [{ nestedKey: 1 }, /option log.nestedKey must be a non-empty string/],
     [{ msgPrefix: 1 }, /option log.msgPrefix must be a string/],
     [{ timestamp: 'iso' }, /option log.timestamp must be true, false or a function/],
-    [{ levelComparison: 'DESC' }, /option log.levelComparison is a pino option that prodkit does not support yet/],
-    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels is a pino option that prodkit does not support yet/],
+    [{ levelComparison: 'UP' }, /option log.levelComparison must be 'ASC', 'DESC' or a function \(level, threshold\) returning a boolean \(got "UP"\)/],
+    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels needs log.customLevels/],
+    [{ useOnlyCustomLevels: 1, customLevels: { a: 1 } }, /option log.useOnlyCustomLevels must be true or false \(got 1\)/],
+    [{ useOnlyCustomLevels: true, customLevels: { foo: 35 } }, /option log.level \(default info; give a level of log.customLevels\) must be one of foo, silent \(as named\) or a level number \(35\) \(got "info"\)/],
+    [{ enabled: 'no' }, /option log.enabled must be true or false \(got "no"\)/],
+    [{ depthLimit: 0 }, /option log.depthLimit must be a positive integer \(or Infinity\) \(got 0\)/],
+    [{ edgeLimit: '5' }, /option log.edgeLimit must be a positive integer \(or Infinity\) \(got "5"\)/],
     [{ transport: {} }, /option log.transport is a pino option that prodkit does not support yet/],
     [{ nope: 1 }, /unknown option log.nope/]
   ]
@@ -292,7 +297,12 @@ test('shape options are validated; pino options not supported yet are refused by
   }
   const log = prodkit.createLogger({ destination: 'stderr', level: 'silent' })
   assert.throws(() => log.child({}, { msgPrefix: 1 }), { name: 'TypeError', message: /child options.msgPrefix must be a string/ })
-  assert.throws(() => log.child({}, { serializers: {} }), { name: 'TypeError', message: /child option serializers is a pino option that prodkit does not support yet/ })
+  assert.throws(() => log.child({}, { serializers: { a: 1 } }), { name: 'TypeError', message: /option child options.serializers.a must be a function, null or undefined \(got 1\)/ })
+  assert.throws(() => log.child({}, { formatters: { lvl: 1 } }), { name: 'TypeError', message: /unknown option child options.formatters.lvl/ })
+  assert.throws(() => log.child({}, { redact: 'a' }), { name: 'TypeError', message: /option child options.redact must be an array of paths or \{ paths, censor, remove \} \(got "a"\)/ })
+  assert.throws(() => log.child({}, { redact: ['a..b'] }), { name: 'TypeError', message: /option child options.redact\[0\] must be a path/ })
+  assert.throws(() => log.child({}, { customLevels: { a: 1 } }), { name: 'TypeError', message: /child option customLevels is a pino option that prodkit does not support yet/ })
+  assert.throws(() => prodkit.createLogger({ destination: 'stderr', levelComparison: () => { throw new Error('cmp') } }), { name: 'TypeError', message: /option log.levelComparison threw: cmp/ })
   assert.throws(() => log.child({}, { nope: 1 }), { name: 'TypeError', message: /unknown child option nope/ })
   log.close()
 })
@@ -411,7 +421,7 @@ test('formatters, mixin and hooks are validated with errors naming the option', 
     [{ mixin: {} }, /option log.mixin must be a function \(got an object\)/],
     [{ mixinMergeStrategy: 1 }, /option log.mixinMergeStrategy must be a function/],
     [{ hooks: { logMethod: 1 } }, /option log.hooks.logMethod must be a function/],
-    [{ hooks: { streamWrite: (s) => s } }, /option log.hooks.streamWrite is a pino option that prodkit does not support yet/],
+    [{ hooks: { streamWrite: 1 } }, /option log.hooks.streamWrite must be a function/],
     [{ hooks: { other: 1 } }, /unknown option log.hooks.other/]
   ]
   for (const [options, message] of bad) {
@@ -465,7 +475,8 @@ test('customLevels: methods, level by name or number, child levels and formatter
     [{ customLevels: { child: 31 } }, /option log.customLevels.child is not a usable level name/],
     [{ customLevels: { audit: 'x' } }, /option log.customLevels.audit must be an integer from 1 to 2147483647 \(got "x"\)/],
     [{ customLevels: { audit: 35 }, level: 'nope' }, /option log.level must be one of .*audit/],
-    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels is a pino option that prodkit does not support yet/]
+    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels needs log.customLevels/],
+    [{ useOnlyCustomLevels: true, customLevels: {}, level: 'silent' }, /option log.customLevels must be at least one level with useOnlyCustomLevels/]
   ]
   for (const [options, message] of bad) {
     assert.throws(() => prodkit.createLogger({ destination: 'stderr', ...options }), { name: 'TypeError', message }, JSON.stringify(options))

@@ -2,20 +2,33 @@
 // pino's test/custom-levels.test.js, ported side by side (__test__/pino-port/harness.js):
 // customLevels add methods that write pino's lines, are inherited by children, are ordered
 // by number against the logger's level and go through formatters.level, as in pino 10.
-// Cases: 18; ported and passing: 9; skipped with a reason: 9 (useOnlyCustomLevels x4,
-// child option customLevels x5).
+// Cases: 18; ported and passing: 13; skipped with a reason: 5 (child option customLevels
+// x5); two more cases check useOnlyCustomLevels' lines.
 
 const { side } = require('./pino-port/harness')
 
 const DIFF = (what) => ({ skip: `${what} — docs/differences-from-pino.md` })
-const ONLY_CUSTOM = DIFF('useOnlyCustomLevels not supported')
 const CHILD_LEVELS = DIFF('child option customLevels not supported')
 
 side('adds additional levels', ({ make }) => { make({ customLevels: { foo: 35, bar: 45 } }).foo('test') })
 side('custom levels does not override default levels', ({ make }) => { make({ customLevels: { foo: 35 } }).info('test') })
-side('default levels can be redefined using custom levels', ONLY_CUSTOM, () => {})
-side('custom levels overrides default level label if use useOnlyCustomLevels', ONLY_CUSTOM, () => {})
-side('custom levels overrides default level value if use useOnlyCustomLevels', ONLY_CUSTOM, () => {})
+side('default levels can be redefined using custom levels', ({ make }) => {
+  const logger = make({ customLevels: { info: 35, debug: 45 }, useOnlyCustomLevels: true })
+  const own = Object.prototype.hasOwnProperty.call(logger, 'info')
+  logger.info('test')
+  return [own, typeof logger.warn, logger.levelVal]
+})
+side('default levels can be redefined using custom levels (the line)', ({ make }) => {
+  make({ customLevels: { info: 35, debug: 45 }, useOnlyCustomLevels: true }).info('test')
+})
+side('custom levels overrides default level label if use useOnlyCustomLevels', ({ make }) => {
+  const logger = make({ customLevels: { foo: 35 }, useOnlyCustomLevels: true, level: 'foo' })
+  return [Object.prototype.hasOwnProperty.call(logger, 'info'), typeof logger.info, logger.levels]
+})
+side('custom levels overrides default level value if use useOnlyCustomLevels', ({ make }) => {
+  const logger = make({ customLevels: { foo: 35 }, useOnlyCustomLevels: true, level: 35 })
+  return [Object.prototype.hasOwnProperty.call(logger, 'info'), logger.level]
+})
 side('custom levels are inherited by children', ({ make }) => {
   make({ customLevels: { foo: 35 } }).child({ childMsg: 'ok' }).foo('test')
 })
@@ -48,4 +61,27 @@ side('does not share custom level state across siblings', CHILD_LEVELS, () => {}
 side('custom level does not affect the levels serializer', ({ make }) => {
   make({ customLevels: { foo: 35, bar: 45 }, formatters: { level (label, number) { return { priority: number } } } }).foo('test')
 })
-side('When useOnlyCustomLevels is set to true, the level formatter should only get custom levels', ONLY_CUSTOM, () => {})
+side('When useOnlyCustomLevels is set to true, the level formatter should only get custom levels', ({ make }) => {
+  const seen = []
+  const logger = make({
+    customLevels: { answer: 42 },
+    useOnlyCustomLevels: true,
+    level: 42,
+    formatters: { level (label, number) { seen.push([label, number]); return { level: number } } }
+  })
+  logger.answer('test')
+  return { seen: [...new Set(seen.map(String))], text: logger.level }
+})
+const boom = new Error('boom') // one stack for both runs
+side('useOnlyCustomLevels: the lines, a child, silent and a level set by number', ({ make }) => {
+  const logger = make({ customLevels: { low: 5, audit: 35, alarm: 70 }, useOnlyCustomLevels: true, level: 'audit' })
+  logger.low('no')
+  logger.audit({ a: 1 }, 'yes %s', 'x')
+  logger.alarm(boom)
+  logger.child({ c: 1 }, { level: 'low' }).low('child')
+  logger.level = 70
+  logger.audit('no')
+  logger.alarm('alarm')
+  logger.level = 'silent'
+  logger.alarm('no')
+})
