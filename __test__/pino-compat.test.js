@@ -37,7 +37,7 @@ function rawLines (t, options, calls) {
   t.after(() => log.close())
   calls(log)
   assert.equal(log.flushSync(), true)
-  return fs.readFileSync(file, 'utf8')
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '' // created by the first line
 }
 
 // Every way a secret can be handed to a log call.
@@ -481,4 +481,38 @@ test('customLevels: methods, level by name or number, child levels and formatter
   for (const [options, message] of bad) {
     assert.throws(() => prodkit.createLogger({ destination: 'stderr', ...options }), { name: 'TypeError', message }, JSON.stringify(options))
   }
+})
+
+test('a child with its own redact keeps its parent\'s encrypt: sealed fields stay sealed on every route', (t) => {
+  const text = rawLines(t, { redact: ['a'], encrypt: { paths: ['token', '*.token'], key: KEY } }, (log) => {
+    const child = log.child({ token: 's3cret-bound', b: 'hidden-b' }, { redact: ['b'] })
+    child.info({ token: 's3cret-field', nested: { token: 's3cret-nested' }, a: 'parent-rule-dropped', b: 'hidden-field' }, 'm %j', { token: 's3cret-interp', b: 'hidden-interp' })
+    log.child({}, { redact: [] }).info({ token: 's3cret-no-redact', a: 'visible' })
+  })
+  assert.doesNotMatch(text, /s3cret|hidden/)
+  const [first, second] = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.match(first.token, /^\$pk1\$/)
+  assert.match(first.nested.token, /^\$pk1\$/)
+  assert.equal(first.b, '[Redacted]')
+  assert.equal(first.a, 'parent-rule-dropped') // as pino: a child's redact replaces its parent's
+  assert.match(second.token, /^\$pk1\$/)
+  assert.equal(second.a, 'visible')
+})
+
+test('hooks.streamWrite: a hook that throws or returns no string gets a line saying so (never the unhooked line); markers are escaped; encrypt is refused', (t) => {
+  const lines = []
+  for (const hook of [() => { throw new Error('hook broke') }, () => 42, (s) => s.replace('}', ',"x":"\u0001\u0004"}'), () => '', (s) => s.trimEnd()]) {
+    const text = rawLines(t, { hooks: { streamWrite: hook }, base: { app: 'a' } }, (log) => log.info({ password: 'p' }, 'secret-ish'))
+    lines.push(text)
+  }
+  const [threw, notString, markers, empty, noNewline] = lines
+  assert.match(threw, /^\{"level":30,"time":\d+,"pid":\d+,"hostname":"[^"]+","app":"a","prodkitShapeError":"hooks.streamWrite threw: hook broke"\}\n$/)
+  assert.doesNotMatch(threw + notString, /password|secret-ish/)
+  assert.match(notString, /"prodkitShapeError":"hooks.streamWrite returned no string"/)
+  assert.equal(JSON.parse(markers).x, '\u0001\u0004')
+  assert.equal(empty, '')
+  assert.equal(JSON.parse(noNewline).msg, 'secret-ish')
+  assert.ok(noNewline.endsWith('}\n'))
+  assert.throws(() => prodkit.createLogger({ destination: 'stderr', hooks: { streamWrite: (s) => s }, encrypt: { paths: ['a'], key: KEY } }),
+    { name: 'TypeError', message: /option log.hooks.streamWrite cannot be used with log.encrypt/ })
 })
