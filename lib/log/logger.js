@@ -524,7 +524,7 @@ function childCore (parent, shape) {
     const redact = shape.redact.paths.length === 0 ? undefined : shape.redact
     const encrypt = encryptPaths === undefined ? undefined : { paths: encryptPaths }
     core.protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
-    core.stringify = stringifyFor(core.protect, limit)
+    core.stringify = stringifyFor(core.protect, limit, parent.safe)
     core.protectsMessage = core.protect !== null && core.protect.redactsTop(core.compat ? core.compat.messageKey : 'msg')
   }
   return core
@@ -548,8 +548,8 @@ function defaultCompat () {
 }
 
 // How %j %o %O and object messages are written (lib/log/format.js).
-function stringifyFor (protect, limit) {
-  return protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
+function stringifyFor (protect, limit, safe) {
+  return protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit, safe)
 }
 
 // child()/setBindings() bindings -> their line fragment and their (protected) fields.
@@ -606,7 +606,7 @@ function createLogger (options, installDefaults = false) {
   const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit, safe))
   bindings += protect ? protect.bindingsFragment(base, limit) : mergeFragment(base, limit, safe)
   const sink = newSink(resolved, noticeBindings.slice(1), token)
-  const stringify = stringifyFor(protect, limit)
+  const stringify = stringifyFor(protect, limit, safe)
   const levels = resolved.levels
   const customMethods = {}
   for (const name of levels.custom) customMethods[name] = compatMethod(levels.values[name])
