@@ -91,6 +91,8 @@ export interface LoggerOptions<Custom extends string = never> {
   depthLimit?: number
   /** The same, how many keys or items per object or array (then `"...": "N items not stringified"`). Default 100. */
   edgeLimit?: number
+  /** `true`: lines end with `\r\n` instead of `\n`, as pino's option. Default `false`. */
+  crlf?: boolean
   /** pino's hooks. */
   hooks?: {
     /** Called for every log call of an enabled level; logs by calling `method.apply(this, args)`. */

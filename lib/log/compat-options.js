@@ -1,7 +1,7 @@
 'use strict'
 // pino's options for the shape of a line (name, messageKey, errorKey, nestedKey,
 // timestamp, msgPrefix, serializers, formatters, mixin, hooks, customLevels and
-// useOnlyCustomLevels) and for which levels log (levelComparison, enabled) and how deep a
+// useOnlyCustomLevels, crlf) and for which levels log (levelComparison, enabled) and how deep a
 // value JSON.stringify cannot write is written (depthLimit, edgeLimit), validated once at
 // creation with errors naming the option. Any of the shape options but `name` moves a logger off the fast path onto the general one
 // (lib/log/logger.js), so the default logger pays nothing for them. pino options that
@@ -12,8 +12,8 @@ const { resolveSerializers } = require('./serializers')
 const { LEVELS, DEFAULT_SET, levelSet } = require('./levels')
 
 const COMPAT_KNOWN = ['name', 'messageKey', 'errorKey', 'nestedKey', 'timestamp', 'msgPrefix', 'serializers', 'formatters', 'mixin',
-  'mixinMergeStrategy', 'hooks', 'customLevels', 'useOnlyCustomLevels', 'levelComparison', 'enabled', 'depthLimit', 'edgeLimit']
-const PINO_NOT_YET = ['levels', 'crlf', 'transport', 'browser',
+  'mixinMergeStrategy', 'hooks', 'customLevels', 'useOnlyCustomLevels', 'levelComparison', 'enabled', 'depthLimit', 'edgeLimit', 'crlf']
+const PINO_NOT_YET = ['levels', 'transport', 'browser',
   'onChild', 'safe', 'levelKey', 'prettyPrint', 'useLevelLabels', 'changeLevelName', 'levelVal']
 
 function checkKey (name, value, fallback, fail) {
@@ -44,7 +44,8 @@ function resolveCompat (options, { fail }, levels = DEFAULT_SET) {
   const mixin = optionalFunction('log.mixin', options.mixin, fail)
   const mixinMergeStrategy = optionalFunction('log.mixinMergeStrategy', options.mixinMergeStrategy, fail)
   const { logMethod, streamWrite } = resolveHooks(options.hooks, fail)
-  const compat = messageKey !== 'msg' || errorKey !== 'err' || nestedKey !== undefined || timestamp !== undefined ||
+  const crlf = optionalBoolean('log.crlf', options.crlf, false, fail)
+  const compat = crlf || messageKey !== 'msg' || errorKey !== 'err' || nestedKey !== undefined || timestamp !== undefined ||
     msgPrefix !== undefined || serializers !== null || formatters !== undefined || mixin !== undefined || logMethod !== undefined ||
     streamWrite !== undefined ||
     levels.custom.length > 0
@@ -61,6 +62,7 @@ function resolveCompat (options, { fail }, levels = DEFAULT_SET) {
     mixinMergeStrategy,
     logMethod,
     streamWrite,
+    crlf,
     compat,
     levelComparison: resolveLevelComparison(options.levelComparison, fail),
     enabled: optionalBoolean('log.enabled', options.enabled, true, fail),

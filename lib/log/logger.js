@@ -168,7 +168,9 @@ function buildLine (logger, level, args, asText = false) {
   // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
   const table = protect ? protect.takeTable() : ''
   const head = compat ? compatHead(logger, level, top, asText) : lineHead(logger, level, false, top)
-  return table + head + merge + valueTail(message, limit, core.stringify, compat ? compat.messageKeyText : undefined)
+  const line = table + head + merge + valueTail(message, limit, core.stringify, compat ? compat.messageKeyText : undefined)
+  // pino's crlf: lines end with \r\n (JSON whitespace before the newline).
+  return compat && compat.crlf ? line.slice(0, -1) + '\r\n' : line
 }
 
 // The common call, log.info({ ... }, 'message'), which skips the general argument
@@ -285,7 +287,7 @@ function hookedLine (logger, level, args, hook) {
     } catch {}
     problem = `hooks.streamWrite threw: ${reason}`
   }
-  if (problem !== undefined) return compatHead(logger, level, null, true) + ',"prodkitShapeError":' + JSON.stringify(problem) + '}\n'
+  if (problem !== undefined) return compatHead(logger, level, null, true) + ',"prodkitShapeError":' + JSON.stringify(problem) + (logger[kCore].compat.crlf ? '}\r\n' : '}\n')
   if (out === '') return ''
   out = out.replace(MARKERS, escapeMarker)
   return out.endsWith('\n') ? out : out + '\n'
@@ -631,6 +633,7 @@ function compatOf (resolved) {
     mixinMergeStrategy,
     logMethod,
     streamWrite,
+    crlf: resolved.crlf,
     childBindings: undefined,
     levelTexts: formatters && formatters.levelTexts,
     bindingsFormatter: formatters && formatters.bindings,
