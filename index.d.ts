@@ -209,6 +209,12 @@ export interface ChildOptions {
    * pino). The parent's `encrypt` paths always stay.
    */
   redact?: string[] | RedactOptions
+  /**
+   * More levels for this child and its children, added to the parent's (a name or number
+   * the parent has is refused, as pino); call them as `(child as any).audit()` or type the
+   * child yourself.
+   */
+  customLevels?: Record<string, number>
 }
 
 export interface LogStats {

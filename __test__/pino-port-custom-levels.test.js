@@ -2,13 +2,10 @@
 // pino's test/custom-levels.test.js, ported side by side (__test__/pino-port/harness.js):
 // customLevels add methods that write pino's lines, are inherited by children, are ordered
 // by number against the logger's level and go through formatters.level, as in pino 10.
-// Cases: 18; ported and passing: 13; skipped with a reason: 5 (child option customLevels
-// x5); two more cases check useOnlyCustomLevels' lines.
+// Cases: 18; ported and passing: 18; skipped: 0; three more cases check useOnlyCustomLevels'
+// lines and a child's custom levels further.
 
 const { side } = require('./pino-port/harness')
-
-const DIFF = (what) => ({ skip: `${what} — docs/differences-from-pino.md` })
-const CHILD_LEVELS = DIFF('child option customLevels not supported')
 
 side('adds additional levels', ({ make }) => { make({ customLevels: { foo: 35, bar: 45 } }).foo('test') })
 side('custom levels does not override default levels', ({ make }) => { make({ customLevels: { foo: 35 } }).info('test') })
@@ -32,12 +29,20 @@ side('custom levels overrides default level value if use useOnlyCustomLevels', (
 side('custom levels are inherited by children', ({ make }) => {
   make({ customLevels: { foo: 35 } }).child({ childMsg: 'ok' }).foo('test')
 })
-side('custom levels can be specified on child bindings', CHILD_LEVELS, () => {})
-side('customLevels property child bindings does not get logged', CHILD_LEVELS, () => {})
-side('throws when specifying pre-existing parent labels via child bindings', CHILD_LEVELS, () => {})
-side('throws when specifying pre-existing parent values via child bindings', CHILD_LEVELS, () => {})
+side('custom levels can be specified on child bindings', ({ make }) => {
+  make().child({ childMsg: 'ok' }, { customLevels: { foo: 35 } }).foo('test')
+})
+side('customLevels property child bindings does not get logged', ({ make, lines }) => {
+  make().child({ childMsg: 'ok' }, { customLevels: { foo: 35 } }).foo('test')
+  return lines().map((l) => l.customLevels)
+})
+side('throws when specifying pre-existing parent labels via child bindings', ({ make }) => {
+  make({ customLevels: { foo: 35 } }).child({}, { customLevels: { foo: 45 } })
+})
+side('throws when specifying pre-existing parent values via child bindings', ({ make }) => {
+  make({ customLevels: { foo: 35 } }).child({}, { customLevels: { bar: 35 } })
+})
 side('throws when specifying core values via child bindings', ({ make }) => {
-  // pino: "pre-existing level values cannot be used"; prodkit refuses child customLevels.
   make().child({}, { customLevels: { foo: 30 } })
 })
 side('throws when useOnlyCustomLevels is set true without customLevels', ({ make }) => { make({ useOnlyCustomLevels: true }) })
@@ -57,7 +62,25 @@ side('custom level below level threshold will not log', ({ make }) => {
   instance.info('bar')
   instance.foo('nope')
 })
-side('does not share custom level state across siblings', CHILD_LEVELS, () => {})
+side('does not share custom level state across siblings', ({ make }) => {
+  const logger = make()
+  logger.child({}, { customLevels: { foo: 35 } })
+  logger.child({}, { customLevels: { foo: 35 } }).foo('second sibling')
+  return [typeof logger.foo, logger.levels]
+})
+// Beyond pino's file: a child's custom levels with its level, the root's formatters.level,
+// the child's own formatters.level, isLevelEnabled, levels and its children.
+side('child customLevels: level, formatters.level, isLevelEnabled, levels, grandchildren', ({ make }) => {
+  const root = make({ formatters: { level: (label, number) => ({ lv: `${label}/${number}` }) } })
+  const child = root.child({ c: 1 }, { customLevels: { bar: 33 }, level: 'bar' })
+  child.bar('bar')
+  child.info('not logged')
+  child.warn('warn')
+  child.child({ g: 1 }).bar('grandchild')
+  const own = root.child({}, { customLevels: { baz: 37 }, formatters: { level: (label) => ({ L: label }) } })
+  own.baz('own level formatter')
+  return [child.isLevelEnabled('bar'), child.isLevelEnabled('info'), child.levels, child.level, typeof root.bar]
+})
 side('custom level does not affect the levels serializer', ({ make }) => {
   make({ customLevels: { foo: 35, bar: 45 }, formatters: { level (label, number) { return { priority: number } } } }).foo('test')
 })

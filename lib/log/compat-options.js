@@ -132,7 +132,7 @@ function resolveFormatters (value, fail, levels, name = 'log.formatters') {
       levelTexts[number] = json.slice(0, -1)
     }
   }
-  return { levelTexts, bindings: value.bindings, log: value.log }
+  return { levelTexts, level: value.level, bindings: value.bindings, log: value.log }
 }
 
 // Names a custom level may not take: the logger's own members.
@@ -141,25 +141,44 @@ const RESERVED = ['child', 'flush', 'flushSync', 'reopen', 'close', 'stats', 'on
 
 // log.customLevels: { name: number } added to the six standard levels (pino's option), or
 // in their place with useOnlyCustomLevels (then a level may take a standard name).
-function resolveLevels (value, { fail }, onlyCustom) {
+function resolveLevels (value, { fail }, onlyCustom, name = 'log.customLevels') {
   if (onlyCustom !== undefined && typeof onlyCustom !== 'boolean') throw fail('log.useOnlyCustomLevels', 'true or false', onlyCustom)
   if (onlyCustom && value === undefined) throw new TypeError('prodkit: option log.useOnlyCustomLevels needs log.customLevels (the levels to use)')
   if (value === undefined) return DEFAULT_SET
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw fail('log.customLevels', 'an object of level names and numbers, like { audit: 35 }', value)
+    throw fail(name, 'an object of level names and numbers, like { audit: 35 }', value)
   }
   const custom = {}
-  for (const [name, number] of Object.entries(value)) {
-    if (!/^[A-Za-z_$][\w$]*$/.test(name) || RESERVED.includes(name) || (!onlyCustom && Object.prototype.hasOwnProperty.call(LEVELS, name))) {
-      throw new TypeError(`prodkit: option log.customLevels.${name} is not a usable level name (an identifier that is not a standard level or a logger member like ${RESERVED.slice(0, 3).join(', ')})`)
+  for (const [level, number] of Object.entries(value)) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(level) || RESERVED.includes(level) || (!onlyCustom && Object.prototype.hasOwnProperty.call(LEVELS, level))) {
+      throw new TypeError(`prodkit: option ${name}.${level} is not a usable level name (an identifier that is not a standard level or a logger member like ${RESERVED.slice(0, 3).join(', ')})`)
     }
     if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > 2 ** 31 - 1) {
-      throw fail(`log.customLevels.${name}`, 'an integer from 1 to 2147483647', number)
+      throw fail(`${name}.${level}`, 'an integer from 1 to 2147483647', number)
     }
-    custom[name] = number
+    custom[level] = number
   }
-  if (onlyCustom && Object.keys(custom).length === 0) throw fail('log.customLevels', 'at least one level with useOnlyCustomLevels', value)
+  if (onlyCustom && Object.keys(custom).length === 0) throw fail(name, 'at least one level with useOnlyCustomLevels', value)
   return levelSet(custom, onlyCustom === true)
+}
+
+// A child's customLevels (child options), added to its parent's set: as pino, a name or
+// a number the parent has already is refused. -> the child's set.
+function childLevels (value, parent, { fail }) {
+  const own = resolveLevels(value, { fail }, parent.onlyCustom, 'child options.customLevels')
+  const custom = {}
+  for (const level of parent.custom) custom[level] = parent.values[level]
+  for (const level of own.custom) {
+    const number = own.values[level]
+    if (Object.prototype.hasOwnProperty.call(parent.values, level)) {
+      throw new TypeError(`prodkit: option child options.customLevels.${level}: the parent has a level of that name (levels cannot be overridden)`)
+    }
+    if (Object.prototype.hasOwnProperty.call(parent.labels, number)) {
+      throw new TypeError(`prodkit: option child options.customLevels.${level}: the parent's level ${parent.labels[number]} has the number ${number} (pre-existing level values cannot be used for new levels)`)
+    }
+    custom[level] = number
+  }
+  return levelSet(custom, parent.onlyCustom)
 }
 
 // log.hooks: { logMethod(args, method, level), streamWrite(line) -> line }.
@@ -175,4 +194,4 @@ function resolveHooks (value, fail) {
   }
 }
 
-module.exports = { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat, resolveLevels, resolveFormatters }
+module.exports = { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat, resolveLevels, resolveFormatters, childLevels }

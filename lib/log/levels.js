@@ -22,7 +22,7 @@ function levelSet (custom = {}, onlyCustom = false) {
   const numbers = [...new Set(Object.values(values))].sort((a, b) => a - b)
   const anyCase = onlyCustom ? '(as named)' : names.length === LEVEL_NAMES.length ? '(any case)' : '(the standard ones in any case)'
   const text = `one of ${[...names, 'silent'].join(', ')} ${anyCase} or a level number (${numbers.join(', ')})`
-  return Object.freeze({ values, labels, names, custom: Object.freeze(Object.keys(custom)), pino: Object.freeze({ labels, values }), text })
+  return Object.freeze({ values, labels, names, custom: Object.freeze(Object.keys(custom)), onlyCustom, pino: Object.freeze({ labels, values }), text })
 }
 
 const DEFAULT_SET = levelSet()

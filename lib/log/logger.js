@@ -14,7 +14,7 @@ const { FieldProtection } = require('./protect')
 const { applySerializers, runSerializer, resolveSerializers } = require('./serializers')
 const { shapeFields, shapeBindings } = require('./shape')
 const { keyError, resolveRedact } = require('./protect-options')
-const { resolveCompat, resolveFormatters } = require('./compat-options')
+const { resolveCompat, resolveFormatters, childLevels } = require('./compat-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
 const { lineFields, headWith } = require('../context')
@@ -466,24 +466,22 @@ function logs (core, value, threshold) {
   }
 }
 
-const CHILD_OPTIONS = ['level', 'msgPrefix', 'serializers', 'formatters', 'redact']
-const CHILD_NOT_YET = ['customLevels']
+const CHILD_OPTIONS = ['level', 'msgPrefix', 'serializers', 'formatters', 'redact', 'customLevels']
 
 // child(bindings, options): validated; -> { level, msgPrefix, shape }: `shape` holds
-// the child's serializers, formatters and redact, resolved (undefined when none given).
-function childOptions (options, parentLevel, levels) {
+// the child's serializers, formatters, redact and levels, resolved (undefined when none given).
+function childOptions (options, parentLevel, parentLevels) {
   if (options === undefined) return { level: parentLevel, msgPrefix: undefined, shape: undefined }
   if (!isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
   for (const key of Object.keys(options)) {
-    if (CHILD_NOT_YET.includes(key)) {
-      throw new TypeError(`prodkit: child option ${key} is a pino option that prodkit does not support yet; remove it`)
-    }
     if (!CHILD_OPTIONS.includes(key)) throw new TypeError(`prodkit: unknown child option ${key} (known: ${CHILD_OPTIONS.join(', ')})`)
   }
+  const shape = {}
+  // As pino: customLevels add to the parent's; the child's level is then checked against them.
+  const levels = options.customLevels === undefined ? parentLevels : (shape.levels = childLevels(options.customLevels, parentLevels, { fail }))
   const level = options.level !== undefined ? checkLevel('child options.level', options.level, levels) : parentLevel
   const msgPrefix = options.msgPrefix
   if (msgPrefix !== undefined && typeof msgPrefix !== 'string') throw fail('child options.msgPrefix', 'a string', msgPrefix)
-  const shape = {}
   if (options.serializers !== undefined) {
     if (!isPlainObject(options.serializers)) throw fail('child options.serializers', 'an object of functions, one per key', options.serializers)
     resolveSerializers(options.serializers, fail, 'child options.serializers') // checks the values
@@ -508,16 +506,28 @@ function childCore (parent, shape) {
     return parent.plainChild
   }
   const core = { ...parent, plainChild: undefined }
-  if (shape.serializers !== undefined || shape.formatters !== undefined || parent.compat !== null) {
+  if (shape.serializers !== undefined || shape.formatters !== undefined || shape.levels !== undefined || parent.compat !== null) {
     const compat = { ...(parent.compat || defaultCompat()), childBindings: undefined }
+    if (shape.levels !== undefined) {
+      // Its own methods for the new levels; level texts again when formatters.level is set.
+      core.levels = shape.levels
+      core.customMethods = { ...parent.customMethods }
+      for (const name of shape.levels.custom) {
+        if (!hasOwn(core.customMethods, name)) core.customMethods[name] = compatMethod(shape.levels.values[name])
+      }
+    }
     if (shape.serializers !== undefined) compat.serializers = mergeSerializers(compat.serializers, shape.serializers)
     if (shape.formatters !== undefined) {
-      // formatters.level is checked but, as in pino 10, changes nothing in a child (pino
-      // renders level texts once per set of levels).
-      const { bindings, log } = shape.formatters
+      // formatters.level changes nothing in a child unless it has customLevels too (pino
+      // renders level texts once per set of levels), but passes on to its children.
+      const { level, bindings, log } = shape.formatters
+      if (level !== undefined) compat.levelFormatter = level
       if (log !== undefined) compat.logFormatter = log
       compat.childBindings = bindings
       compat.fieldsAlways = compat.mixin !== undefined || compat.logFormatter !== undefined
+    }
+    if (shape.levels !== undefined && compat.levelFormatter !== undefined) {
+      compat.levelTexts = resolveFormatters({ level: compat.levelFormatter }, fail, shape.levels, 'formatters').levelTexts
     }
     core.compat = compat
   }
@@ -636,6 +646,7 @@ function compatOf (resolved) {
     crlf: resolved.crlf,
     childBindings: undefined,
     levelTexts: formatters && formatters.levelTexts,
+    levelFormatter: formatters && formatters.level,
     bindingsFormatter: formatters && formatters.bindings,
     logFormatter: formatters && formatters.log,
     // mixin and formatters.log run for lines without a merge object too (as in pino).
