@@ -6,6 +6,9 @@
 // plain copy that JSON.stringify cannot fail on: cycles become "[Circular]", BigInts
 // strings of digits, throwing accessors "[Throws: reason]", Errors objects with type,
 // message, stack, code, their own properties, cause and errors (AggregateError).
+// A merge object's field (or binding, or %j argument) that JSON.stringify cannot write goes,
+// as in pino, through safe-stable-stringify with the logger's depthLimit and edgeLimit
+// (`limits`), over that sanitised copy: the same bytes as pino's but for BigInts.
 
 const { isNativeError } = require('node:util').types
 const { configure } = require('safe-stable-stringify')
