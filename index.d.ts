@@ -68,13 +68,41 @@ export interface LoggerOptions<Custom extends string = never> {
   mixinMergeStrategy?: (mergeObject: Record<string, unknown>, mixinObject: Record<string, unknown>) => Record<string, unknown>
   /**
    * More levels: `{ audit: 35 }` adds `log.audit()` and the level name `'audit'` (the six
-   * standard levels stay; `useOnlyCustomLevels` is not supported yet).
+   * standard levels stay unless `useOnlyCustomLevels`).
    */
   customLevels?: Record<Custom, number>
+  /**
+   * `true`: only `customLevels` exist (no `info()`... unless a custom level takes that
+   * name; the types still list the standard methods). Needs `customLevels`, and a `level`
+   * among them unless one is named `info`. Default `false`.
+   */
+  useOnlyCustomLevels?: boolean
+  /**
+   * Which levels a threshold lets through: `'ASC'` (default: a level number at or above
+   * the threshold's), `'DESC'` (at or below) or `(level, threshold) => boolean`.
+   */
+  levelComparison?: 'ASC' | 'DESC' | ((level: number, threshold: number) => boolean)
+  /** `false`: the logger starts at level `'silent'` (setting `level` later turns it on, as pino). Default `true`. */
+  enabled?: boolean
+  /**
+   * For a value `JSON.stringify` cannot write (a cycle, a BigInt): how deep it is written
+   * (deeper objects are `"[Object]"`, arrays `"[Array]"`), as pino. Default 5.
+   */
+  depthLimit?: number
+  /** The same, how many keys or items per object or array (then `"...": "N items not stringified"`). Default 100. */
+  edgeLimit?: number
+  /** `true`: lines end with `\r\n` instead of `\n`, as pino's option. Default `false`. */
+  crlf?: boolean
   /** pino's hooks. */
   hooks?: {
     /** Called for every log call of an enabled level; logs by calling `method.apply(this, args)`. */
     logMethod?: (this: Logger, args: unknown[], method: (...args: unknown[]) => void, level: number) => void
+    /**
+     * Each whole line (newline included) -> the text written instead; `''` writes nothing.
+     * A hook that throws or returns no string gets a line saying so (`prodkitShapeError`).
+     * Not with `encrypt`.
+     */
+    streamWrite?: (line: string) => string
   }
   /** Bytes of lines held in memory before `overflow` applies. Default 8 MiB (minimum 64 KiB). */
   queueBytes?: number
@@ -165,6 +193,28 @@ export interface ChildOptions {
   level?: LevelInput
   /** Put before the child's messages, after the parent's prefix. */
   msgPrefix?: string
+  /** Serializers over the parent's (for this child and its children); `null`/`undefined` removes the parent's for that key. */
+  serializers?: Record<string, SerializerFn | null | undefined>
+  /**
+   * `bindings` applies to this child's bindings only; `log` replaces the parent's;
+   * `level` changes nothing (as in pino 10).
+   */
+  formatters?: {
+    level?: (label: LevelName, number: number) => Record<string, unknown>
+    bindings?: (bindings: Record<string, unknown>) => Record<string, unknown> | null | undefined
+    log?: (object: Record<string, unknown>) => Record<string, unknown> | null | undefined
+  }
+  /**
+   * Replaces the parent's `redact` for this child's lines and bindings (`[]`: none, as in
+   * pino). The parent's `encrypt` paths always stay.
+   */
+  redact?: string[] | RedactOptions
+  /**
+   * More levels for this child and its children, added to the parent's (a name or number
+   * the parent has is refused, as pino); call them as `(child as any).audit()` or type the
+   * child yourself.
+   */
+  customLevels?: Record<string, number>
 }
 
 export interface LogStats {
@@ -585,6 +635,16 @@ export interface RequestLoggerOptions {
   customErrorMessage?: (req: HttpRequest, res: any, err: Error) => string
   /** When set, a line is also written as a request arrives, with this message. */
   customReceivedMessage?: (req: HttpRequest, res: any) => string
+  /**
+   * The fields of a completed request's line: given the fields prodkit would write (`res`
+   * serialised, `responseTime`, `route`, `bytes`...), returns those to write. A key
+   * `req.log` binds (the id; `req` when `quietReqLogger: false`) is not written twice.
+   */
+  customSuccessObject?: (req: HttpRequest, res: any, fields: Record<string, unknown>) => Record<string, unknown>
+  /** The same for an errored request's line (`fields` holds `err`). */
+  customErrorObject?: (req: HttpRequest, res: any, err: Error, fields: Record<string, unknown>) => Record<string, unknown>
+  /** When set, a line is also written as a request arrives, with these fields (and `customReceivedMessage`'s message if set). */
+  customReceivedObject?: (req: HttpRequest, res: any) => Record<string, unknown>
   /** The keys of the request line's fields. Default `req`, `res`, `err`, `requestId` (pino-http: `reqId`), `responseTime`. */
   customAttributeKeys?: { req?: string, res?: string, err?: string, reqId?: string, responseTime?: string }
   /** Default true (pino-http: false): `req.log` carries the request id only; false: the serialised request too. */

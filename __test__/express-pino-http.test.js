@@ -196,6 +196,59 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     assert.deepEqual(inside(ours), inside(theirs))
   })
 
+  test(`${name}: customSuccessObject, customErrorObject and customReceivedObject give pino-http's lines`, async (t) => {
+    const options = {
+      customSuccessObject: (req, res, fields) => ({ ...fields, ok: true, status: res.statusCode, method: req.method }),
+      customErrorObject: (req, res, err, fields) => ({ ...fields, failure: err.message }),
+      customReceivedObject: (req, res) => ({ received: req.method, path: req.url })
+    }
+    const { theirs, ours, ourText } = await sideBySide(t, express, {
+      pinoOptions: { ...options, quietReqLogger: true, customAttributeKeys: { reqId: 'requestId' } },
+      prodkitOptions: options
+    })
+    const [a, b] = [theirs.filter((l) => l.res), ours.filter((l) => l.res)]
+    assert.equal(b.length, REQUESTS.length)
+    for (let i = 0; i < a.length; i++) assert.deepEqual(comparable(b[i]), comparable(a[i]), `request ${REQUESTS[i][1]}`)
+    assert.deepEqual(b.map((l) => [l.ok, l.status, l.failure]), [
+      [true, 200, undefined], [true, 201, undefined], [true, 200, undefined], [undefined, undefined, 'failed with status code 503'], [true, 404, undefined]])
+    // The received lines: the object's fields, no message (none asked for), the id once.
+    const received = (lines) => lines.filter((l) => l.received).map((l) => comparable(l, { keepLevel: true }))
+    assert.deepEqual(received(ours), received(theirs))
+    assert.equal(received(ours).length, REQUESTS.length)
+    assert.ok(ours.filter((l) => l.received).every((l) => typeof l.requestId === 'string' && l.msg === undefined))
+    for (const raw of ourText.trim().split('\n')) assert.deepEqual(duplicateKeys(raw), [], raw)
+  })
+
+  test(`${name}: custom*Object that throw or return no object keep the default fields; one that names the id or req writes it once`, async (t) => {
+    const dir = tempDir(t)
+    const file = path.join(dir, 'http.log')
+    const log = prodkit.createLogger({ destination: file, service: false, level: 'info' })
+    t.after(() => log.close())
+    const app = express()
+    app.use(prodkit.express.requestLogger({
+      log,
+      quietReqLogger: false,
+      customSuccessObject: (req) => req.path === '/throw' ? (() => { throw new Error('object broke') })() : req.path === '/none' ? 'not an object' : { requestId: 'forged', req: 'forged', mine: 1 },
+      customReceivedObject: () => { throw new Error('received broke') },
+      customReceivedMessage: () => 'in'
+    }))
+    app.get('/:what', (req, res) => res.send('ok'))
+    const base = await listen(t, app)
+    for (const url of ['/throw', '/none', '/own']) await fetch(base + url).then((r) => r.text())
+    const lines = await waitFor(() => {
+      log.flushSync()
+      const all = fs.existsSync(file) ? readJsonLines(file) : []
+      return all.filter((l) => l.msg === 'request completed').length === 3 && all
+    }, { what: 'three request lines' })
+    const done = lines.filter((l) => l.msg === 'request completed')
+    assert.deepEqual(done.map((l) => [typeof l.res, l.mine]), [['object', undefined], ['object', undefined], ['undefined', 1]])
+    assert.ok(done.every((l) => l.requestId !== 'forged' && typeof l.req === 'object'), 'the id and req once, from req.log')
+    assert.equal(lines.filter((l) => l.msg === 'in').length, 3, 'received lines still written')
+    assert.ok(lines.some((l) => /requestLogger customSuccessObject threw/.test(l.msg)) || lines.some((l) => /requestLogger customReceivedObject threw/.test(l.msg)))
+    const text = fs.readFileSync(file, 'utf8')
+    for (const raw of text.trim().split('\n')) assert.deepEqual(duplicateKeys(raw), [], raw)
+  })
+
   test(`${name}: no key twice on any raw line (requestLogger, errorHandler, custom props that clash)`, async (t) => {
     const dir = tempDir(t)
     const file = path.join(dir, 'http.log')

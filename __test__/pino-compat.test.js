@@ -37,7 +37,7 @@ function rawLines (t, options, calls) {
   t.after(() => log.close())
   calls(log)
   assert.equal(log.flushSync(), true)
-  return fs.readFileSync(file, 'utf8')
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '' // created by the first line
 }
 
 // Every way a secret can be handed to a log call.
@@ -282,8 +282,13 @@ test('shape options are validated; pino options not supported yet are refused by
     [{ nestedKey: 1 }, /option log.nestedKey must be a non-empty string/],
     [{ msgPrefix: 1 }, /option log.msgPrefix must be a string/],
     [{ timestamp: 'iso' }, /option log.timestamp must be true, false or a function/],
-    [{ levelComparison: 'DESC' }, /option log.levelComparison is a pino option that prodkit does not support yet/],
-    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels is a pino option that prodkit does not support yet/],
+    [{ levelComparison: 'UP' }, /option log.levelComparison must be 'ASC', 'DESC' or a function \(level, threshold\) returning a boolean \(got "UP"\)/],
+    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels needs log.customLevels/],
+    [{ useOnlyCustomLevels: 1, customLevels: { a: 1 } }, /option log.useOnlyCustomLevels must be true or false \(got 1\)/],
+    [{ useOnlyCustomLevels: true, customLevels: { foo: 35 } }, /option log.level \(default info; give a level of log.customLevels\) must be one of foo, silent \(as named\) or a level number \(35\) \(got "info"\)/],
+    [{ enabled: 'no' }, /option log.enabled must be true or false \(got "no"\)/],
+    [{ depthLimit: 0 }, /option log.depthLimit must be a positive integer \(or Infinity\) \(got 0\)/],
+    [{ edgeLimit: '5' }, /option log.edgeLimit must be a positive integer \(or Infinity\) \(got "5"\)/],
     [{ transport: {} }, /option log.transport is a pino option that prodkit does not support yet/],
     [{ nope: 1 }, /unknown option log.nope/]
   ]
@@ -292,7 +297,14 @@ test('shape options are validated; pino options not supported yet are refused by
   }
   const log = prodkit.createLogger({ destination: 'stderr', level: 'silent' })
   assert.throws(() => log.child({}, { msgPrefix: 1 }), { name: 'TypeError', message: /child options.msgPrefix must be a string/ })
-  assert.throws(() => log.child({}, { serializers: {} }), { name: 'TypeError', message: /child option serializers is a pino option that prodkit does not support yet/ })
+  assert.throws(() => log.child({}, { serializers: { a: 1 } }), { name: 'TypeError', message: /option child options.serializers.a must be a function, null or undefined \(got 1\)/ })
+  assert.throws(() => log.child({}, { formatters: { lvl: 1 } }), { name: 'TypeError', message: /unknown option child options.formatters.lvl/ })
+  assert.throws(() => log.child({}, { redact: 'a' }), { name: 'TypeError', message: /option child options.redact must be an array of paths or \{ paths, censor, remove \} \(got "a"\)/ })
+  assert.throws(() => log.child({}, { redact: ['a..b'] }), { name: 'TypeError', message: /option child options.redact\[0\] must be a path/ })
+  assert.throws(() => log.child({}, { customLevels: { audit: 30 } }), { name: 'TypeError', message: /option child options.customLevels.audit: the parent's level info has the number 30/ })
+  assert.throws(() => log.child({}, { customLevels: { info: 31 } }), { name: 'TypeError', message: /option child options.customLevels.info is not a usable level name/ })
+  assert.throws(() => log.child({}, { customLevels: { audit: 35 }, level: 'nope' }), { name: 'TypeError', message: /option child options.level must be one of .*audit/ })
+  assert.throws(() => prodkit.createLogger({ destination: 'stderr', levelComparison: () => { throw new Error('cmp') } }), { name: 'TypeError', message: /option log.levelComparison threw: cmp/ })
   assert.throws(() => log.child({}, { nope: 1 }), { name: 'TypeError', message: /unknown child option nope/ })
   log.close()
 })
@@ -411,7 +423,7 @@ test('formatters, mixin and hooks are validated with errors naming the option', 
     [{ mixin: {} }, /option log.mixin must be a function \(got an object\)/],
     [{ mixinMergeStrategy: 1 }, /option log.mixinMergeStrategy must be a function/],
     [{ hooks: { logMethod: 1 } }, /option log.hooks.logMethod must be a function/],
-    [{ hooks: { streamWrite: (s) => s } }, /option log.hooks.streamWrite is a pino option that prodkit does not support yet/],
+    [{ hooks: { streamWrite: 1 } }, /option log.hooks.streamWrite must be a function/],
     [{ hooks: { other: 1 } }, /unknown option log.hooks.other/]
   ]
   for (const [options, message] of bad) {
@@ -465,9 +477,44 @@ test('customLevels: methods, level by name or number, child levels and formatter
     [{ customLevels: { child: 31 } }, /option log.customLevels.child is not a usable level name/],
     [{ customLevels: { audit: 'x' } }, /option log.customLevels.audit must be an integer from 1 to 2147483647 \(got "x"\)/],
     [{ customLevels: { audit: 35 }, level: 'nope' }, /option log.level must be one of .*audit/],
-    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels is a pino option that prodkit does not support yet/]
+    [{ useOnlyCustomLevels: true }, /option log.useOnlyCustomLevels needs log.customLevels/],
+    [{ useOnlyCustomLevels: true, customLevels: {}, level: 'silent' }, /option log.customLevels must be at least one level with useOnlyCustomLevels/]
   ]
   for (const [options, message] of bad) {
     assert.throws(() => prodkit.createLogger({ destination: 'stderr', ...options }), { name: 'TypeError', message }, JSON.stringify(options))
   }
+})
+
+test('a child with its own redact keeps its parent\'s encrypt: sealed fields stay sealed on every route', (t) => {
+  const text = rawLines(t, { redact: ['a'], encrypt: { paths: ['token', '*.token'], key: KEY } }, (log) => {
+    const child = log.child({ token: 's3cret-bound', b: 'hidden-b' }, { redact: ['b'] })
+    child.info({ token: 's3cret-field', nested: { token: 's3cret-nested' }, a: 'parent-rule-dropped', b: 'hidden-field' }, 'm %j', { token: 's3cret-interp', b: 'hidden-interp' })
+    log.child({}, { redact: [] }).info({ token: 's3cret-no-redact', a: 'visible' })
+  })
+  assert.doesNotMatch(text, /s3cret|hidden/)
+  const [first, second] = text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.match(first.token, /^\$pk1\$/)
+  assert.match(first.nested.token, /^\$pk1\$/)
+  assert.equal(first.b, '[Redacted]')
+  assert.equal(first.a, 'parent-rule-dropped') // as pino: a child's redact replaces its parent's
+  assert.match(second.token, /^\$pk1\$/)
+  assert.equal(second.a, 'visible')
+})
+
+test('hooks.streamWrite: a hook that throws or returns no string gets a line saying so (never the unhooked line); markers are escaped; encrypt is refused', (t) => {
+  const lines = []
+  for (const hook of [() => { throw new Error('hook broke') }, () => 42, (s) => s.replace('}', ',"x":"\u0001\u0004"}'), () => '', (s) => s.trimEnd()]) {
+    const text = rawLines(t, { hooks: { streamWrite: hook }, base: { app: 'a' } }, (log) => log.info({ password: 'p' }, 'secret-ish'))
+    lines.push(text)
+  }
+  const [threw, notString, markers, empty, noNewline] = lines
+  assert.match(threw, /^\{"level":30,"time":\d+,"pid":\d+,"hostname":"[^"]+","app":"a","prodkitShapeError":"hooks.streamWrite threw: hook broke"\}\n$/)
+  assert.doesNotMatch(threw + notString, /password|secret-ish/)
+  assert.match(notString, /"prodkitShapeError":"hooks.streamWrite returned no string"/)
+  assert.equal(JSON.parse(markers).x, '\u0001\u0004')
+  assert.equal(empty, '')
+  assert.equal(JSON.parse(noNewline).msg, 'secret-ish')
+  assert.ok(noNewline.endsWith('}\n'))
+  assert.throws(() => prodkit.createLogger({ destination: 'stderr', hooks: { streamWrite: (s) => s }, encrypt: { paths: ['a'], key: KEY } }),
+    { name: 'TypeError', message: /option log.hooks.streamWrite cannot be used with log.encrypt/ })
 })

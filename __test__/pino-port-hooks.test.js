@@ -2,8 +2,8 @@
 // pino's test/hooks.test.js, ported side by side (__test__/pino-port/harness.js):
 // hooks.logMethod is called as pino calls it (arguments, level, `this`, the method) for
 // every level and for children, and writes what pino writes.
-// Cases: 5; ported and passing: 4; skipped with a reason: 1 (hooks.streamWrite, not
-// supported yet).
+// Cases: 5; ported and passing: 5; skipped: 0 (one more case: hooks.streamWrite on every
+// line).
 
 const { side } = require('./pino-port/harness')
 
@@ -46,4 +46,15 @@ side('log method hook: get log level', ({ make, raw }) => {
   }).error('a')
   return [seen, raw()]
 })
-side('streamWrite hook: gets invoked', { skip: 'hooks.streamWrite not supported yet — docs/differences-from-pino.md' }, () => {})
+side('streamWrite hook: gets invoked', ({ make }) => {
+  make({ hooks: { streamWrite (s) { return s.replaceAll('redact-me', 'XXX') } } }).info('hide redact-me in this string')
+})
+// Beyond pino's file: the hook gets each whole line (bindings, merge object, a child's,
+// a custom level's) and what it returns is written.
+side('streamWrite hook: every line, children and custom levels, the text it returns', ({ make, raw }) => {
+  const seen = []
+  const logger = make({ customLevels: { audit: 35 }, hooks: { streamWrite (s) { seen.push(s); return s.replace('"msg":"', '"msg":"hooked ') } } })
+  logger.info({ a: 'redact-me' }, 'one')
+  logger.child({ c: 1 }).audit('two %j', { d: 2 })
+  return [seen.map((s) => s.replace(/"time":\d+/, '"time":0')), raw()]
+})

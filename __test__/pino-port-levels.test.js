@@ -3,9 +3,9 @@
 // levels by name, number and option, levelVal, silent, labels through formatters.level and
 // bad levels behave as in pino 10, line for line.
 // Cases: 53 (pino's 51, plus 2 that check pino.levels' assertions on logger.levels);
-// ported and passing: 35; skipped with a reason: 18 (prodkit.levels' shape x4,
-// level-change events, enabled, useLevelLabels, useOnlyCustomLevels / levelComparison x8,
-// fatal's flushSync on a pino stream x2, pino's lib/levels internals).
+// ported and passing: 44; skipped with a reason: 9 (prodkit.levels' shape x4,
+// level-change events, useLevelLabels, fatal's flushSync on a pino stream x2, pino's
+// lib/levels internals).
 
 const { side } = require('./pino-port/harness')
 
@@ -39,7 +39,11 @@ side('set the level via exported pino function', ({ make }) => {
   instance.fatal('this is fatal')
 })
 side('level-change event', DIFF('no level-change event (the logger emits only \'error\')'), () => {})
-side('enable', DIFF('enabled not supported (level: \'silent\')'), () => {})
+side('enable', ({ make, raw }) => {
+  const instance = make({ level: 'trace', enabled: false })
+  for (const level of ALL) instance[level]('hello world')
+  return [raw(), instance.level]
+})
 side('silent level', ({ make }) => {
   const instance = make({ level: 'silent' })
   for (const level of ALL) instance[level]('hello world')
@@ -102,7 +106,9 @@ side('throws when creating a default label that does not exist in logger levels'
 side('throws when creating a default value that does not exist in logger levels', ({ make }) => {
   make({ customLevels: { bar: 5 }, level: 15 })
 })
-side('throws when creating a default value that does not exist in logger levels (useOnlyCustomLevels)', DIFF('useOnlyCustomLevels not supported'), () => {})
+side('throws when creating a default value that does not exist in logger levels (useOnlyCustomLevels)', ({ make }) => {
+  make({ customLevels: { foo: 5 }, useOnlyCustomLevels: true })
+})
 side('passes when creating a default value that exists in logger levels', ({ make }) => { make({ level: 30 }).info('x') })
 side('log null value when message is null', ({ make }) => {
   const instance = make()
@@ -136,11 +142,37 @@ side('changing level from info to silent and back to info in child logger', ({ m
   child.info('hello world')
   return [silent, raw()]
 })
-for (const name of ['ASC in parent logger', 'DESC in parent logger', 'custom function in parent logger',
-  'ASC in child logger', 'DESC in child logger', 'custom function in child logger']) {
-  side(`changing level respects level comparison set to ${name}`, DIFF('useOnlyCustomLevels, levelComparison not supported'), () => {})
+{
+  const functionLevels = { info: 2, debug: 345, warn: 789 }
+  const comparisons = {
+    ASC: [{ debug: 1, info: 2, warn: 3 }, 'ASC'],
+    DESC: [{ debug: 3, info: 2, warn: 1 }, 'DESC'],
+    'custom function': [functionLevels, (current, expected) => expected !== functionLevels.warn]
+  }
+  for (const where of ['parent', 'child']) {
+    for (const [name, [customLevels, levelComparison]] of Object.entries(comparisons)) {
+      side(`changing level respects level comparison set to ${name} in ${where} logger`, ({ make, raw }) => {
+        let logger = make({ levelComparison, customLevels, useOnlyCustomLevels: true, level: 'info' })
+        if (where === 'child') logger = logger.child({})
+        logger.level = 'warn'
+        logger.info('hello world')
+        const none = raw()
+        logger.level = 'debug'
+        logger.info('hello world')
+        return [none, raw()]
+      })
+    }
+  }
 }
-side('changing level respects level comparison DESC', DIFF('useOnlyCustomLevels, levelComparison not supported'), () => {})
+side('changing level respects level comparison DESC', ({ make, raw }) => {
+  const logger = make({ levelComparison: 'DESC', customLevels: { warn: 1, info: 2, debug: 3 }, useOnlyCustomLevels: true, level: 'info' })
+  logger.level = 'warn'
+  logger.info('hello world')
+  const none = raw()
+  logger.level = 'debug'
+  logger.info('hello world')
+  return [none, raw()]
+})
 side('trying to get levels when `this` is no longer a Pino instance returns an empty string', { skip: 'tests pino\'s lib/levels internals, not the logger' }, () => {})
 for (const [upper, method] of [['INFO', 'info'], ['FATAL', 'fatal'], ['ERROR', 'error'], ['WARN', 'warn'], ['DEBUG', 'debug'], ['TRACE', 'trace']]) {
   side(`accepts capital letter for ${upper} level`, ({ make }) => { make({ level: upper })[method]('test') })

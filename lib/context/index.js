@@ -120,7 +120,7 @@ function shapeKeys (core) {
 // The fields as a line fragment for this logger: redacted/sealed by its protection.
 function render (core, fields) {
   if (core.protect) return core.protect.bindingsFragment(fields, core.maxStringLength)
-  return mergeFragment(fields, core.maxStringLength)
+  return mergeFragment(fields, core.maxStringLength, core.safe) // its depthLimit/edgeLimit
 }
 
 // The run's fields for a logger, without the keys its bindings have: an entry

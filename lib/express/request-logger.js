@@ -35,6 +35,7 @@ const WELL_FORMED_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 const KNOWN = [
   'log', 'logger', 'skip', 'header', 'genReqId', 'autoLogging', 'useLevel', 'customLogLevel',
   'customProps', 'customSuccessMessage', 'customErrorMessage', 'customReceivedMessage',
+  'customSuccessObject', 'customErrorObject', 'customReceivedObject',
   'customAttributeKeys', 'quietReqLogger', 'quietResLogger', 'wrapSerializers', 'serializers',
   'redactQuery', 'redactHeaders', 'trustProxy'
 ]
@@ -240,6 +241,9 @@ function parseOptions (options) {
     successMessage: optionalFunction('customSuccessMessage', options.customSuccessMessage, 'a function (req, res, responseTime) => string'),
     errorMessage: optionalFunction('customErrorMessage', options.customErrorMessage, 'a function (req, res, err) => string'),
     receivedMessage: optionalFunction('customReceivedMessage', options.customReceivedMessage, 'a function (req, res) => string'),
+    successObject: optionalFunction('customSuccessObject', options.customSuccessObject, 'a function (req, res, fields) => object'),
+    errorObject: optionalFunction('customErrorObject', options.customErrorObject, 'a function (req, res, err, fields) => object'),
+    receivedObject: optionalFunction('customReceivedObject', options.customReceivedObject, 'a function (req, res) => object'),
     reqKey: keys.req || 'req',
     resKey: keys.res || 'res',
     errKey: keys.err || 'err',
@@ -271,9 +275,9 @@ function requestLogger (options = {}) {
 
   // A callback option that throws gets its default; the first such error is logged.
   let reported = false
-  function guarded (name, fn, fallback, a, b, c) {
+  function guarded (name, fn, fallback, a, b, c, d) {
     try {
-      return fn(a, b, c)
+      return fn(a, b, c, d)
     } catch (err) {
       if (!reported) {
         reported = true
@@ -339,6 +343,17 @@ function requestLogger (options = {}) {
     return typeof level === 'string' && LEVELS.includes(level.trim()) ? level.trim() : fallback
   }
 
+  // What a custom*Object option returned, as a line's fields: an object (else `fallback`)
+  // without the keys `child` (req.log) binds already.
+  function customObject (value, fallback, child) {
+    if (!isPlainObject(value)) return fallback
+    if (child === undefined || (!Object.prototype.hasOwnProperty.call(value, idKey) && !(o.quietReq === false && Object.prototype.hasOwnProperty.call(value, o.reqKey)))) return value
+    const copy = { ...value }
+    delete copy[idKey]
+    if (!o.quietReq) delete copy[o.reqKey]
+    return copy
+  }
+
   return function prodkitRequestLogger (req, res, next) {
     if (req.id === undefined || req.id === null || req.id === '') req.id = newId(req, res)
     const requestId = req.id
@@ -370,9 +385,13 @@ function requestLogger (options = {}) {
       return context.run({ [idKey]: requestId }, next)
     }
 
-    if (o.receivedMessage !== undefined) {
+    if (o.receivedMessage !== undefined || o.receivedObject !== undefined) {
       const level = levelOf(req, res, undefined, 'info')
-      if (level !== 'silent') req.log[level](guarded('customReceivedMessage', o.receivedMessage, 'request received', req, res))
+      if (level !== 'silent') {
+        const msg = o.receivedMessage === undefined ? undefined : guarded('customReceivedMessage', o.receivedMessage, 'request received', req, res)
+        if (o.receivedObject === undefined) req.log[level](msg)
+        else req.log[level](customObject(guarded('customReceivedObject', o.receivedObject, {}, req, res, undefined), {}, req.log), msg)
+      }
     }
     const started = performance.now()
     const bytes = countBytes(res)
@@ -392,7 +411,7 @@ function requestLogger (options = {}) {
       if (level === 'silent') return
       // Without a child made yet, the id is the line's first field: the same bytes.
       const child = lazy ? req[kLog] : req.log
-      const line = child === undefined ? { [idKey]: requestId } : {}
+      let line = child === undefined ? { [idKey]: requestId } : {}
       if (o.customProps !== undefined) {
         const props = typeof o.customProps === 'function' ? guarded('customProps', o.customProps, undefined, req, res) : o.customProps
         if (isPlainObject(props)) {
@@ -411,6 +430,13 @@ function requestLogger (options = {}) {
       line.bytes = bytes()
       if (aborted) line.aborted = true
       if (failed) line.failed = true
+      // pino-http's customSuccessObject/customErrorObject: the fields above in, the line's
+      // fields out (no key req.log binds: a line never carries a key twice).
+      if (err !== undefined && o.errorObject !== undefined) {
+        line = customObject(guarded('customErrorObject', o.errorObject, line, req, res, err, line), line, child)
+      } else if (err === undefined && o.successObject !== undefined) {
+        line = customObject(guarded('customSuccessObject', o.successObject, line, req, res, line), line, child)
+      }
       const msg = err !== undefined
         ? (o.errorMessage === undefined ? 'request errored' : guarded('customErrorMessage', o.errorMessage, 'request errored', req, res, err))
         : o.successMessage === undefined

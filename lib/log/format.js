@@ -10,12 +10,21 @@
 const { safeStringify, messageTail, truncate } = require('./serialize')
 
 // JSON text of a value printed by %j %o %O, without protection: JSON.stringify as pino
-// does, made safe (cycles, BigInts, throwing getters) and bounded by maxStringLength.
-function plainStringify (value, limit) {
+// does; when it throws (a cycle, a BigInt), `safe`, the logger's depthLimit/edgeLimit
+// fallback as pino's (lib/log/serialize.js limits()); bounded by maxStringLength.
+function plainStringify (value, limit, safe) {
   let json
+  let threw = false
   try {
     json = JSON.stringify(value)
-  } catch {}
+  } catch {
+    threw = true
+  }
+  if (threw && safe !== undefined) {
+    try {
+      json = safe(value, limit)
+    } catch {}
+  }
   if (json === undefined || json.length > limit) json = safeStringify(value, limit)
   return json
 }

@@ -11,17 +11,18 @@ const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key)
 
 // A set of levels: values (name -> number), labels (number -> name; a standard name
 // keeps its number), names (the log methods), pino's { labels, values } and the text
-// errors use to say what a level may be.
-function levelSet (custom = {}) {
-  const values = Object.freeze({ ...LEVELS, ...custom })
+// errors use to say what a level may be. `onlyCustom` (pino's useOnlyCustomLevels): the
+// custom levels without the standard six.
+function levelSet (custom = {}, onlyCustom = false) {
+  const values = Object.freeze(onlyCustom ? { ...custom } : { ...LEVELS, ...custom })
   const labels = {}
   for (const [name, value] of Object.entries(values)) if (!hasOwn(labels, value)) labels[value] = name
   Object.freeze(labels)
   const names = Object.freeze(Object.keys(values))
   const numbers = [...new Set(Object.values(values))].sort((a, b) => a - b)
-  const anyCase = names.length === LEVEL_NAMES.length ? '(any case)' : '(the standard ones in any case)'
+  const anyCase = onlyCustom ? '(as named)' : names.length === LEVEL_NAMES.length ? '(any case)' : '(the standard ones in any case)'
   const text = `one of ${[...names, 'silent'].join(', ')} ${anyCase} or a level number (${numbers.join(', ')})`
-  return Object.freeze({ values, labels, names, custom: Object.freeze(Object.keys(custom)), pino: Object.freeze({ labels, values }), text })
+  return Object.freeze({ values, labels, names, custom: Object.freeze(Object.keys(custom)), onlyCustom, pino: Object.freeze({ labels, values }), text })
 }
 
 const DEFAULT_SET = levelSet()
@@ -39,7 +40,7 @@ function levelName (value, set = DEFAULT_SET) {
   if (typeof value === 'string') {
     if (hasOwn(set.values, value)) return value
     const lower = value.toLowerCase()
-    if (lower === 'silent' || hasOwn(LEVELS, lower)) return lower
+    if (lower === 'silent' || (hasOwn(LEVELS, lower) && hasOwn(set.values, lower))) return lower
     return undefined
   }
   if (typeof value === 'number') {

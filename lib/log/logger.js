@@ -7,13 +7,14 @@ const os = require('node:os')
 const { randomBytes } = require('node:crypto')
 const { LEVELS, LEVEL_NAMES, ACCEPTED, levelValue } = require('./levels')
 const { resolveOptions, checkLevel, fail, isPlainObject } = require('./options')
-const { isError, safeStringify, mergeFragment, mergeJson, messageTail } = require('./serialize')
+const { isError, safeStringify, mergeFragment, mergeJson, messageTail, limits } = require('./serialize')
 const { formatMessage, valueTail, callParts, errorKeyMessage, plainStringify } = require('./format')
 const { Sink, MERGE_OPEN, HEAD_LIFE } = require('./sink')
 const { FieldProtection } = require('./protect')
-const { applySerializers, runSerializer } = require('./serializers')
+const { applySerializers, runSerializer, resolveSerializers } = require('./serializers')
 const { shapeFields, shapeBindings } = require('./shape')
-const { keyError } = require('./protect-options')
+const { keyError, resolveRedact } = require('./protect-options')
+const { resolveCompat, resolveFormatters, childLevels } = require('./compat-options')
 const { workerBinding } = require('../cluster/identity')
 const { copyFatalIfFailing } = require('./stderr-copy')
 const { lineFields, headWith } = require('../context')
@@ -65,11 +66,14 @@ function lineHead (logger, level, open, first) {
 // lineHead for a logger with pino's shape options (lib/log/compat-options.js): the time
 // is the `timestamp` function's fragment (none with timestamp: false), and the head is
 // cached while that fragment stays the same (per millisecond for epoch and ISO times).
-// `top` as for lineHead.
-function compatHead (logger, level, top) {
+// `top` as for lineHead. `asText`: the head's text itself, not a slot reference (for
+// hooks.streamWrite, which gets the whole line).
+function compatHead (logger, level, top, asText) {
   const core = logger[kCore]
   const ambient = lineFields(logger, core, logger[kBindings], top)
   const time = core.compat.timestamp === undefined ? ',"time":' + Date.now() : timeFragment(core.compat.timestamp)
+  const fragment = typeof ambient === 'object' ? ambient.fragment : ambient
+  if (asText) return (core.compat.levelTexts === undefined ? `{"level":${level}` : core.compat.levelTexts[level]) + time + logger[kBindings] + fragment
   const sink = core.sink
   let heads = logger[kHeads]
   if (heads.time !== time || heads.epoch !== sink.headEpoch || sink.definitions - heads.at >= HEAD_LIFE) {
@@ -81,7 +85,6 @@ function compatHead (logger, level, top) {
     ref = heads.refs[level] = sink.define(start + time + logger[kBindings])
   }
   // The fields of a context run or span follow the bindings (not cached in the head here).
-  const fragment = typeof ambient === 'object' ? ambient.fragment : ambient
   return fragment === '' ? ref : headWith(ref, fragment, '')
 }
 
@@ -117,7 +120,7 @@ function defaultMessage (obj, isErr, wrapped, protect, compat, errorKey) {
 // Builds the line for one call, reading the arguments as pino does (lib/log/format.js);
 // never throws. With log.redact or log.encrypt, the merge object and any object printed
 // into the message are protected.
-function buildLine (logger, level, args) {
+function buildLine (logger, level, args, asText = false) {
   const core = logger[kCore]
   const limit = core.maxStringLength
   const protect = core.protect
@@ -142,7 +145,7 @@ function buildLine (logger, level, args) {
       if (!(compat && compat.nestedKey !== undefined)) top = fields
       if (protect) merge = protect.fragment(fields, limit)
       else if (isErr && !compat) merge = ',' + JSON.stringify(errorKey) + ':' + safeStringify(obj, limit)
-      else merge = mergeFragment(fields, limit)
+      else merge = mergeFragment(fields, limit, core.safe)
       if (compat && compat.nestedKey !== undefined && merge !== '') merge = compat.nestedOpen + merge.slice(1) + '}'
     }
     // pino applies a serialiser for messageKey to the message, prefixed and formatted.
@@ -164,8 +167,10 @@ function buildLine (logger, level, args) {
   // Few, large pieces: the batch is a rope of these that V8 flattens once per batch.
   // Sealed fields' table (log.encrypt) goes before the head (src/log/chunk.rs).
   const table = protect ? protect.takeTable() : ''
-  const head = compat ? compatHead(logger, level, top) : lineHead(logger, level, false, top)
-  return table + head + merge + valueTail(message, limit, core.stringify, compat ? compat.messageKeyText : undefined)
+  const head = compat ? compatHead(logger, level, top, asText) : lineHead(logger, level, false, top)
+  const line = table + head + merge + valueTail(message, limit, core.stringify, compat ? compat.messageKeyText : undefined)
+  // pino's crlf: lines end with \r\n (JSON whitespace before the newline).
+  return compat && compat.crlf ? line.slice(0, -1) + '\r\n' : line
 }
 
 // The common call, log.info({ ... }, 'message'), which skips the general argument
@@ -186,7 +191,7 @@ for (const name of LEVEL_NAMES) {
         const limit = core.maxStringLength
         json = mergeJson(first, limit)
         if (json === undefined) {
-          line = lineHead(this, level, false, first) + mergeFragment(first, limit) + messageTail(second, limit)
+          line = lineHead(this, level, false, first) + mergeFragment(first, limit, core.safe) + messageTail(second, limit)
         } else {
           head = lineHead(this, level, true, first)
           tail = core.sink.closedTail(second, limit)
@@ -246,8 +251,46 @@ function compatMethod (level) {
       logThroughHook(this, hook, args, level)
       return
     }
-    this[kCore].sink.write(buildLine(this, level, args))
+    writeLine(this, level, args)
   }
+}
+
+// One line to the sink, through hooks.streamWrite when there is one.
+function writeLine (logger, level, args) {
+  const core = logger[kCore]
+  const hook = core.compat === null ? undefined : core.compat.streamWrite
+  if (hook === undefined) core.sink.write(buildLine(logger, level, args))
+  else core.sink.write(hookedLine(logger, level, args, hook))
+}
+
+// The batch format's markers (lib/log/sink.js) cannot come from a hook's text.
+const MARKERS = /[\u0000-\u0008\u000e\u000f]/g
+function escapeMarker (c) {
+  return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')
+}
+
+// pino's hooks.streamWrite(line) -> the text written instead. A hook that throws or
+// returns no string gets a line saying so (never the unhooked line: the hook may be
+// there to hide something); an empty string writes nothing; a newline is added when the
+// text does not end with one (the destination is line-based).
+function hookedLine (logger, level, args, hook) {
+  const line = buildLine(logger, level, args, true)
+  let out
+  let problem
+  try {
+    out = hook(line)
+    if (typeof out !== 'string') problem = 'hooks.streamWrite returned no string'
+  } catch (err) {
+    let reason = 'unknown'
+    try {
+      reason = String(err && err.message)
+    } catch {}
+    problem = `hooks.streamWrite threw: ${reason}`
+  }
+  if (problem !== undefined) return compatHead(logger, level, null, true) + ',"prodkitShapeError":' + JSON.stringify(problem) + (logger[kCore].compat.crlf ? '}\r\n' : '}\n')
+  if (out === '') return ''
+  out = out.replace(MARKERS, escapeMarker)
+  return out.endsWith('\n') ? out : out + '\n'
 }
 
 // pino's hooks.logMethod(args, method, level): the app's hook decides what is logged by
@@ -258,7 +301,7 @@ function logThroughHook (logger, hook, args, level) {
   // Named as pino's (a hook may look at method.name).
   function LOG () {
     called = true
-    logger[kCore].sink.write(buildLine(logger, level, Array.prototype.slice.call(arguments)))
+    writeLine(logger, level, Array.prototype.slice.call(arguments))
   }
   try {
     hook.call(logger, args, LOG, level)
@@ -268,7 +311,7 @@ function logThroughHook (logger, hook, args, level) {
     try {
       reason = String(err && err.message)
     } catch {}
-    logger[kCore].sink.write(buildLine(logger, level, [{ prodkitShapeError: `hooks.logMethod threw: ${reason}` }, ...args.slice(typeof args[0] === 'object' && args[0] !== null ? 1 : 0)]))
+    writeLine(logger, level, [{ prodkitShapeError: `hooks.logMethod threw: ${reason}` }, ...args.slice(typeof args[0] === 'object' && args[0] !== null ? 1 : 0)])
   }
 }
 
@@ -313,7 +356,7 @@ class Logger {
     this[kThreshold] = threshold
     const methods = core.compat || this[kPrefix] !== undefined ? COMPAT_METHODS : core.protect ? PROTECTED_METHODS : METHODS
     for (const method of set.names) {
-      this[method] = set.values[method] >= threshold ? (hasOwn(methods, method) ? methods[method] : core.customMethods[method]) : noop
+      this[method] = logs(core, set.values[method], threshold) ? (hasOwn(core.customMethods, method) ? core.customMethods[method] : methods[method]) : noop
     }
   }
 
@@ -332,7 +375,7 @@ class Logger {
 
   isLevelEnabled (name) {
     const value = levelValue(name, this[kCore].levels)
-    return value !== undefined && value !== Infinity && value >= this[kThreshold]
+    return value !== undefined && value !== Infinity && logs(this[kCore], value, this[kThreshold])
   }
 
   // The fields base and child() bindings add to each line (pid and hostname aside), as
@@ -357,11 +400,12 @@ class Logger {
     if (bindings !== undefined && !isPlainObject(bindings)) {
       throw fail('child(bindings)', 'an object of fields', bindings)
     }
-    const { level, msgPrefix } = childOptions(options, this[kLevel], this[kCore].levels)
+    const { level, msgPrefix, shape } = childOptions(options, this[kLevel], this[kCore].levels)
     const prefix = msgPrefix === undefined ? this[kPrefix] : (this[kPrefix] || '') + msgPrefix
-    if (!bindings) return new Logger(this[kCore], this[kBindings], level, this[kFields], prefix)
-    const { extra, fields } = renderBindings(this[kCore], bindings)
-    return new Logger(this[kCore], this[kBindings] + extra, level, { ...this[kFields], ...fields }, prefix)
+    const core = childCore(this[kCore], shape)
+    if (!bindings) return new Logger(core, this[kBindings], level, this[kFields], prefix)
+    const { extra, fields } = renderBindings(core, bindings)
+    return new Logger(core, this[kBindings] + extra, level, { ...this[kFields], ...fields }, prefix)
   }
 
   // The prefix of this logger's messages (msgPrefix), or undefined.
@@ -411,27 +455,119 @@ class Logger {
   }
 }
 
-const CHILD_OPTIONS = ['level', 'msgPrefix']
-const CHILD_NOT_YET = ['serializers', 'formatters', 'redact', 'customLevels']
+// Whether a line of level `value` is written at the threshold `threshold`: pino's
+// levelComparison ('ASC' by default: value >= threshold).
+function logs (core, value, threshold) {
+  if (core.compare === undefined) return value >= threshold
+  try {
+    return core.compare(value, threshold) === true
+  } catch (err) {
+    throw new TypeError(`prodkit: option log.levelComparison threw: ${err && err.message}`)
+  }
+}
 
-// child(bindings, options): validated; -> { level, msgPrefix }.
-function childOptions (options, parentLevel, levels) {
-  if (options === undefined) return { level: parentLevel, msgPrefix: undefined }
+const CHILD_OPTIONS = ['level', 'msgPrefix', 'serializers', 'formatters', 'redact', 'customLevels']
+
+// child(bindings, options): validated; -> { level, msgPrefix, shape }: `shape` holds
+// the child's serializers, formatters, redact and levels, resolved (undefined when none given).
+function childOptions (options, parentLevel, parentLevels) {
+  if (options === undefined) return { level: parentLevel, msgPrefix: undefined, shape: undefined }
   if (!isPlainObject(options)) throw fail('child(bindings, options)', 'an object', options)
   for (const key of Object.keys(options)) {
-    if (CHILD_NOT_YET.includes(key)) {
-      throw new TypeError(`prodkit: child option ${key} is a pino option that prodkit does not support yet; remove it`)
-    }
     if (!CHILD_OPTIONS.includes(key)) throw new TypeError(`prodkit: unknown child option ${key} (known: ${CHILD_OPTIONS.join(', ')})`)
   }
+  const shape = {}
+  // As pino: customLevels add to the parent's; the child's level is then checked against them.
+  const levels = options.customLevels === undefined ? parentLevels : (shape.levels = childLevels(options.customLevels, parentLevels, { fail }))
   const level = options.level !== undefined ? checkLevel('child options.level', options.level, levels) : parentLevel
   const msgPrefix = options.msgPrefix
   if (msgPrefix !== undefined && typeof msgPrefix !== 'string') throw fail('child options.msgPrefix', 'a string', msgPrefix)
-  return { level, msgPrefix }
+  if (options.serializers !== undefined) {
+    if (!isPlainObject(options.serializers)) throw fail('child options.serializers', 'an object of functions, one per key', options.serializers)
+    resolveSerializers(options.serializers, fail, 'child options.serializers') // checks the values
+    shape.serializers = options.serializers
+  }
+  if (options.formatters !== undefined) shape.formatters = resolveFormatters(options.formatters, fail, levels, 'child options.formatters')
+  // As pino: an array or an object replaces the parent's redact (null: kept).
+  if (options.redact !== undefined && options.redact !== null) shape.redact = resolveRedact(options.redact, 'child options.redact')
+  return { level, msgPrefix, shape: Object.keys(shape).length === 0 ? undefined : shape }
+}
+
+// The core of a child made with serializers, formatters or redact: the parent's sink,
+// its own shape and protection. Its serializers are the parent's with the child's over
+// them; formatters.log replaces the parent's, formatters.bindings applies to
+// this child's bindings only (pino's); redact replaces the parent's redact, and the
+// parent's encrypt paths stay (a child never writes in clear what its parent seals).
+// A parent's formatters.bindings is not passed on (pino resets it for children).
+function childCore (parent, shape) {
+  if (shape === undefined) {
+    if (parent.compat === null || parent.compat.childBindings === undefined) return parent
+    if (parent.plainChild === undefined) parent.plainChild = { ...parent, compat: { ...parent.compat, childBindings: undefined } }
+    return parent.plainChild
+  }
+  const core = { ...parent, plainChild: undefined }
+  if (shape.serializers !== undefined || shape.formatters !== undefined || shape.levels !== undefined || parent.compat !== null) {
+    const compat = { ...(parent.compat || defaultCompat()), childBindings: undefined }
+    if (shape.levels !== undefined) {
+      // Its own methods for the new levels; level texts again when formatters.level is set.
+      core.levels = shape.levels
+      core.customMethods = { ...parent.customMethods }
+      for (const name of shape.levels.custom) {
+        if (!hasOwn(core.customMethods, name)) core.customMethods[name] = compatMethod(shape.levels.values[name])
+      }
+    }
+    if (shape.serializers !== undefined) compat.serializers = mergeSerializers(compat.serializers, shape.serializers)
+    if (shape.formatters !== undefined) {
+      // formatters.level changes nothing in a child unless it has customLevels too (pino
+      // renders level texts once per set of levels), but passes on to its children.
+      const { level, bindings, log } = shape.formatters
+      if (level !== undefined) compat.levelFormatter = level
+      if (log !== undefined) compat.logFormatter = log
+      compat.childBindings = bindings
+      compat.fieldsAlways = compat.mixin !== undefined || compat.logFormatter !== undefined
+    }
+    if (shape.levels !== undefined && compat.levelFormatter !== undefined) {
+      compat.levelTexts = resolveFormatters({ level: compat.levelFormatter }, fail, shape.levels, 'formatters').levelTexts
+    }
+    core.compat = compat
+  }
+  if (shape.redact !== undefined) {
+    const { encryptPaths, token, maxStringLength: limit } = parent
+    const redact = shape.redact.paths.length === 0 ? undefined : shape.redact
+    const encrypt = encryptPaths === undefined ? undefined : { paths: encryptPaths }
+    core.protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
+    core.stringify = stringifyFor(core.protect, limit, parent.safe)
+    core.protectsMessage = core.protect !== null && core.protect.redactsTop(core.compat ? core.compat.messageKey : 'msg')
+  }
+  return core
+}
+
+// The parent's serializers with the child's over them; a child's null or undefined
+// removes the parent's (for err: errors written as JSON.stringify writes them).
+function mergeSerializers (parent, own) {
+  const out = Object.assign(Object.create(null), parent || {})
+  const resolved = resolveSerializers(own, fail, 'child options.serializers') || {}
+  for (const key of Object.keys(own)) {
+    if (resolved[key] !== undefined) out[key] = resolved[key]
+    else delete out[key]
+  }
+  return Object.keys(out).length === 0 ? null : out
+}
+
+// The shape of a logger without pino's shape options (for a child that adds some).
+function defaultCompat () {
+  return compatOf({ ...resolveCompat({}, { fail }), compat: true })
+}
+
+// How %j %o %O and object messages are written (lib/log/format.js).
+function stringifyFor (protect, limit, safe) {
+  return protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit, safe)
 }
 
 // child()/setBindings() bindings -> their line fragment and their (protected) fields.
 function renderBindings (core, bindings) {
+  // A child's own formatters.bindings (child options), before anything else (pino's order).
+  if (core.compat && core.compat.childBindings !== undefined) bindings = shapeBindings({ bindingsFormatter: core.compat.childBindings }, bindings)
   for (const key of NOT_BINDINGS) {
     if (Object.prototype.hasOwnProperty.call(bindings, key)) {
       bindings = { ...bindings }
@@ -441,7 +577,7 @@ function renderBindings (core, bindings) {
   }
   if (core.compat && core.compat.serializers) bindings = applySerializers(bindings, core.compat.serializers, undefined)
   const { protect, maxStringLength } = core
-  const extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength)
+  const extra = protect ? protect.bindingsFragment(bindings, maxStringLength) : mergeFragment(bindings, maxStringLength, core.safe)
   return { extra, fields: plainFields(core, bindings) }
 }
 
@@ -463,6 +599,10 @@ function createLogger (options, installDefaults = false) {
   const token = encrypt ? randomBytes(12).toString('base64url') : undefined
   const protect = redact || encrypt ? new FieldProtection({ redact, encrypt, token, limit }) : null
   const compat = compatOf(resolved)
+  if (compat && compat.streamWrite !== undefined && encrypt) {
+    throw new TypeError('prodkit: option log.hooks.streamWrite cannot be used with log.encrypt (the hook would see lines before their fields are sealed); remove one of them')
+  }
+  const safe = limits(resolved.depthLimit, resolved.edgeLimit)
   let bindings = resolved.base === null ? '' : `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
   if (resolved.name !== undefined && resolved.base !== null) bindings += `,"name":${JSON.stringify(resolved.name)}`
   let base = resolved.base || {}
@@ -475,16 +615,18 @@ function createLogger (options, installDefaults = false) {
   if (resolved.serializers) base = applySerializers(base, resolved.serializers, undefined)
   bindings += workerBinding()
   if (resolved.service !== undefined) bindings += `,"service":${JSON.stringify(resolved.service)}`
-  const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit))
-  bindings += protect ? protect.bindingsFragment(base, limit) : mergeFragment(base, limit)
+  const noticeBindings = bindings + (protect ? protect.noticeFragment(base, limit) : mergeFragment(base, limit, safe))
+  bindings += protect ? protect.bindingsFragment(base, limit) : mergeFragment(base, limit, safe)
   const sink = newSink(resolved, noticeBindings.slice(1), token)
-  // How %j %o %O and object messages are written (lib/log/format.js).
-  const stringify = protect ? (value) => protect.json(value, limit) : (value) => plainStringify(value, limit)
+  const stringify = stringifyFor(protect, limit, safe)
   const levels = resolved.levels
   const customMethods = {}
   for (const name of levels.custom) customMethods[name] = compatMethod(levels.values[name])
   const protectsMessage = protect !== null && protect.redactsTop(compat ? compat.messageKey : 'msg')
-  const core = { sink, maxStringLength: limit, protect, protectsMessage, stringify, compat, levels, customMethods }
+  // encryptPaths and token: for a child with its own redact (childCore).
+  const encryptPaths = encrypt ? encrypt.paths : undefined
+  const compare = resolved.levelComparison
+  const core = { sink, maxStringLength: limit, protect, protectsMessage, stringify, compat, levels, customMethods, safe, compare, encryptPaths, token }
   // pino's bindings() holds `name` (a field of its root bindings) with base's fields.
   const named = resolved.name !== undefined && resolved.base !== null && !(compat && compat.bindingsFormatter !== undefined)
   const fields = named ? { name: resolved.name, ...plainFields(core, base) } : plainFields(core, base)
@@ -494,13 +636,17 @@ function createLogger (options, installDefaults = false) {
 // What the general path needs of pino's shape options, or null for the default shape.
 function compatOf (resolved) {
   if (!resolved.compat) return null
-  const { messageKey, errorKey, nestedKey, timestamp, serializers, formatters, mixin, mixinMergeStrategy, logMethod } = resolved
+  const { messageKey, errorKey, nestedKey, timestamp, serializers, formatters, mixin, mixinMergeStrategy, logMethod, streamWrite } = resolved
   return {
     serializers,
     mixin,
     mixinMergeStrategy,
     logMethod,
+    streamWrite,
+    crlf: resolved.crlf,
+    childBindings: undefined,
     levelTexts: formatters && formatters.levelTexts,
+    levelFormatter: formatters && formatters.level,
     bindingsFormatter: formatters && formatters.bindings,
     logFormatter: formatters && formatters.log,
     // mixin and formatters.log run for lines without a merge object too (as in pino).

@@ -92,10 +92,10 @@ function resolveOptions (options, env = process.env, installDefaults = false) {
       throw new TypeError(`prodkit: unknown option log.${key} (known: ${KNOWN.join(', ')})`)
     }
   }
-  const levels = resolveLevels(options.customLevels, { fail })
+  const levels = resolveLevels(options.customLevels, { fail }, options.useOnlyCustomLevels)
   const level = options.level !== undefined
     ? checkLevel('log.level', options.level, levels)
-    : installDefaults ? defaultLevel(env, levels) : 'info'
+    : installDefaults ? defaultLevel(env, levels) : checkLevel('log.level (default info; give a level of log.customLevels)', 'info', levels)
   let service = options.service
   if (service === undefined) service = installDefaults ? appPackage().name : false
   else if (service !== false && (typeof service !== 'string' || service === '')) {
@@ -107,8 +107,9 @@ function resolveOptions (options, env = process.env, installDefaults = false) {
   const overflow = options.overflow === undefined ? DEFAULTS.overflow : options.overflow
   if (overflow !== 'block' && overflow !== 'drop') throw fail('log.overflow', "'block' or 'drop'", overflow)
   const destination = destinationOf(options.destination)
+  const compat = resolveCompat(options, { fail }, levels)
   return {
-    level,
+    level: compat.enabled ? level : 'silent', // pino's enabled: false
     destination,
     service: service || undefined,
     base: options.base === null ? null : options.base || {},
@@ -120,7 +121,7 @@ function resolveOptions (options, env = process.env, installDefaults = false) {
     redact: resolveRedact(options.redact),
     encrypt: resolveEncrypt(options.encrypt, env),
     levels,
-    ...resolveCompat(options, { fail }, levels)
+    ...compat
   }
 }
 

@@ -40,8 +40,8 @@ function checkKeys (name, value, known) {
 
 const PATH_HELP = 'a path like user.email, cards.*.number, cards[0].number or headers["x-api-key"]'
 
-function checkPaths (name, paths) {
-  if (!Array.isArray(paths) || paths.length === 0) throw typeError(name, 'a non-empty array of paths', paths)
+function checkPaths (name, paths, allowEmpty = false) {
+  if (!Array.isArray(paths) || (paths.length === 0 && !allowEmpty)) throw typeError(name, 'a non-empty array of paths', paths)
   paths.forEach((path, i) => {
     const parsed = parsePath(path)
     if (typeof parsed === 'string') {
@@ -52,18 +52,20 @@ function checkPaths (name, paths) {
 }
 
 // log.redact: an array of paths, or { paths, censor = '[Redacted]', remove = false }; censor
-// may be pino's function (value, path) => replacement.
-function resolveRedact (value) {
+// may be pino's function (value, path) => replacement. A child's redact (`name` 'child
+// options.redact') may have no paths: it removes the parent's redaction, as in pino.
+function resolveRedact (value, name = 'log.redact') {
   if (value === undefined) return undefined
-  if (Array.isArray(value)) return { paths: checkPaths('log.redact', value), censor: '[Redacted]', remove: false }
-  if (!isObject(value)) throw typeError('log.redact', 'an array of paths or { paths, censor, remove }', value)
-  checkKeys('log.redact', value, REDACT_KEYS)
+  const child = name !== 'log.redact'
+  if (Array.isArray(value)) return { paths: checkPaths(name, value, child), censor: '[Redacted]', remove: false }
+  if (!isObject(value)) throw typeError(name, 'an array of paths or { paths, censor, remove }', value)
+  checkKeys(name, value, REDACT_KEYS)
   const censor = value.censor === undefined ? '[Redacted]' : value.censor
   if (censor !== null && !['string', 'number', 'boolean', 'function'].includes(typeof censor)) {
-    throw typeError('log.redact.censor', 'a string, number, boolean, null or a function (value, path) => replacement', censor)
+    throw typeError(`${name}.censor`, 'a string, number, boolean, null or a function (value, path) => replacement', censor)
   }
-  if (value.remove !== undefined && typeof value.remove !== 'boolean') throw typeError('log.redact.remove', 'a boolean', value.remove)
-  return { paths: checkPaths('log.redact.paths', value.paths), censor, remove: value.remove === true }
+  if (value.remove !== undefined && typeof value.remove !== 'boolean') throw typeError(`${name}.remove`, 'a boolean', value.remove)
+  return { paths: checkPaths(`${name}.paths`, value.paths, child), censor, remove: value.remove === true }
 }
 
 // log.encrypt: { paths, keyEnv | keyFile | key, keyId }. Returns the paths, the key's

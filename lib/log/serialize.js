@@ -6,8 +6,12 @@
 // plain copy that JSON.stringify cannot fail on: cycles become "[Circular]", BigInts
 // strings of digits, throwing accessors "[Throws: reason]", Errors objects with type,
 // message, stack, code, their own properties, cause and errors (AggregateError).
+// A merge object's field (or binding, or %j argument) that JSON.stringify cannot write goes,
+// as in pino, through safe-stable-stringify with the logger's depthLimit and edgeLimit
+// (`limits`), over that sanitised copy: the same bytes as pino's but for BigInts.
 
 const { isNativeError } = require('node:util').types
+const { configure } = require('safe-stable-stringify')
 
 const MAX_DEPTH = 16
 
@@ -182,16 +186,77 @@ function hasErrorValue (obj) {
   return false
 }
 
+// pino's fallback for a value JSON.stringify cannot write (a cycle, a BigInt):
+// safe-stable-stringify with depthLimit and edgeLimit (keys sorted, "[Circular]",
+// "[Object]" past the depth, "...": "N items not stringified" past the breadth).
+// `limits(depth, breadth)` -> that function, one per pair (loggers share them).
+const limited = new Map()
+function limits (depth = 5, breadth = 100) {
+  const key = depth + '/' + breadth
+  let fn = limited.get(key)
+  if (fn === undefined) {
+    const configured = configure({ maximumDepth: depth, maximumBreadth: breadth })
+    fn = (value, limit) => configured(sanitize(value, { limit, ancestors: [] }, 0))
+    limited.set(key, fn)
+  }
+  return fn
+}
+const PINO_LIMITS = limits()
+
+// A merge object's fields one by one, as pino writes them (each top-level value on its
+// own): an Error in full, a value JSON.stringify writes as it writes it, else
+// (a cycle, a BigInt: JSON.stringify throws) through `safe`, pino's depthLimit/edgeLimit
+// fallback. A value too long is sanitised (its strings cut at `limit`).
+function fieldsOneByOne (obj, limit, safe) {
+  let keys
+  try {
+    keys = Object.keys(obj)
+  } catch {
+    return undefined
+  }
+  let out = ''
+  for (const key of keys) {
+    const value = read(obj, key)
+    let json
+    if (isError(value)) json = JSON.stringify(sanitize(value, { limit, ancestors: [] }, 0))
+    else {
+      let threw = false
+      try {
+        json = JSON.stringify(value)
+      } catch {
+        threw = true
+      }
+      if (threw) json = safe(value, limit)
+      else if (json !== undefined && json.length > limit) json = JSON.stringify(sanitize(value, { limit, ancestors: [] }, 0))
+    }
+    if (json !== undefined) out += ',' + JSON.stringify(key) + ':' + json
+  }
+  return out
+}
+
+function isPlainMerge (obj) {
+  try {
+    return obj !== null && typeof obj === 'object' && !Array.isArray(obj) && !isError(obj) && typeof obj.toJSON !== 'function'
+  } catch {
+    return false
+  }
+}
+
 // The merge object as a fragment to append inside a line: `,"a":1,"b":2`, or '' when it
 // has nothing to add. Errors among its top-level values are serialised in full. A value
 // that is not a JSON object (an array, a toJSON returning a scalar) goes under "value".
-function mergeFragment (obj, limit) {
+// `safe`: the logger's limits() (pino's depthLimit/edgeLimit).
+function mergeFragment (obj, limit, safe = PINO_LIMITS) {
   let json
   try {
     json = hasErrorValue(obj) ? undefined : JSON.stringify(obj)
     if (json !== undefined && json.length > limit) json = undefined
   } catch {
     json = undefined
+  }
+  if (json === undefined && isPlainMerge(obj)) {
+    const fields = fieldsOneByOne(obj, limit, safe)
+    if (fields !== undefined) return fields
   }
   if (json === undefined) json = JSON.stringify(sanitizeMerge(obj, limit))
   if (json === undefined || json === '{}') return ''
@@ -231,4 +296,4 @@ function messageTail (str, limit) {
   return ',"msg":' + JSON.stringify(str.length > limit ? truncate(str, limit) : str) + '}\n'
 }
 
-module.exports = { isError, safeStringify, sanitizeValue, mergeFragment, mergeJson, messageTail, truncate }
+module.exports = { limits, isError, safeStringify, sanitizeValue, mergeFragment, mergeJson, messageTail, truncate }
