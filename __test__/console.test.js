@@ -86,7 +86,7 @@ test('status finds the cluster by the folder\'s package.json and shows every pro
   assert.equal(s.primary.pid, c.child.pid)
   assert.equal(s.workers.length, 2)
   for (const w of s.workers) {
-    assert.equal(w.state, 'online')
+    assert.equal(w.state, 'ready')
     assert.equal(w.restarts, 0)
     assert.equal(w.answered, true)
     for (const key of ['pid', 'uptimeMs', 'cpu', 'rss', 'eventLoopDelayMs', 'requestsPerSec']) assert.equal(typeof w[key], 'number', key)
@@ -100,7 +100,7 @@ test('status finds the cluster by the folder\'s package.json and shows every pro
   for (const row of rows) assert.ok(row.length <= 80, `fits 80 columns: ${JSON.stringify(row)}`)
   assert.match(table.stdout, /^ID +PID +STATE +UPTIME +RESTARTS +CPU +MEM +LOOP +REQ\/S$/m)
   assert.match(table.stdout, new RegExp(`^primary +${c.child.pid} +running`, 'm'))
-  for (const w of s.workers) assert.match(table.stdout, new RegExp(`^w${w.id} +${w.pid} +online`, 'm'))
+  for (const w of s.workers) assert.match(table.stdout, new RegExp(`^w${w.id} +${w.pid} +ready`, 'm'))
 
   // The primary's startup line names the app, not prodkit.
   const installed = c.lines().find((l) => l.msg === 'prodkit installed' && l.pid === c.child.pid)
@@ -130,7 +130,7 @@ test('scale 4 then scale 1 under load: no failed request, the removed workers dr
   assert.equal(up.code, 0, up.stderr)
   assert.match(up.stdout, /scaled from 2 to 4 workers/)
   let s = await status(app)
-  assert.deepEqual([s.workersWanted, s.workers.filter((w) => w.state === 'online').length], [4, 4])
+  assert.deepEqual([s.workersWanted, s.workers.filter((w) => w.state === 'ready').length], [4, 4])
   const before = traffic.stats.ok
   await until(() => traffic.stats.ok > before + 100, 'answers from 4 workers')
 

@@ -54,13 +54,13 @@ function processRow (id, p) {
 function table (status, { order = 'slot' } = {}) {
   const workers = [...status.workers]
   if (order === 'cpu') workers.sort((a, b) => (b.cpu || 0) - (a.cpu || 0) || a.id - b.id)
-  const online = status.workers.filter((w) => w.state === 'online').length
-  const head = `${status.name}${status.version ? ` ${status.version}` : ''}: ${online}/${status.workersWanted} workers online` +
+  const online = status.workers.filter((w) => w.state === 'ready').length
+  const head = `${status.name}${status.version ? ` ${status.version}` : ''}: ${online}/${status.workersWanted} workers ready` +
     `${status.stopping ? ', stopping' : ''}, primary pid ${status.primary.pid}, up ${duration(status.primary.uptimeMs)}`
   const lines = [head.length > 79 ? head.slice(0, 79) : head, '', row(COLUMNS.map(([title]) => title))]
   lines.push(processRow('primary', { ...status.primary, state: status.stopping ? 'stopping' : 'running' }))
   for (const w of workers) {
-    lines.push(processRow(`w${w.id}`, { ...w, state: w.answered === false && w.state === 'online' ? 'no answer' : w.state }))
+    lines.push(processRow(`w${w.id}`, { ...w, state: w.answered === false && w.state === 'ready' ? 'no answer' : w.state }))
   }
   return `${lines.join('\n')}\n`
 }

@@ -73,6 +73,8 @@ function cluster (options, install, { optionNames } = {}) {
     ready: primary.ready,
     reload: () => primary.reload(),
     stop: () => primary.stop(),
+    scale: (workers) => primary.scale(workers),
+    status: () => primary.status(),
     get workers () {
       return primary.list()
     }

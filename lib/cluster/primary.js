@@ -164,7 +164,7 @@ class Primary {
         id: info.worker.id,
         pid: info.worker.process.pid,
         slot: info.slot.index,
-        state: info.retiring ? 'draining' : info.ready ? 'online' : 'starting',
+        state: info.retiring ? 'draining' : info.ready ? 'ready' : 'starting',
         uptimeMs: now - info.startedAt,
         restarts: info.slot.restarts,
         answered: figures[i] !== null,
