@@ -63,8 +63,9 @@ class Primary {
       exec: start.file || process.argv[1],
       args: start.file ? args : process.argv.slice(2),
       execArgv: [...process.execArgv, '--require', PRELOAD],
-      // The workers' stdout and stderr come to the primary, which logs them (capture.js).
-      silent: true
+      // The workers' stdout and stderr come to the primary, which logs them (capture.js);
+      // stdin stays the primary's, as before.
+      stdio: ['inherit', 'pipe', 'pipe', 'ipc']
     })
     cluster.on('listening', (worker) => this.markReady(worker, 'listening'))
     cluster.on('message', (worker, message) => this.onMessage(worker, message))
