@@ -784,7 +784,8 @@ export interface Cluster {
   stop(): Promise<void>
   /**
    * Sets the number of workers (1 to 1024), as `prodkit scale N`: resolves once the new
-   * workers are ready, or the removed ones drained and exited.
+   * workers are ready, or the removed ones drained and exited. Rejects with an Error for
+   * another count, while the cluster stops, or when a new worker does not become ready.
    */
   scale(workers: number): Promise<{ from: number, to: number }>
   /** Every process's figures, as `prodkit status --json`. */

@@ -32,6 +32,8 @@ function watch ({ client, name, pid }, { stdin, stdout }) {
       if (finished) return
       finished = true
       clearTimeout(timer)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
       stdin.off('data', onKey)
       if (raw) stdin.setRawMode(false)
       stdin.pause()
@@ -43,6 +45,9 @@ function watch ({ client, name, pid }, { stdin, stdout }) {
       const text = String(key)
       if (text.includes('q') || text.includes('Q') || text.includes('\u0003')) finish(0)
     }
+    const onSignal = () => finish(0)
+    process.once('SIGINT', onSignal) // Ctrl-C when stdin is not a terminal
+    process.once('SIGTERM', onSignal)
     if (raw) stdin.setRawMode(true)
     stdin.on('data', onKey)
     stdin.resume()

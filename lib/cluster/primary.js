@@ -157,7 +157,7 @@ class Primary {
     return {
       name: pkg.name,
       version: pkg.version,
-      logFile: typeof destination === 'string' ? destination : null,
+      logFile: typeof destination === 'string' ? path.resolve(destination) : null,
       workersWanted: this.slots.length,
       stopping: this.stopping,
       primary: { pid: process.pid, uptimeMs: now - this.startedAt, ...this.stats.snapshot() },
@@ -268,7 +268,7 @@ class Primary {
     return this.waitReady(info).then(() => {
       if (slot.everReady) return true
       slot.everReady = true
-      if (++this.readyCount === this.slots.length && !this.readyAnnounced) {
+      if (++this.readyCount >= this.slots.length && !this.readyAnnounced) {
         this.readyAnnounced = true
         this.log.info({ workers: this.slots.length }, `cluster ready: ${this.slots.length} workers serving`)
         systemd.notify(`READY=1\nSTATUS=${this.slots.length} workers serving`)
