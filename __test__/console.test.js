@@ -119,6 +119,10 @@ test('status finds the cluster by the folder\'s package.json and shows every pro
   assert.equal(fs.statSync(app.runtime).mode & 0o777, 0o700)
 })
 
+// The load is the harness's keep-alive request loops (Node's http.Agent), not autocannon or
+// wrk: a draining worker answers its last request on a connection with "Connection:
+// close", and autocannon writes its next request on that connection anyway, counting a
+// reset that no client honouring the header sees (see nginx-reload.test.js).
 test('scale 4 then scale 1 under load: no failed request, the removed workers drained (exit 0), status follows', async (t) => {
   const app = appFolder(t)
   const c = await startRun(t, app)
@@ -131,6 +135,8 @@ test('scale 4 then scale 1 under load: no failed request, the removed workers dr
   assert.match(up.stdout, /scaled from 2 to 4 workers/)
   let s = await status(app)
   assert.deepEqual([s.workersWanted, s.workers.filter((w) => w.state === 'ready').length], [4, 4])
+  // Under load, the figures are live: requests per second over the last second.
+  await until(async () => (await status(app)).workers.some((w) => w.requestsPerSec > 0), 'a worker with requests per second above 0')
   const before = traffic.stats.ok
   await until(() => traffic.stats.ok > before + 100, 'answers from 4 workers')
 
@@ -256,6 +262,24 @@ test('SIGHUP to every process of the cluster (systemctl kill -s HUP): no worker 
   assert.ok(lines.some((l) => l.msg === 'half h and the other half'))
 })
 
+test('status answers when a worker\'s event loop is blocked: that worker shows "no answer", the others their figures', async (t) => {
+  const c = startCluster(t, { options: { workers: 2 } }) // fixtures/cluster: its /freeze blocks a worker for good
+  await c.readyWorkers(2)
+  const port = await c.port()
+  const frozenPid = JSON.parse((await get(port, '/freeze')).body).pid
+  t.after(() => { try { process.kill(frozenPid, 'SIGKILL') } catch {} })
+  const app = { dir: ROOT, runtime: path.join(c.dir, 'run') }
+  const s = await status(app, ['--name', '@oj/prodkit'])
+  const frozen = s.workers.find((w) => w.pid === frozenPid)
+  const other = s.workers.find((w) => w.pid !== frozenPid)
+  assert.equal(frozen.answered, false)
+  assert.equal(frozen.cpu, undefined)
+  assert.equal(other.answered, true)
+  assert.equal(typeof other.cpu, 'number')
+  const table = await cli(app, ['status', '--name', '@oj/prodkit'])
+  assert.match(table.stdout, new RegExp(`^w\\d+ +${frozenPid} +no answer +\\S+ +0 +- +- +- +-$`, 'm'))
+})
+
 test('bad input: no cluster, two of the same name, stale files, scale 0 / abc: a clear message and exit 2', async (t) => {
   const app = appFolder(t)
   const none = await cli(app, ['status'])
@@ -326,4 +350,36 @@ test('top in a real terminal (tmux): the table sorted by CPU, in 80 columns, red
   const code = await until(() => fs.existsSync(exitFile) && fs.readFileSync(exitFile, 'utf8').trim(), 'top to quit on q')
   assert.equal(code, '0')
   assert.doesNotMatch(screen(), /REQ\/S/, 'the terminal\'s own screen is back')
+})
+
+test('logs --file decrypts encrypted fields with --key-env or --key-file, and says which key is unusable', async (t) => {
+  const dir = tempDir(t, 'prodkit-console-logs')
+  const file = path.join(dir, 'app.log')
+  const prodkit = require('..')
+  const key = prodkit.generateKey()
+  const log = prodkit.createLogger({ destination: file, encrypt: { paths: ['card.number'], key } })
+  log.warn({ card: { number: '4111 1111 1111 1111' }, worker: 2 }, 'card declined')
+  log.info({ worker: 3 }, 'other worker')
+  await new Promise((resolve) => log.flush(resolve))
+  log.close()
+  assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /4111/, 'encrypted on disk')
+  const app = { dir, runtime: path.join(dir, 'run') }
+
+  const plain = await cli(app, ['logs', '--file', file, '--no-follow', '--key-env', 'THE_KEY', '--worker', '2'], { env: { THE_KEY: key } })
+  assert.equal(plain.code, 0, plain.stderr)
+  assert.match(plain.stdout, /^\d\d:\d\d:\d\d\.\d{3} WARN {2}w2: card declined card=\{"number":"4111 1111 1111 1111"\}$/m)
+  assert.doesNotMatch(plain.stdout, /other worker/)
+  fs.writeFileSync(path.join(dir, 'key'), key)
+  const json = await cli(app, ['logs', '--file', file, '--no-follow', '--json', '--key-file', path.join(dir, 'key'), '--level', 'warn'])
+  assert.equal(json.code, 0, json.stderr)
+  assert.equal(JSON.parse(json.stdout.trim()).card.number, '4111 1111 1111 1111')
+  const without = await cli(app, ['logs', '--file', file, '--no-follow', '--json', '--level', 'warn'])
+  assert.doesNotMatch(without.stdout, /4111/, 'no key, no decryption')
+
+  const bad = await cli(app, ['logs', '--file', file, '--no-follow', '--key-env', 'NOT_SET_ANYWHERE'])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /--key-env: the environment variable NOT_SET_ANYWHERE is not set or empty/)
+  const missing = await cli(app, ['logs', '--file', path.join(dir, 'nope.log'), '--no-follow'])
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /cannot read the log file .*nope\.log \(ENOENT\)/)
 })

@@ -106,7 +106,7 @@ function pretty (entry, color) {
 
 // What to print for one line of the file, or null when a filter leaves it out.
 function render (line, { filters, json, color, keys }) {
-  if (keys && line.includes('"$enc')) {
+  if (keys) {
     try {
       line = keys.decryptLine(line)
     } catch {}
