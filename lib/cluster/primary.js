@@ -10,6 +10,11 @@
 // worker, and takes the slot only once it is ready; the old one is drained after that, so
 // a slot always has a ready worker while it is being replaced, and a replacement that
 // never becomes ready leaves the old one serving.
+//
+// The operator's console drives it through a control socket (control.js): status (every
+// process's figures, stats.js), reload, scale (slots added, or the last ones removed and
+// their workers drained) and stop. The workers' stdout and stderr are piped to it and
+// written to its log (capture.js).
 
 const cluster = require('node:cluster')
 const path = require('node:path')

@@ -7,6 +7,9 @@
 // drain first (see graceful.js), then the app's shutdown hooks run if it called install(),
 // its log lines are written, and it exits 0. The primary kills it if that takes longer
 // than drainTimeoutMs.
+//
+// It also answers the primary's questions (its figures for prodkit status, stats.js), and
+// ignores SIGHUP, which is the primary's to act on.
 
 const cluster = require('node:cluster')
 const dc = require('node:diagnostics_channel')
