@@ -383,3 +383,27 @@ test('logs --file decrypts encrypted fields with --key-env or --key-file, and sa
   assert.equal(missing.code, 2)
   assert.match(missing.stderr, /cannot read the log file .*nope\.log \(ENOENT\)/)
 })
+
+test('logs follows its file across a rotation (renamed away, a new one created) and a truncation', async (t) => {
+  const dir = tempDir(t, 'prodkit-console-follow')
+  const file = path.join(dir, 'app.log')
+  const line = (msg) => `${JSON.stringify({ level: 30, time: Date.now(), pid: 1, worker: 1, msg })}\n`
+  fs.writeFileSync(file, line('before'))
+  const follower = spawn(process.execPath, [CLI, 'logs', '--file', file, '--json'], { cwd: dir })
+  t.after(() => follower.kill('SIGKILL'))
+  let out = ''
+  follower.stdout.setEncoding('utf8').on('data', (d) => { out += d })
+  await until(() => out.includes('"before"'), 'the last lines')
+  fs.appendFileSync(file, line('appended'))
+  await until(() => out.includes('"appended"'), 'an appended line')
+  fs.renameSync(file, `${file}.1`)
+  fs.writeFileSync(file, line('after rotation'))
+  await until(() => out.includes('"after rotation"'), 'the first line of the new file')
+  fs.truncateSync(file, 0)
+  fs.appendFileSync(file, line('after truncation'))
+  await until(() => out.includes('"after truncation"'), 'a line after the truncation')
+  follower.kill('SIGINT')
+  const code = await new Promise((resolve) => follower.on('close', resolve))
+  assert.equal(code, 0, 'Ctrl-C ends it quietly')
+  assert.deepEqual(out.trim().split('\n').map((l) => JSON.parse(l).msg), ['before', 'appended', 'after rotation', 'after truncation'])
+})

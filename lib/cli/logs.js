@@ -157,6 +157,13 @@ function follow (file, state, onLine, isDone) {
       if (st.size > state.offset) {
         const fd = fs.openSync(file, 'r')
         try {
+          // Truncated and written again past where we were: the byte before our offset
+          // is no longer the newline that ended the last line we read.
+          if (state.offset > 0) {
+            const before = Buffer.alloc(1)
+            fs.readSync(fd, before, 0, 1, state.offset - 1)
+            if (before[0] !== 0x0a) state.offset = 0
+          }
           const buffer = Buffer.alloc(st.size - state.offset)
           const read = fs.readSync(fd, buffer, 0, buffer.length, state.offset)
           const end = buffer.subarray(0, read).lastIndexOf(0x0a) + 1
