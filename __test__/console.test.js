@@ -407,3 +407,18 @@ test('logs follows its file across a rotation (renamed away, a new one created) 
   assert.equal(code, 0, 'Ctrl-C ends it quietly')
   assert.deepEqual(out.trim().split('\n').map((l) => JSON.parse(l).msg), ['before', 'appended', 'after rotation', 'after truncation'])
 })
+
+test('the table fits 80 columns with the largest figures, and top\'s order is busiest first', () => {
+  const { table } = require('../lib/cli/console-format')
+  const worker = (id, cpu) => ({ id, pid: 4_194_304 - id, slot: id, state: 'draining', uptimeMs: 400 * 86_400_000, restarts: 123_456, answered: true, cpu, rss: 900 * 1024 ** 4, eventLoopDelayMs: 123_456.7, requestsPerSec: 9_876_543 })
+  const status = {
+    name: `@a-very-long-scope-name/${'x'.repeat(80)}`, version: '10.20.30-beta.4', logFile: null, workersWanted: 1024, stopping: true,
+    primary: { pid: 4_194_304, uptimeMs: 400 * 86_400_000, cpu: 1.5, rss: 2 ** 40, eventLoopDelayMs: 1, requestsPerSec: 0 },
+    workers: [worker(1, 0.1), worker(1000, 0.9), worker(7, 0.5), { ...worker(8, undefined), answered: false, state: 'ready' }]
+  }
+  const text = table(status, { order: 'cpu' })
+  for (const line of text.split('\n')) assert.ok(line.length <= 80, `${line.length}: ${line}`)
+  assert.deepEqual(text.split('\n').filter((l) => /^w\d/.test(l)).map((l) => l.split(' ')[0]), ['w1000', 'w7', 'w1', 'w8'])
+  assert.match(text, /^w8 +\d+ +no answer /m)
+  assert.deepEqual(table(status).split('\n').filter((l) => /^w\d/.test(l)).map((l) => l.split(' ')[0]), ['w1', 'w1000', 'w7', 'w8'], 'status keeps the given order')
+})
