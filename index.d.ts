@@ -699,7 +699,12 @@ export declare const express: {
   requestLogger(options?: RequestLoggerOptions): Middleware
   /** The catch-all error handler, for last place. */
   errorHandler(options?: ErrorHandlerOptions): ErrorMiddleware
-  /** Serves the Prometheus text (merged across the cluster in a primary). */
+  /**
+   * Serves the Prometheus text: merged across the cluster in a primary, and in a worker of
+   * a prodkit cluster too (asked of the primary over IPC; if it does not answer within 3 s,
+   * the worker's own numbers, each sample labelled `worker`, with the header
+   * `X-Prodkit-Metrics: worker` instead of `cluster`).
+   */
   metricsHandler(options?: { metrics?: Metrics }): Middleware
 }
 
@@ -764,6 +769,54 @@ export interface ClusterOptions {
   args?: string[]
   /** The primary's install() options, unless it already called install(). */
   install?: InstallOptions
+  /**
+   * The control socket `prodkit status`, `top`, `logs`, `reload`, `scale` and `stop` use
+   * (a Unix socket, owner-only; not on Windows). On by default; `false` turns it off.
+   */
+  control?: ControlOptions | false
+}
+
+export interface ControlOptions {
+  /** The name the commands find the cluster by. Default: the app's package.json name. */
+  name?: string
+  /** The socket's folder. Default: $PRODKIT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/prodkit, else <tmpdir>/prodkit-<uid>. */
+  dir?: string
+}
+
+/** One process in `cluster.status()` (and `prodkit status --json`); figures over the last second. */
+export interface ClusterProcessStatus {
+  pid: number
+  uptimeMs: number
+  /** CPU time over the last second, as a share of one core (1 = one core busy). */
+  cpu?: number
+  /** Resident memory, bytes. */
+  rss?: number
+  /** p99 event-loop delay over the last second, ms. */
+  eventLoopDelayMs?: number
+  requestsPerSec?: number
+  /** HTTP requests since the process started. */
+  requests?: number
+}
+
+export interface ClusterWorkerStatus extends ClusterProcessStatus {
+  id: number
+  slot: number
+  state: 'starting' | 'ready' | 'draining'
+  /** Workers started in this slot after its first (crash restarts, reloads, replacements). */
+  restarts: number
+  /** False when the worker did not answer within 1 s (its figures are then missing). */
+  answered: boolean
+}
+
+export interface ClusterStatus {
+  name?: string
+  version?: string
+  /** The primary's log file (`install.log.destination`), or null when it logs to a stream. */
+  logFile: string | null
+  workersWanted: number
+  stopping: boolean
+  primary: ClusterProcessStatus
+  workers: ClusterWorkerStatus[]
 }
 
 export interface ClusterWorker {
@@ -789,6 +842,14 @@ export interface Cluster {
   reload(): Promise<ReloadResult>
   /** Drains every worker; resolves when all have exited. */
   stop(): Promise<void>
+  /**
+   * Sets the number of workers (1 to 1024), as `prodkit scale N`: resolves once the new
+   * workers are ready, or the removed ones drained and exited. Rejects with an Error for
+   * another count, while the cluster stops, or when a new worker does not become ready.
+   */
+  scale(workers: number): Promise<{ from: number, to: number }>
+  /** Every process's figures, as `prodkit status --json`. */
+  status(): Promise<ClusterStatus>
   readonly workers: ClusterWorker[]
 }
 

@@ -14,8 +14,14 @@ const CLI = path.join(ROOT, 'bin', 'prodkit')
 const COMMANDS = {
   decrypt: require('../lib/cli/decrypt'),
   keygen: require('../lib/cli/keygen'),
+  logs: require('../lib/cli/logs'),
+  reload: require('../lib/cli/reload'),
   run: require('../lib/cli/run'),
-  startup: require('../lib/cli/startup')
+  scale: require('../lib/cli/scale'),
+  startup: require('../lib/cli/startup'),
+  status: require('../lib/cli/status'),
+  stop: require('../lib/cli/stop'),
+  top: require('../lib/cli/top')
 }
 
 function cli (args) {
@@ -61,6 +67,11 @@ test('the parsers reject what their definitions do not name (so the definitions 
   assert.match(cli(['keygen', '--hexx']).stderr, /unknown argument "--hexx"/)
   assert.match(cli(['run', '--workerz', '2', 'app.js']).stderr, /Unknown option '--workerz'/)
   assert.match(cli(['startup', 'systemd', '--users', 'x']).stderr, /Unknown option '--users'/)
+  for (const name of ['status', 'top', 'logs', 'reload', 'scale', 'stop']) {
+    const out = cli([name, '--nmae', 'x'])
+    assert.equal(out.code, 2, name)
+    assert.match(out.stderr, /Unknown option '--nmae'/, name)
+  }
 })
 
 test('prodkit help <unknown> fails with exit code 2 and the general help', () => {

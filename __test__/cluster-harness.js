@@ -29,6 +29,8 @@ function startCluster (t, { options = {}, env = {}, command } = {}) {
       LOG_FILE: logFile,
       APP_VERSION_FILE: versionFile,
       CLUSTER_OPTIONS: JSON.stringify(options),
+      // The primary's control socket in the test's folder, not the user's runtime folder.
+      PRODKIT_RUNTIME_DIR: path.join(dir, 'run'),
       ...env
     },
     stdio: ['pipe', 'pipe', 'pipe']

@@ -56,6 +56,9 @@ test('bad options throw a TypeError naming the option, before anything is forked
     [{ start, waitReady: 'yes' }, /option waitReady must be true or false/],
     [{ start, args: ['--port', 3] }, /option args must be an array of strings/],
     [{ start, install: 'yes' }, /option install must be an object/],
+    [{ start, control: true }, /option control must be false, or an object \{ name, dir \} \(got true\)/],
+    [{ start, control: { name: '' } }, /option control.name must be a non-empty string \(got ""\)/],
+    [{ start, control: { path: '/tmp/x' } }, /unknown option control.path \(known: name, dir\)/],
     [{ start, wokers: 2 }, /unknown option wokers \(known: workers, start,/]
   ]
   for (const [options, message] of cases) {

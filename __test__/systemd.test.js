@@ -65,7 +65,8 @@ test('the printed unit has every directive, and systemd-analyze verify accepts i
     `ExecStart=${process.execPath} ${own} run --workers auto server.js`,
     'ExecReload=/bin/kill -HUP $MAINPID', 'KillMode=mixed', 'TimeoutStopSec=30', 'Restart=always', 'WatchdogSec=30',
     'NoNewPrivileges=true', 'ProtectSystem=strict', `ReadWritePaths=${path.join(dir, 'logs')}`, 'PrivateTmp=true',
-    'SyslogIdentifier=checkout', 'WantedBy=multi-user.target'
+    'SyslogIdentifier=checkout', 'WantedBy=multi-user.target',
+    'Environment=PRODKIT_RUNTIME_DIR=/run/checkout', 'RuntimeDirectory=checkout', 'RuntimeDirectoryMode=0700'
   ]) {
     assert.ok(unit.split('\n').includes(line), `${line}\n---\n${unit}`)
   }

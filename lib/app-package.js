@@ -42,4 +42,11 @@ function packageAbove (dir) {
   return findPackage([dir])
 }
 
-module.exports = { appPackage, packageAbove }
+// `prodkit run`: the app is the one above its entry file, not the CLI's own package (the
+// main module): install()'s startup line and the service name are then the app's.
+function useAppPackageAbove (dir) {
+  cached = findPackage([dir])
+  return cached
+}
+
+module.exports = { appPackage, packageAbove, useAppPackageAbove }

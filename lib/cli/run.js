@@ -4,7 +4,7 @@
 
 const path = require('node:path')
 const { parse, withUsage, UsageError } = require('./args')
-const { packageAbove } = require('../app-package')
+const { useAppPackageAbove } = require('../app-package')
 
 const USAGE = `Usage: prodkit run [options] <app.js> [app arguments]
 
@@ -17,7 +17,11 @@ Options:
   --wait-ready            a worker is ready only when it calls prodkit.ready()
   --drain-timeout MS      time a worker has to finish its requests before it is killed (10000)
   --memory-limit SIZE     replace a worker above this RSS, gracefully (e.g. 512MB)
-  --log PATH              where the primary writes its own log lines (default stdout)
+  --log PATH              where the primary writes its own log lines and the workers'
+                          captured stdout/stderr (default stdout); reopened on SIGHUP
+  --name NAME             the name prodkit status/logs/reload/scale/stop find it by
+                          (default: the name in the app's package.json)
+  --metrics-port N        serve the cluster-wide merged /metrics from the primary on N
   -h, --help              print this help
 
 Run it with node itself, not under npm (npm start, npx): npm is not a process manager
@@ -31,6 +35,8 @@ const OPTIONS = {
   'drain-timeout': { type: 'string' },
   'memory-limit': { type: 'string' },
   log: { type: 'string' },
+  name: { type: 'string' },
+  'metrics-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 }
 
@@ -61,7 +67,8 @@ const CLI_NAMES = {
   readyTimeoutMs: '--ready-timeout',
   waitReady: '--wait-ready',
   drainTimeoutMs: '--drain-timeout',
-  memoryLimit: '--memory-limit'
+  memoryLimit: '--memory-limit',
+  'control.name': '--name'
 }
 
 function integerOption (name, text) {
@@ -82,7 +89,13 @@ function main (argv) {
     if (!entry) throw new UsageError('the app to run is missing')
     const file = path.resolve(entry)
     const prodkit = require('../index')
-    const service = packageAbove(path.dirname(file)).name
+    const service = useAppPackageAbove(path.dirname(file)).name
+    let metricsPort
+    if (values['metrics-port'] !== undefined) {
+      metricsPort = Number(values['metrics-port'])
+      if (!/^\d+$/.test(values['metrics-port']) || metricsPort > 65535) throw new UsageError(`--metrics-port must be a port number from 0 to 65535 (got ${JSON.stringify(values['metrics-port'])})`)
+    }
+    if (values.name !== undefined && values.name.trim() === '') throw new UsageError('--name must not be empty')
     require('../cluster').cluster({
       start: file,
       args,
@@ -91,9 +104,11 @@ function main (argv) {
       waitReady: values['wait-ready'] === true,
       drainTimeoutMs: integerOption('--drain-timeout', values['drain-timeout']),
       memoryLimit: values['memory-limit'],
+      control: values.name ? { name: values.name } : undefined,
       install: {
         ...(service ? { service } : {}),
-        ...(values.log ? { log: { destination: values.log } } : {})
+        ...(values.log ? { log: { destination: values.log, reopenOnSignal: 'SIGHUP' } } : {}),
+        ...(metricsPort !== undefined ? { metrics: { port: metricsPort } } : {})
       }
     }, prodkit.install, { optionNames: CLI_NAMES })
     return undefined // runs until a signal or a crash loop ends it

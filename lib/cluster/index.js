@@ -4,11 +4,14 @@
 // workers and returns a handle; in a worker it runs `start`.
 
 const nodeCluster = require('node:cluster')
+const path = require('node:path')
 const { resolveClusterOptions } = require('./options')
 const { usableCpus } = require('./cpus')
 const { Primary } = require('./primary')
 const { processState } = require('./state')
 const { startRuntime } = require('./worker')
+const { runtimeDir } = require('./control-path')
+const { appPackage, packageAbove } = require('../app-package')
 
 // The primary's shutdown (SIGTERM, SIGINT, crash loop) drains the workers: its limit
 // must leave them drainTimeoutMs, whatever install()'s default is.
@@ -30,6 +33,21 @@ function runStart (start) {
   require(start.file)
 }
 
+// The control socket's name: the one given, else the app's package.json name (the one
+// above the start module, else above the main module or the working folder), else the
+// start file's name. Its folder: the one given, else $PRODKIT_RUNTIME_DIR, else the
+// runtime folder (control-path.js).
+function controlOptions ({ control, start }) {
+  if (!control) return false
+  const pkg = start.file ? packageAbove(path.dirname(start.file)) : appPackage()
+  const fallback = path.basename(start.file || process.argv[1] || 'app').replace(/\.[cm]?js$/, '')
+  return {
+    name: control.name || pkg.name || fallback,
+    version: pkg.version,
+    dir: control.dir ? path.resolve(control.dir) : runtimeDir()
+  }
+}
+
 // `optionNames`: what errors call the options (the CLI passes its flags).
 function cluster (options, install, { optionNames } = {}) {
   const resolved = resolveClusterOptions(options, { optionNames })
@@ -44,6 +62,7 @@ function cluster (options, install, { optionNames } = {}) {
     // The workers run the primary's entry file again; `node -e` and the REPL have none.
     throw new TypeError('prodkit: option start must be the path of a module when the primary does not run from a file (node -e, the REPL)')
   }
+  resolved.control = controlOptions(resolved)
   const kit = install(primaryInstallOptions(resolved))
   const workers = resolved.workers === 'auto' ? usableCpus() : resolved.workers
   const primary = new Primary({ ...resolved, workers }, kit)
@@ -54,6 +73,8 @@ function cluster (options, install, { optionNames } = {}) {
     ready: primary.ready,
     reload: () => primary.reload(),
     stop: () => primary.stop(),
+    scale: (workers) => primary.scale(workers),
+    status: () => primary.status(),
     get workers () {
       return primary.list()
     }

@@ -5,6 +5,10 @@
 const READY = 'ready' // worker -> primary: prodkit.ready() was called
 const MEMORY = 'memory' // worker -> primary: above the memory limit ({ rss, limit })
 const DRAIN = 'drain' // primary -> worker: stop accepting, finish in-flight work, exit
+const STATS = 'stats' // primary -> worker: { id }; the worker answers STATS_REPLY { id, stats }
+const STATS_REPLY = 'stats-reply'
+const MERGED_METRICS = 'merged-metrics' // worker -> primary: { id }; answered with MERGED_METRICS_REPLY
+const MERGED_METRICS_REPLY = 'merged-metrics-reply' // { id, text } or { id, error }
 
 function isMessage (message, type) {
   return typeof message === 'object' && message !== null && message.prodkit === type
@@ -22,4 +26,4 @@ function send (target, message) {
   }
 }
 
-module.exports = { READY, MEMORY, DRAIN, isMessage, send }
+module.exports = { READY, MEMORY, DRAIN, STATS, STATS_REPLY, MERGED_METRICS, MERGED_METRICS_REPLY, isMessage, send }

@@ -17,7 +17,7 @@ const DEFAULTS = Object.freeze({
   memoryCheckMs: 5_000
 })
 const KNOWN = ['workers', 'start', 'readyTimeoutMs', 'waitReady', 'drainTimeoutMs', 'restart', 'crashLoop',
-  'memoryLimit', 'memoryCheckMs', 'args', 'install']
+  'memoryLimit', 'memoryCheckMs', 'args', 'install', 'control']
 const MIN_MEMORY = 16 * 1024 * 1024
 const UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
 
@@ -131,9 +131,22 @@ function resolve (options, cwd) {
   }
   if (options.install !== undefined && !isPlainObject(options.install)) throw fail('install', 'an object (the options of install())', options.install)
 
+  let control = { name: undefined, dir: undefined }
+  if (options.control === false) control = false
+  else if (options.control !== undefined) {
+    if (!isPlainObject(options.control)) throw fail('control', 'false, or an object { name, dir }', options.control)
+    checkKeys('control.', options.control, ['name', 'dir'])
+    for (const key of ['name', 'dir']) {
+      const value = options.control[key]
+      if (value !== undefined && (typeof value !== 'string' || value.trim() === '' || value.includes('\0'))) throw bad(`control.${key}`, 'a non-empty string', value)
+    }
+    control = { name: options.control.name, dir: options.control.dir }
+  }
+
   return {
     start,
     workers,
+    control,
     readyTimeoutMs: integer('readyTimeoutMs', options.readyTimeoutMs, 1, 3_600_000, DEFAULTS.readyTimeoutMs),
     waitReady: options.waitReady === true,
     drainTimeoutMs: integer('drainTimeoutMs', options.drainTimeoutMs, 1, 3_600_000, DEFAULTS.drainTimeoutMs),

@@ -10,6 +10,11 @@
 // worker, and takes the slot only once it is ready; the old one is drained after that, so
 // a slot always has a ready worker while it is being replaced, and a replacement that
 // never becomes ready leaves the old one serving.
+//
+// The operator's console drives it through a control socket (control.js): status (every
+// process's figures, stats.js), reload, scale (slots added, or the last ones removed and
+// their workers drained) and stop. The workers' stdout and stderr are piped to it and
+// written to its log (capture.js).
 
 const cluster = require('node:cluster')
 const path = require('node:path')
@@ -18,6 +23,14 @@ const { followHandoffs } = require('./handoff')
 const messages = require('./messages')
 const systemd = require('../systemd/notify')
 const { underPackageManager, watchParent } = require('./parent')
+const { captureWorker } = require('./capture')
+const { ProcessStats } = require('./stats')
+const { ControlServer } = require('./control')
+
+// How long a worker has to answer the primary's questions (status, metrics) before it is
+// shown as not answering.
+const ASK_TIMEOUT_MS = 1000
+const MAX_WORKERS = 1024
 
 const PRELOAD = path.join(__dirname, 'preload.js')
 
@@ -26,9 +39,7 @@ class Primary {
     this.options = options
     this.kit = kit
     this.log = kit.log.child({ role: 'primary' })
-    this.slots = Array.from({ length: options.workers }, (_, index) => ({
-      index, worker: null, crashes: 0, timer: null, replacing: false, everReady: false
-    }))
+    this.slots = Array.from({ length: options.workers }, (_, index) => newSlot(index))
     this.workers = new Map() // worker.id -> { worker, slot, startedAt, ready, retiring, ... }
     this.crashes = options.crashLoop ? new CrashWindow(options.crashLoop) : null
     this.stopping = false
@@ -36,6 +47,10 @@ class Primary {
     this.queue = Promise.resolve() // rollouts and memory replacements, one at a time
     this.queuedReload = null
     this.readyCount = 0
+    this.startedAt = Date.now()
+    this.asks = new Map() // id -> resolve, for the workers' answers to STATS
+    this.nextAsk = 1
+    this.control = null
     this.onSighup = () => {
       this.log.info({ signal: 'SIGHUP' }, 'SIGHUP received: rolling reload')
       this.reload()
@@ -52,7 +67,10 @@ class Primary {
       // runs again in the worker and calls it from prodkit.cluster().
       exec: start.file || process.argv[1],
       args: start.file ? args : process.argv.slice(2),
-      execArgv: [...process.execArgv, '--require', PRELOAD]
+      execArgv: [...process.execArgv, '--require', PRELOAD],
+      // The workers' stdout and stderr come to the primary, which logs them (capture.js);
+      // stdin stays the primary's, as before.
+      stdio: ['inherit', 'pipe', 'pipe', 'ipc']
     })
     cluster.on('listening', (worker) => this.markReady(worker, 'listening'))
     cluster.on('message', (worker, message) => this.onMessage(worker, message))
@@ -71,13 +89,137 @@ class Primary {
         this.kit.shutdown(`parent process ${parentPid} exited`, { exitCode: 0 })
       })
     }
+    this.stats = new ProcessStats()
+    this.startControl()
     this.log.info({ workers: this.slots.length }, `cluster starting ${this.slots.length} workers`)
     for (const slot of this.slots) this.startWorker(slot)
     return this
   }
 
+  // The control socket of `prodkit status`, `top`, `reload`, `scale`, `stop`. A socket
+  // that cannot be made (a folder someone else owns) is a warning: the cluster still runs.
+  startControl () {
+    const { control } = this.options
+    if (!control || process.platform === 'win32') return
+    const server = new ControlServer({ name: control.name, dir: control.dir, log: this.log, handle: (req) => this.command(req) })
+    try {
+      server.start().then((socket) => {
+        this.control = server
+        if (this.stopping) return server.close()
+        this.log.info({ socket, name: control.name }, `control socket ready (prodkit status --name ${control.name})`)
+      }, (err) => this.log.warn({ err }, `no control socket: ${err.message}`))
+    } catch (err) {
+      this.log.warn({ err }, `no control socket: ${err.message}`)
+    }
+  }
+
+  // A request on the control socket (control.js).
+  async command (request) {
+    switch (request.command) {
+      case 'status':
+        return this.status()
+      case 'reload': {
+        const result = await this.reload()
+        if (!result.ok) throw new Error(`reload failed after ${result.replaced} workers: ${result.error}`)
+        return result
+      }
+      case 'scale':
+        return this.scale(request.workers)
+      case 'stop':
+        if (this.stopping) throw new Error('the cluster is already stopping')
+        this.log.info('stop asked on the control socket: shutting down')
+        setImmediate(() => this.kit.shutdown('prodkit stop', { exitCode: 0 }))
+        return { stopping: true, pid: process.pid }
+      default:
+        throw new Error(`unknown command ${JSON.stringify(request.command)} (known: status, reload, scale, stop)`)
+    }
+  }
+
+  // Asks a worker for its figures; resolves with null if it does not answer in time.
+  askStats (info) {
+    return new Promise((resolve) => {
+      const id = this.nextAsk++
+      const timer = setTimeout(() => {
+        this.asks.delete(id)
+        resolve(null)
+      }, ASK_TIMEOUT_MS)
+      this.asks.set(id, (stats) => {
+        clearTimeout(timer)
+        this.asks.delete(id)
+        resolve(stats)
+      })
+      if (!messages.send(info.worker, { prodkit: messages.STATS, id })) this.asks.get(id)(null)
+    })
+  }
+
+  async status () {
+    const now = Date.now()
+    const infos = [...this.workers.values()]
+    const figures = await Promise.all(infos.map((info) => this.askStats(info)))
+    const { control, install } = this.options
+    const pkg = control ? { name: control.name, version: control.version } : {}
+    const destination = install && install.log && install.log.destination
+    return {
+      name: pkg.name,
+      version: pkg.version,
+      logFile: typeof destination === 'string' ? path.resolve(destination) : null,
+      workersWanted: this.slots.length,
+      stopping: this.stopping,
+      primary: { pid: process.pid, uptimeMs: now - this.startedAt, ...this.stats.snapshot() },
+      workers: infos.map((info, i) => ({
+        id: info.worker.id,
+        pid: info.worker.process.pid,
+        slot: info.slot.index,
+        state: info.retiring ? 'draining' : info.ready ? 'ready' : 'starting',
+        uptimeMs: now - info.startedAt,
+        restarts: info.slot.restarts,
+        answered: figures[i] !== null,
+        ...(figures[i] || {})
+      })).sort((a, b) => a.slot - b.slot || a.id - b.id)
+    }
+  }
+
+  // Changes the number of slots to `count`: new slots get a worker each (resolves once
+  // they are ready); removed slots (the last ones) have their workers drained (resolves
+  // once they have exited). Queued with reloads and replacements: one change at a time.
+  scale (count) {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) {
+      return Promise.reject(new Error(`scale needs a number of workers from 1 to ${MAX_WORKERS} (got ${JSON.stringify(count)})`))
+    }
+    if (this.stopping) return Promise.reject(new Error('the cluster is stopping'))
+    return this.enqueue(async () => {
+      const before = this.slots.length
+      if (count > before) {
+        this.log.info({ from: before, to: count }, `scaling up from ${before} to ${count} workers`)
+        const added = []
+        for (let index = before; index < count; index++) {
+          const slot = newSlot(index)
+          this.slots.push(slot)
+          added.push(this.startWorker(slot))
+        }
+        const ready = (await Promise.all(added)).filter(Boolean).length
+        if (ready < added.length) throw new Error(`${added.length - ready} of the ${added.length} new workers did not become ready (the primary's log says why); their slots keep restarting them`)
+      } else if (count < before) {
+        this.log.info({ from: before, to: count }, `scaling down from ${before} to ${count} workers: draining ${before - count}`)
+        const removed = this.slots.splice(count)
+        for (const slot of removed) {
+          slot.removed = true
+          clearTimeout(slot.timer)
+        }
+        const leaving = [...this.workers.values()].filter((info) => info.slot.removed)
+        await Promise.all(leaving.map((info) => this.retire(info)))
+      }
+      if (count !== before) {
+        this.log.info({ workers: count }, `scaled to ${count} workers`)
+        systemd.notify(`STATUS=${count} workers serving`)
+      }
+      return { from: before, to: count }
+    })
+  }
+
   fork (slot) {
     const { drainTimeoutMs, memoryLimit, memoryCheckMs } = this.options
+    if (slot.forks++ > 0) slot.restarts++
     const worker = cluster.fork({
       PRODKIT_CLUSTER: JSON.stringify({ drainTimeoutMs, memoryLimit, memoryCheckMs }),
       PRODKIT_WORKER_SLOT: String(slot.index),
@@ -88,6 +230,7 @@ class Primary {
       WATCHDOG_PID: undefined
     })
     followHandoffs(worker) // before any connection is handed to it
+    captureWorker(worker, this.kit.log)
     const info = { worker, slot, startedAt: Date.now(), ready: false, retiring: false, memoryReported: false, waiter: null, exited: null }
     info.exitedPromise = new Promise((resolve) => { info.exited = resolve })
     this.workers.set(worker.id, info)
@@ -121,31 +264,48 @@ class Primary {
     if (info.waiter) info.waiter.resolve()
   }
 
-  // A fresh worker for an empty slot (first start, restart after a crash).
+  // A fresh worker for an empty slot (first start, restart after a crash). Resolves to
+  // whether it became ready.
   startWorker (slot) {
-    if (this.stopping) return
+    if (this.stopping || slot.removed) return Promise.resolve(false)
     const info = this.fork(slot)
     slot.worker = info.worker
-    this.waitReady(info).then(() => {
-      if (slot.everReady) return
+    return this.waitReady(info).then(() => {
+      if (slot.everReady) return true
       slot.everReady = true
-      if (++this.readyCount === this.slots.length) {
+      if (++this.readyCount >= this.slots.length && !this.readyAnnounced) {
+        this.readyAnnounced = true
         this.log.info({ workers: this.slots.length }, `cluster ready: ${this.slots.length} workers serving`)
         systemd.notify(`READY=1\nSTATUS=${this.slots.length} workers serving`)
         this.resolveReady()
       }
+      return true
     }, (err) => {
-      if (this.stopping || !this.workers.has(info.worker.id)) return
+      if (this.stopping || info.retiring || !this.workers.has(info.worker.id)) return false
       // It counts as a crash (its exit is unplanned): backoff and crash loop apply.
       this.log.error({ worker: info.worker.id, workerPid: info.worker.process.pid }, `worker ${info.worker.id} ${err.message}: killing it`)
       info.worker.process.kill('SIGKILL')
+      return false
     })
   }
 
   onMessage (worker, message) {
     if (messages.isMessage(message, messages.READY)) return this.markReady(worker, 'ready()')
     if (messages.isMessage(message, messages.MEMORY)) return this.onMemory(worker, message)
+    if (messages.isMessage(message, messages.STATS_REPLY)) {
+      const answer = this.asks.get(message.id)
+      if (answer) answer(message.stats && typeof message.stats === 'object' ? message.stats : null)
+      return
+    }
+    if (messages.isMessage(message, messages.MERGED_METRICS)) return this.onMergedMetrics(worker, message)
   }
+
+  // A worker's metricsHandler() asks for the cluster-wide metrics (lib/express/metrics-handler.js).
+  onMergedMetrics (worker, { id }) {
+    const reply = (fields) => messages.send(worker, { prodkit: messages.MERGED_METRICS_REPLY, id, ...fields })
+    const metrics = this.kit.metrics
+    if (!metrics) return reply({ error: 'metrics are off in the primary' })
+    metrics.scrape().then((text) => reply({ text }), (err) => reply({ error: err.message }))  }
 
   onMemory (worker, { rss, limit }) {
     const info = this.workers.get(worker.id)
@@ -178,7 +338,7 @@ class Primary {
     this.log.error({ ...fields, uptimeMs }, `worker ${worker.id} died (${how})`)
     const slot = info.slot
     // A replacement that died before it was ready: its rollout deals with it.
-    if (slot.worker !== worker) return
+    if (slot.worker !== worker || slot.removed) return
     slot.worker = null
     if (this.crashes && this.crashes.record(now)) return this.crashLoop()
     if (uptimeMs >= this.options.restart.stableMs) slot.crashes = 0
@@ -275,7 +435,8 @@ class Primary {
     this.log.info({ workers: this.slots.length }, 'rolling reload started')
     let replaced = 0
     let error
-    for (const slot of this.slots) {
+    for (const slot of [...this.slots]) {
+      if (slot.removed) continue
       if (this.stopping) {
         error = 'the cluster is stopping'
         break
@@ -310,6 +471,8 @@ class Primary {
     process.off('SIGHUP', this.onSighup)
     this.stopWatchdog()
     this.stopParentWatch()
+    if (this.control) this.control.close()
+    if (this.stats) this.stats.close()
     for (const slot of this.slots) clearTimeout(slot.timer)
     const infos = [...this.workers.values()]
     this.log.info({ workers: infos.length }, `stopping: draining ${infos.length} workers`)
@@ -327,6 +490,10 @@ class Primary {
       state: info.retiring ? 'draining' : info.ready ? 'ready' : 'starting'
     }))
   }
+}
+
+function newSlot (index) {
+  return { index, worker: null, crashes: 0, timer: null, replacing: false, everReady: false, forks: 0, restarts: 0, removed: false }
 }
 
 module.exports = { Primary }

@@ -7,6 +7,9 @@
 // drain first (see graceful.js), then the app's shutdown hooks run if it called install(),
 // its log lines are written, and it exits 0. The primary kills it if that takes longer
 // than drainTimeoutMs.
+//
+// It also answers the primary's questions (its figures for prodkit status, stats.js), and
+// ignores SIGHUP, which is the primary's to act on.
 
 const cluster = require('node:cluster')
 const dc = require('node:diagnostics_channel')
@@ -14,6 +17,7 @@ const { processState } = require('./state')
 const { track, drainAll } = require('./graceful')
 const messages = require('./messages')
 const { notify } = require('../systemd/notify')
+const { ProcessStats } = require('./stats')
 
 // Connections still open at this share of drainTimeoutMs are closed; the rest of the
 // time is for the app's shutdown hooks and the last log lines.
@@ -60,9 +64,18 @@ function startRuntime () {
   state.runtime = config
   // Every server the app creates from now on: http, https, Express, raw net servers.
   dc.subscribe('tracing:net.server.listen:asyncStart', ({ server }) => track(server))
+  const stats = new ProcessStats()
   process.on('message', (message) => {
     if (messages.isMessage(message, messages.DRAIN)) shutdownWorker('the primary asked this worker to drain')
+    else if (messages.isMessage(message, messages.STATS)) {
+      messages.send(process, { prodkit: messages.STATS_REPLY, id: message.id, stats: stats.snapshot() })
+    }
   })
+  // SIGHUP sent to every process of the unit (`systemctl kill -s HUP`, a closing terminal)
+  // is the primary's to act on (it reloads the workers one at a time, and reopens its log
+  // when asked to); its default action would end this worker mid-request. A logger of the
+  // app with reopenOnSignal: 'SIGHUP' still reopens its file: that is its own listener.
+  process.on('SIGHUP', () => {})
   // With install(), its own listeners shut down (and drain) on these signals. Without it,
   // the default would kill the worker mid-request: a Ctrl-C in a terminal reaches every
   // process of the group, and the primary drains the workers anyway.

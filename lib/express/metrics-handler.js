@@ -1,10 +1,56 @@
 'use strict'
 // metricsHandler(): serves the Prometheus text from an Express route
 // (app.get('/metrics', prodkit.express.metricsHandler())). In a cluster's primary the
-// answer merges every worker's metrics.
+// answer merges every worker's metrics. In a worker of a prodkit cluster it asks the
+// primary for that same merged view over the cluster's IPC channel: a scrape through the
+// load balancer, whichever worker takes it, sees the whole cluster (a counter never
+// jumps between one worker's value and another's). If the primary does not answer in
+// time (metrics off in the primary, the primary busy), the worker serves its own numbers,
+// marked as such: a comment line, every sample labelled with its worker, and the header
+// X-Prodkit-Metrics: worker.
 
+const cluster = require('node:cluster')
 const { Metrics, CONTENT_TYPE } = require('../metrics')
 const { fail, isPlainObject } = require('../log/options')
+const messages = require('../cluster/messages')
+const { processState } = require('../cluster/state')
+
+// The primary's own scrape waits up to metrics.clusterTimeoutMs (1 s by default) for the
+// workers; this leaves it that and some.
+const PRIMARY_TIMEOUT_MS = 3000
+let nextId = 1
+
+// Resolves with the merged text, or null when the primary does not answer in time.
+function askPrimary (timeoutMs) {
+  if (!processState().runtime || !cluster.isWorker || !process.connected) return Promise.resolve(null)
+  return new Promise((resolve) => {
+    const id = `${process.pid}:${nextId++}`
+    const done = (text) => {
+      clearTimeout(timer)
+      process.off('message', onMessage)
+      resolve(text)
+    }
+    const onMessage = (message) => {
+      if (messages.isMessage(message, messages.MERGED_METRICS_REPLY) && message.id === id) done(typeof message.text === 'string' ? message.text : null)
+    }
+    const timer = setTimeout(() => done(null), timeoutMs)
+    process.on('message', onMessage)
+    if (!messages.send(process, { prodkit: messages.MERGED_METRICS, id })) done(null)
+  })
+}
+
+// This worker's own samples with a worker label: never mistaken for the cluster's.
+function workerOnly (text) {
+  const worker = cluster.worker.id
+  const labelled = text.split('\n').map((line) => {
+    if (line === '' || line.startsWith('#')) return line
+    const brace = line.indexOf('{')
+    const space = line.indexOf(' ')
+    if (brace !== -1 && brace < space) return `${line.slice(0, brace + 1)}worker="${worker}",${line.slice(brace + 1)}`.replace(',}', '}')
+    return `${line.slice(0, space)}{worker="${worker}"}${line.slice(space)}`
+  }).join('\n')
+  return `# prodkit: the cluster's primary did not answer: these are worker ${worker}'s own metrics only\n${labelled}`
+}
 
 function metricsHandler (options = {}) {
   if (!isPlainObject(options)) throw fail('metricsHandler(options)', 'an object', options)
@@ -17,13 +63,18 @@ function metricsHandler (options = {}) {
     if (!metrics) throw new TypeError('prodkit: metricsHandler needs metrics: call prodkit.install() first (with metrics on), or pass { metrics }')
   }
   if (!(metrics instanceof Metrics)) throw fail('metricsHandler metrics', 'the metrics of a prodkit kit', metrics)
+  const send = (res, text, scope) => {
+    res.statusCode = 200
+    res.setHeader('Content-Type', CONTENT_TYPE)
+    res.setHeader('X-Prodkit-Metrics', scope)
+    res.end(text)
+  }
   return function prodkitMetrics (req, res, next) {
-    metrics.scrape().then((text) => {
-      res.statusCode = 200
-      res.setHeader('Content-Type', CONTENT_TYPE)
-      res.end(text)
-    }, next)
+    askPrimary(PRIMARY_TIMEOUT_MS).then((merged) => {
+      if (merged !== null) return send(res, merged, 'cluster')
+      return metrics.scrape().then((text) => send(res, processState().runtime && cluster.isWorker ? workerOnly(text) : text, processState().runtime && cluster.isWorker ? 'worker' : 'process'))
+    }).then(null, next)
   }
 }
 
-module.exports = { metricsHandler }
+module.exports = { metricsHandler, workerOnly }

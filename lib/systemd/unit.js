@@ -27,6 +27,7 @@ function systemdUnit ({ name, user, cwd, entry, node, prodkit, prodkitOwn = true
     `# Written by \`prodkit startup systemd\`. Save it as /etc/systemd/system/${name}.service, then:`,
     `#   sudo systemctl daemon-reload && sudo systemctl enable --now ${name}`,
     `# Create ${logDir} first, writable by ${user}: it is the only place the service may write.`,
+    `# Console: sudo -u ${user} PRODKIT_RUNTIME_DIR=/run/${name} node_modules/.bin/prodkit status (in ${cwd}).`,
     prodkitOwn
       ? '# It runs the app\'s own prodkit (its node_modules): upgrading it there upgrades the service.'
       : '# The app had no prodkit of its own: it runs the copy that printed this unit. Install prodkit in the app and print it again.',
@@ -43,6 +44,11 @@ function systemdUnit ({ name, user, cwd, entry, node, prodkit, prodkitOwn = true
     `User=${user}`,
     `WorkingDirectory=${escapeValue(cwd)}`, // the rest of the line, spaces included
     'Environment=NODE_ENV=production',
+    // The control socket of `prodkit status` and the other console commands: in /run/<name>
+    // (a system service has no $XDG_RUNTIME_DIR, and its /tmp is private), owner-only.
+    `Environment=PRODKIT_RUNTIME_DIR=/run/${escapeValue(name)}`,
+    `RuntimeDirectory=${escapeValue(name)}`,
+    'RuntimeDirectoryMode=0700',
     `ExecStart=${exec}`,
     'ExecReload=/bin/kill -HUP $MAINPID',
     // SIGTERM to the primary alone, which drains its workers; SIGKILL to whatever is left
