@@ -101,7 +101,14 @@ test('bad names and options throw TypeErrors at creation; bad updates never thro
     [() => metrics.counter('process_thing_total'), /outside prodkit's own families/],
     [() => metrics.histogram('h', { buckets: [2, 1] }), /histogram buckets must be a non-empty array of finite numbers in increasing order/],
     [() => metrics.gauge('g', { labelNames: ['le'] }), /gauge labelNames must be an array of label names/],
-    [() => metrics.gauge('g', { unit: 's' }), /unknown option gauge unit \(known: help, labelNames\)/]
+    [() => metrics.gauge('g', { unit: 's' }), /unknown option gauge unit \(known: help, labelNames, collect\)/],
+    [() => metrics.gauge('g', { collect: 5 }), /gauge collect must be a function/],
+    [() => metrics.summary('s', { percentiles: [0.9, 0.5] }), /summary percentiles must be a non-empty array of increasing numbers from 0 to 1/],
+    [() => metrics.summary('s', { maxAgeSeconds: -1 }), /summary maxAgeSeconds must be a positive number of seconds/],
+    [() => metrics.summary('s', { ageBuckets: 3 }), /summary ageBuckets must be given with maxAgeSeconds/],
+    [() => metrics.summary('s', { labelNames: ['quantile'] }), /summary labelNames must be an array of label names/],
+    [() => metrics.setDefaultLabels({ 'bad-name': 'x' }), /setDefaultLabels\(labels\).bad-name must be under a label name/],
+    [() => metrics.setDefaultLabels({ app: {} }), /setDefaultLabels\(labels\).app must be a string, number or boolean/]
   ]
   for (const [fn, message] of cases) assert.throws(fn, { name: 'TypeError', message })
   metrics.gauge('same')
@@ -341,11 +348,16 @@ test('cluster: the primary merges real workers; a worker that does not answer in
   assert.ok(valueOf(all, 'process_resident_memory_bytes') > 0, "the primary's own process figures")
   assert.ok(valueOf(all, 'nodejs_heap_size_used_bytes{worker="primary"}') > 0)
   assert.equal((all.match(/^# TYPE nodejs_heap_size_used_bytes /gm) || []).length, 1, 'one TYPE line per family')
+  assert.equal(valueOf(all, 'prodkit_cluster_worker_up{worker="2"}'), 1)
   child.stdin.write('block\nscrape\n')
   const partial = JSON.parse(await nextLine()).text
   assert.equal(valueOf(partial, 'prodkit_cluster_workers{state="missing"}'), 1)
   assert.equal(valueOf(partial, 'prodkit_cluster_missing_reports_total'), 1)
-  assert.equal(valueOf(partial, 'jobs_total{kind="email"}'), 1, 'only worker 1 counted')
+  assert.equal(valueOf(partial, 'prodkit_cluster_worker_up{worker="2"}'), 0, 'the blocked worker is flagged')
+  assert.equal(valueOf(partial, 'jobs_total{kind="email"}'), 3, 'the blocked worker counted from its last report: no reset seen by Prometheus')
+  assert.equal(valueOf(partial, 'job_size_bytes_count'), 4)
+  assert.equal(valueOf(partial, 'queue_depth{worker="2"}'), undefined, 'its gauges are left out')
+  assert.equal(valueOf(partial, 'queue_depth{worker="1"}'), 100)
   if (spawnSync('which', ['promtool']).status === 0) {
     const check = spawnSync('promtool', ['check', 'metrics'], { input: all, encoding: 'utf8' })
     assert.equal(check.status, 0, check.stdout + check.stderr)
@@ -375,4 +387,162 @@ test('prodkit.cluster(): the primary serves /metrics merged from its workers', a
   assert.ok(valueOf(text, 'prodkit_worker_resident_memory_bytes{worker="1"}') > 0 || valueOf(text, 'nodejs_heap_size_used_bytes{worker="1"}') > 0)
   child.kill('SIGTERM')
   assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 0)
+})
+
+test('summary: sliding-window quantiles within 1% of the exact ones (prom-client's tdigest side by side); NaN once the window is empty; sum and count for all time', async (t) => {
+  const { metrics } = setup(t)
+  let now = 0
+  metrics.registry.now = () => now
+  const promClient = require('prom-client')
+  const register = new promClient.Registry()
+  const theirs = new promClient.Summary({ name: 'lat_seconds', help: 'h', registers: [register] })
+  const ours = metrics.summary('lat_seconds', { help: 'h', maxAgeSeconds: 60, ageBuckets: 3 })
+  let x = 7
+  const all = []
+  for (let i = 0; i < 5000; i++) {
+    x = (x * 48271) % 2147483647
+    const v = (x / 2147483647) * (i % 10 === 0 ? 5 : 0.2)
+    theirs.observe(v)
+    ours.observe(v)
+    all.push(v)
+  }
+  all.sort((a, b) => a - b)
+  const text = metrics.prometheus()
+  const reference = (await theirs.get()).values
+  for (const q of [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]) {
+    const exact = all[Math.floor(q * (all.length - 1))]
+    const got = valueOf(text, `lat_seconds{quantile="${q}"}`)
+    const tdigest = reference.find((r) => r.labels.quantile === q).value
+    assert.ok(Math.abs(got - exact) <= 0.01 * exact, `q${q}: ${got} vs the exact ${exact} (prom-client's tdigest: ${tdigest})`)
+    assert.ok(Math.abs(tdigest - exact) <= 0.05 * exact, `prom-client agrees roughly: q${q} ${tdigest} vs ${exact}`)
+  }
+  assert.equal(valueOf(text, 'lat_seconds_count'), 5000)
+  now = 45_000 // 2 of 3 age buckets gone: the observations are still inside the window
+  assert.equal(valueOf(metrics.prometheus(), 'lat_seconds_count'), 5000)
+  assert.ok(valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.5"}') > 0)
+  ours.observe(100)
+  now = 61_000 // the first observations are out of the window; the 100 is not
+  assert.equal(valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.5"}'), valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.999"}'))
+  assert.ok(Math.abs(valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.5"}') - 100) <= 1)
+  now = 200_000
+  const empty = metrics.prometheus()
+  assert.ok(Number.isNaN(valueOf(empty, 'lat_seconds{quantile="0.5"}')), 'an empty window reads NaN, not 0')
+  assert.equal(valueOf(empty, 'lat_seconds_count'), 5001, 'count covers all time')
+})
+
+test('collect(): sync and async callbacks set gauges at scrape time; one that throws, rejects or hangs is counted and logged once, never breaking the scrape', async (t) => {
+  const { metrics, lines } = setup(t, { collectTimeoutMs: 200 })
+  let depth = 3
+  metrics.gauge('sync_depth', { collect () { this.set(depth) } })
+  metrics.gauge('async_depth', { async collect () { await new Promise((resolve) => setImmediate(resolve)); this.set(depth * 10) } })
+  metrics.gauge('throws', { collect () { throw new Error('boom') } })
+  metrics.gauge('rejects', { collect () { return Promise.reject(new Error('nope')) } })
+  metrics.gauge('hangs', { collect () { return new Promise(() => {}) } })
+  let text = await metrics.scrape()
+  assert.equal(valueOf(text, 'sync_depth'), 3)
+  assert.equal(valueOf(text, 'async_depth'), 30, 'scrape() waits for async collect()')
+  depth = 4
+  text = await metrics.scrape()
+  assert.equal(valueOf(text, 'sync_depth'), 4)
+  assert.equal(valueOf(text, 'async_depth'), 40)
+  assert.equal(valueOf(text, 'prodkit_metrics_collect_errors_total{metric="throws"}'), 2)
+  assert.equal(valueOf(text, 'prodkit_metrics_collect_errors_total{metric="rejects"}'), 2)
+  assert.equal(valueOf(text, 'prodkit_metrics_collect_errors_total{metric="hangs"}'), 2)
+  const logged = lines().filter((l) => /collect\(\) failed/.test(l.msg))
+  assert.deepEqual(logged.map((l) => l.metric).sort(), ['hangs', 'rejects', 'throws'], 'the first failure of each is logged once')
+  assert.equal(valueOf(metrics.prometheus(), 'sync_depth'), 4, 'prometheus() runs sync callbacks too')
+})
+
+test('prefix and default labels on every series (prodkit\'s and the sampler\'s too); a series\' own label wins; promtool accepts the result', async (t) => {
+  const { metrics } = setup(t, { prefix: 'shop_', defaultLabels: { app: 'shop', region: 'eu' } })
+  metrics.counter('orders_total', { labelNames: ['region'] }).inc({ region: 'us' })
+  metrics.gauge('depth').set(2)
+  await waitFor(() => metrics.sampler.seq() >= 1, { what: 'a sample' })
+  let text = metrics.prometheus()
+  assert.equal(valueOf(text, 'shop_orders_total{app="shop",region="us"}'), 1)
+  assert.equal(valueOf(text, 'shop_depth{app="shop",region="eu"}'), 2)
+  assert.ok(valueOf(text, 'shop_process_resident_memory_bytes{app="shop",region="eu"}') > 0)
+  assert.ok(text.includes('shop_system_cpu_usage_ratio{app="shop",region="eu",cpu="all"} '))
+  assert.ok(!/^[a-z]/m.test(text.split('\n').filter((l) => !l.startsWith('shop_') && !l.startsWith('#') && l).join('\n')), 'every series is prefixed')
+  metrics.setDefaultLabels({ app: 'shop2' })
+  text = metrics.prometheus()
+  assert.equal(valueOf(text, 'shop_depth{app="shop2"}'), 2)
+  const promtool = spawnSync('which', ['promtool'], { encoding: 'utf8' }).stdout.trim()
+  if (promtool) {
+    const result = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    assert.equal(result.status, 0, result.stdout + result.stderr)
+  }
+})
+
+test('HTTP server duration histogram from requestLogger: method, route template, status code; unmatched routes are one value; prom-client\'s default buckets', async (t) => {
+  const { metrics } = setup(t)
+  const promClient = require('prom-client')
+  const reference = new promClient.Histogram({ name: 'x_seconds', help: 'h', registers: [] })
+  assert.deepEqual([...require('../lib/metrics/registry').DEFAULT_BUCKETS], [...reference.upperBounds], 'the default buckets are prom-client\'s')
+  const express = require('express')
+  const app = express()
+  const log = prodkit.createLogger({ destination: path.join(tempDir(t), 'req.log') })
+  t.after(() => log.close())
+  app.use(prodkit.express.requestLogger({ logger: log, skip: ['/health'] }))
+  const router = express.Router()
+  router.get('/orders/:id', (req, res) => res.status(req.params.id === '0' ? 404 : 200).send('ok'))
+  app.use('/api', router)
+  app.get('/health', (req, res) => res.send('ok'))
+  const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
+  t.after(() => server.close())
+  const base = `http://127.0.0.1:${server.address().port}`
+  for (const url of ['/api/orders/1', '/api/orders/2', '/api/orders/0', '/health', '/nope/1', '/nope/2', '/nope/3']) await (await fetch(base + url)).text()
+  await (await fetch(base + '/api/orders/3', { method: 'DELETE' })).text()
+  const text = metrics.prometheus()
+  const count = (labels) => valueOf(text, `http_server_request_duration_seconds_count{${labels}}`)
+  assert.equal(count('method="GET",route="/api/orders/:id",status_code="200"'), 2)
+  assert.equal(count('method="GET",route="/api/orders/:id",status_code="404"'), 1)
+  assert.equal(count('method="GET",route="/health",status_code="200"'), 1, 'skipped by the logger, still measured')
+  assert.equal(count('method="GET",route="#unmatched",status_code="404"'), 3, 'three URLs, one series')
+  assert.equal(count('method="DELETE",route="#unmatched",status_code="404"'), 1)
+  assert.equal((text.match(/^http_server_request_duration_seconds_count/gm) || []).length, 5)
+  assert.equal(valueOf(text, 'http_server_request_duration_seconds_bucket{method="GET",route="/api/orders/:id",status_code="200",le="+Inf"}'), 2)
+})
+
+test('OpenMetrics on Accept: application/openmetrics-text: content type, counter names, units, exemplars with the active trace id, # EOF', async (t) => {
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node')
+  const provider = new NodeTracerProvider()
+  provider.register()
+  const api = require('@opentelemetry/api')
+  t.after(() => { api.trace.disable(); api.context.disable(); api.propagation.disable() })
+  const { metrics } = setup(t, { port: 0 })
+  const jobs = metrics.counter('jobs_total', { help: 'Jobs "done".', labelNames: ['kind'] })
+  const sizes = metrics.histogram('job_size_bytes', { buckets: [10, 100] })
+  jobs.inc({ kind: 'a' })
+  const traceId = api.trace.getTracer('t').startActiveSpan('work', (span) => {
+    jobs.inc({ kind: 'a' }, 2)
+    sizes.observe(50)
+    span.end()
+    return span.spanContext().traceId
+  })
+  metrics.summary('lat_seconds').observe(1)
+  await waitFor(() => metrics.port && metrics.sampler.seq() >= 1, { what: 'the metrics server and a sample' })
+  const url = `http://127.0.0.1:${metrics.port}/metrics`
+  const om = await fetch(url, { headers: { accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' } })
+  assert.equal(om.headers.get('content-type'), 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+  const text = await om.text()
+  assert.ok(text.endsWith('\n# EOF\n'))
+  assert.match(text, /# HELP jobs Jobs \\"done\\"\.\n# TYPE jobs counter\n/)
+  assert.match(text, /# TYPE process_cpu_user_seconds counter\n# UNIT process_cpu_user_seconds seconds\nprocess_cpu_user_seconds_total /)
+  assert.match(text, /# TYPE job_size_bytes histogram\n# UNIT job_size_bytes bytes\n/)
+  const exemplar = new RegExp(`^jobs_total\\{kind="a"\\} 3 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 2 \\d+\\.\\d{3}$`, 'm')
+  assert.match(text, exemplar)
+  assert.match(text, new RegExp(`^job_size_bytes_bucket\\{le="100"\\} 1 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 50 `, 'm'))
+  assert.match(text, /^job_size_bytes_bucket\{le="10"\} 0$/m, 'no exemplar where nothing was observed under a span')
+  assert.match(text, /^lat_seconds\{quantile="0.5"\} /m)
+  const plain = await fetch(url, { headers: { accept: 'text/plain;version=0.0.4' } })
+  assert.equal(plain.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
+  const plainText = await plain.text()
+  assert.ok(!plainText.includes('# EOF') && !plainText.includes('trace_id'))
+  assert.equal((await (await fetch(url)).headers.get('content-type')), 'text/plain; version=0.0.4; charset=utf-8', 'no Accept: Prometheus text')
+  const { negotiate } = require('../lib/metrics/negotiate')
+  assert.equal(negotiate('application/openmetrics-text;q=0.1,text/plain;q=0.9').format, 'prometheus')
+  assert.equal(negotiate('application/openmetrics-text;q=0').format, 'prometheus')
+  assert.equal(negotiate(';;;,,q=').format, 'prometheus')
+  await assert.rejects(metrics.scrape('json'), { name: 'TypeError', message: /scrape\(format\) must be 'prometheus' or 'openmetrics'/ })
 })

@@ -1,9 +1,10 @@
 'use strict'
 // metricsHandler(): serves the Prometheus text from an Express route
-// (app.get('/metrics', prodkit.express.metricsHandler())). In a cluster's primary the
-// answer merges every worker's metrics.
+// (app.get('/metrics', prodkit.express.metricsHandler())), or OpenMetrics when the Accept
+// header asks for it (lib/metrics/negotiate.js). In a cluster's primary the answer merges
+// every worker's metrics.
 
-const { Metrics, CONTENT_TYPE } = require('../metrics')
+const { Metrics } = require('../metrics')
 const { fail, isPlainObject } = require('../log/options')
 
 function metricsHandler (options = {}) {
@@ -18,11 +19,7 @@ function metricsHandler (options = {}) {
   }
   if (!(metrics instanceof Metrics)) throw fail('metricsHandler metrics', 'the metrics of a prodkit kit', metrics)
   return function prodkitMetrics (req, res, next) {
-    metrics.scrape().then((text) => {
-      res.statusCode = 200
-      res.setHeader('Content-Type', CONTENT_TYPE)
-      res.end(text)
-    }, next)
+    metrics.serve(req, res, next)
   }
 }
 
