@@ -215,11 +215,22 @@ test('the Prometheus text passes promtool check metrics', async (t) => {
   assert.equal(result.stdout + result.stderr, '', 'no lint warnings either')
 })
 
-test('a real Prometheus server scrapes /metrics: the target is up and a prodkit series answers a query', async (t) => {
+test('a real Prometheus server scrapes /metrics (it negotiates OpenMetrics): the target is up, series, a summary, a histogram and an exemplar with the trace id answer queries', async (t) => {
   const prometheusBin = tool(t, 'prometheus')
   if (!prometheusBin) return
-  const { metrics } = setup(t, { port: 0 })
-  metrics.counter('scraped_orders_total').inc(42)
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node')
+  new NodeTracerProvider().register()
+  const otel = require('@opentelemetry/api')
+  t.after(() => { otel.trace.disable(); otel.context.disable(); otel.propagation.disable() })
+  const { metrics } = setup(t, { port: 0, defaultLabels: { app: 'shop' } })
+  metrics.counter('scraped_orders_total').inc(40)
+  const traceId = otel.trace.getTracer('t').startActiveSpan('order', (span) => {
+    metrics.counter('scraped_orders_total').inc(2)
+    metrics.histogram('scraped_size_bytes', { buckets: [10, 100] }).observe(50)
+    span.end()
+    return span.spanContext().traceId
+  })
+  metrics.summary('scraped_latency_seconds', { maxAgeSeconds: 600 }).observe(0.25)
   await waitFor(() => metrics.port, { what: 'the metrics server' })
   const dir = tempDir(t, 'prom')
   fs.chmodSync(dir, 0o777)
@@ -227,7 +238,7 @@ test('a real Prometheus server scrapes /metrics: the target is up and a prodkit 
   const webPort = await new Promise((resolve) => { const s = http.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
   const prom = spawn(prometheusBin, [
     `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${webPort}`
+    `--web.listen-address=127.0.0.1:${webPort}`, '--enable-feature=exemplar-storage'
   ], { stdio: ['ignore', 'ignore', 'pipe'] })
   let promErr = ''
   prom.stderr.on('data', (d) => { promErr = (promErr + d).slice(-4000) })
@@ -245,8 +256,19 @@ test('a real Prometheus server scrapes /metrics: the target is up and a prodkit 
     return r && r.data.result.length ? r.data.result : null
   }, { what: 'the series', timeoutMs: 30_000 })
   assert.equal(result[0].value[1], '42')
+  assert.equal(result[0].metric.app, 'shop', 'default labels')
   const rss = await getJson(`${api}/query?query=process_resident_memory_bytes`)
   assert.ok(Number(rss.data.result[0].value[1]) > 0)
+  const query = async (q) => (await getJson(`${api}/query?query=${encodeURIComponent(q)}`)).data.result
+  assert.ok(Math.abs(Number((await query('scraped_latency_seconds{quantile="0.5"}'))[0].value[1]) - 0.25) <= 0.0025, 'the summary quantile, within 1%')
+  assert.equal((await query('scraped_size_bytes_bucket{le="100"}'))[0].value[1], '1')
+  // Exemplars exist only in OpenMetrics: Prometheus asked for it and parsed it.
+  const exemplars = await waitFor(async () => {
+    const r = await getJson(`${api}/query_exemplars?query=${encodeURIComponent('scraped_orders_total')}&start=0&end=${Date.now() / 1000 + 60}`)
+    return r && r.data && r.data.length ? r.data : null
+  }, { what: 'the counter\'s exemplar in Prometheus', timeoutMs: 30_000 })
+  assert.equal(exemplars[0].exemplars[0].labels.trace_id, traceId)
+  assert.equal(exemplars[0].exemplars[0].value, '2')
 })
 
 test('the /metrics server binds to 127.0.0.1, serves GET /metrics and 404 elsewhere; express.metricsHandler serves the same', async (t) => {
@@ -362,6 +384,21 @@ test('cluster: the primary merges real workers; a worker that does not answer in
     const check = spawnSync('promtool', ['check', 'metrics'], { input: all, encoding: 'utf8' })
     assert.equal(check.status, 0, check.stdout + check.stderr)
   }
+  // Worker 1 crashes and is replaced by worker 3 (which counts 3 emails): its last values
+  // stay in the sum, so the counter goes 3 -> 3 + 3 and never back.
+  child.stdin.write('crash\n')
+  assert.equal(await nextLine(), 'replaced')
+  let after
+  for (let tries = 0; tries < 200; tries++) {
+    child.stdin.write('scrape\n')
+    after = JSON.parse(await nextLine()).text
+    if (valueOf(after, 'prodkit_cluster_worker_up{worker="2"}') === 1) break // worker 2 has woken up
+  }
+  assert.equal(valueOf(after, 'jobs_total{kind="email"}'), 6, 'crashed worker 1 (1) kept, worker 2 (2), replacement worker 3 (3)')
+  assert.equal(valueOf(after, 'jobs_total{kind="sms"}'), 30)
+  assert.equal(valueOf(after, 'job_size_bytes_count'), 6, 'histogram counts kept across the crash too')
+  assert.equal(valueOf(after, 'queue_depth{worker="1"}'), undefined, 'a dead worker\'s gauges go')
+  assert.equal(valueOf(after, 'queue_depth{worker="3"}'), 300)
   child.stdin.write('exit\n')
 })
 
@@ -389,7 +426,7 @@ test('prodkit.cluster(): the primary serves /metrics merged from its workers', a
   assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 0)
 })
 
-test('summary: sliding-window quantiles within 1% of the exact ones (prom-client's tdigest side by side); NaN once the window is empty; sum and count for all time', async (t) => {
+test('summary: sliding-window quantiles within 1% of the exact ones (prom-client\'s tdigest side by side); NaN once the window is empty; sum and count for all time', async (t) => {
   const { metrics } = setup(t)
   let now = 0
   metrics.registry.now = () => now
