@@ -371,6 +371,16 @@ test('cluster: the primary merges real workers; a worker that does not answer in
   assert.ok(valueOf(all, 'nodejs_heap_size_used_bytes{worker="primary"}') > 0)
   assert.equal((all.match(/^# TYPE nodejs_heap_size_used_bytes /gm) || []).length, 1, 'one TYPE line per family')
   assert.equal(valueOf(all, 'prodkit_cluster_worker_up{worker="2"}'), 1)
+  // Summaries: the quantiles of both workers' observations (1..200), from merged sketches.
+  assert.ok(Math.abs(valueOf(all, 'job_latency_seconds{quantile="0.5"}') - 100) <= 1, 'merged median of 1..200')
+  assert.ok(Math.abs(valueOf(all, 'job_latency_seconds{quantile="0.99"}') - 198) <= 2)
+  assert.equal(valueOf(all, 'job_latency_seconds_count'), 200)
+  assert.equal(valueOf(all, 'job_latency_seconds_sum'), 20100)
+  child.stdin.write('scrape-om\n')
+  const om = JSON.parse(await nextLine()).text
+  assert.ok(om.endsWith('# EOF\n'))
+  assert.match(om, /^# TYPE jobs counter$/m)
+  assert.equal(valueOf(om, 'jobs_total{kind="email"}'), 3)
   child.stdin.write('block\nscrape\n')
   const partial = JSON.parse(await nextLine()).text
   assert.equal(valueOf(partial, 'prodkit_cluster_workers{state="missing"}'), 1)
