@@ -57,7 +57,21 @@ function collectWorkers (timeoutMs) {
   })))
 }
 
-const labelKey = (labels) => JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]))
+// A series' identity. Label objects come from the same metric definitions in every
+// process, so their keys are in the same order: no sort needed (a different order would
+// only keep two series apart, never merge two different ones).
+function labelKey (labels) {
+  let key = ''
+  for (const k in labels) key += k + '\u0001' + labels[k] + '\u0000'
+  return key
+}
+
+function sameNumbers (a, b) {
+  if (a === b) return true
+  if (!a || !b || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 // Merges the workers' families into one list.
 function mergeFamilies (reports) {
@@ -71,8 +85,8 @@ function mergeFamilies (reports) {
       }
       if (target.type !== family.type) continue
       const sameBuckets = family.type === 'histogram'
-        ? JSON.stringify(target.buckets) === JSON.stringify(family.buckets)
-        : family.type !== 'summary' || JSON.stringify(target.percentiles) === JSON.stringify(family.percentiles)
+        ? sameNumbers(target.buckets, family.buckets)
+        : family.type !== 'summary' || sameNumbers(target.percentiles, family.percentiles)
       for (const sample of family.samples) {
         if (family.type === 'gauge' || !sameBuckets) {
           // Gauges do not add up across processes (a heap size, a queue depth): keep each.

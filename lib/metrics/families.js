@@ -20,8 +20,11 @@ const { quantilesOf, mergePlain, emptyBins } = require('./sketch')
 
 const UNITS = ['seconds', 'bytes']
 
+const NEEDS_ESCAPE = /[\\"\n]/
+
 function escapeLabel (value) {
-  return String(value).replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c))
+  const text = String(value)
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c)) : text
 }
 
 function escapeHelp (help, openMetrics) {
@@ -36,14 +39,24 @@ function formatNumber (value) {
   return value > 0 ? '+Inf' : '-Inf'
 }
 
-function labelText (labels, extra, defaults) {
+// The inside of a series' braces (no braces): default labels, then its own.
+function labelPairs (labels, defaults) {
   let text = ''
   if (defaults !== null) {
-    for (const key in defaults) if (labels[key] === undefined) text += (text ? ',' : '') + `${key}="${escapeLabel(defaults[key])}"`
+    for (const key in defaults) if (labels[key] === undefined) text += (text ? ',' : '') + key + '="' + escapeLabel(defaults[key]) + '"'
   }
-  for (const key in labels) text += (text ? ',' : '') + `${key}="${escapeLabel(labels[key])}"`
-  if (extra) text += (text ? ',' : '') + extra
-  return text ? `{${text}}` : ''
+  for (const key in labels) text += (text ? ',' : '') + key + '="' + escapeLabel(labels[key]) + '"'
+  return text
+}
+
+// `pairs` from labelPairs, plus `extra` (e.g. le="0.1"), in braces; '' for none.
+function braces (pairs, extra) {
+  if (extra) return pairs ? '{' + pairs + ',' + extra + '}' : '{' + extra + '}'
+  return pairs ? '{' + pairs + '}' : ''
+}
+
+function labelText (labels, extra, defaults) {
+  return braces(labelPairs(labels, defaults), extra)
 }
 
 function exemplarText (exemplar) {
@@ -75,31 +88,33 @@ function renderFamily (family, options = {}) {
   const name = (options.prefix || '') + family.name
   let out = header(name, family.help, family.type, om)
   if (family.type === 'histogram') {
+    const les = family.buckets.map((le) => 'le="' + formatNumber(le) + '"')
+    les.push('le="+Inf"')
     for (const s of family.samples) {
-      let cumulative = 0
+      const pairs = labelPairs(s.labels, defaults)
       const ex = om && s.exemplars ? s.exemplars : null
-      family.buckets.forEach((le, i) => {
+      let cumulative = 0
+      for (let i = 0; i < les.length; i++) {
         cumulative += s.counts[i]
-        out += `${name}_bucket${labelText(s.labels, `le="${formatNumber(le)}"`, defaults)} ${cumulative}${ex ? exemplarText(ex[i]) : ''}\n`
-      })
-      cumulative += s.counts[family.buckets.length]
-      out += `${name}_bucket${labelText(s.labels, 'le="+Inf"', defaults)} ${cumulative}${ex ? exemplarText(ex[family.buckets.length]) : ''}\n`
-      out += `${name}_sum${labelText(s.labels, '', defaults)} ${formatNumber(s.sum)}\n`
-      out += `${name}_count${labelText(s.labels, '', defaults)} ${s.count}\n`
+        out += name + '_bucket' + braces(pairs, les[i]) + ' ' + cumulative + (ex ? exemplarText(ex[i]) : '') + '\n'
+      }
+      const plain = braces(pairs, '')
+      out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
     }
   } else if (family.type === 'summary') {
     for (const s of family.samples) {
+      const pairs = labelPairs(s.labels, defaults)
       const values = s.quantiles || quantilesOf(mergePlain(emptyBins(), s.sketch), family.percentiles)
       family.percentiles.forEach((q, i) => {
-        out += `${name}${labelText(s.labels, `quantile="${formatNumber(q)}"`, defaults)} ${formatNumber(values[i])}\n`
+        out += name + braces(pairs, 'quantile="' + formatNumber(q) + '"') + ' ' + formatNumber(values[i]) + '\n'
       })
-      out += `${name}_sum${labelText(s.labels, '', defaults)} ${formatNumber(s.sum)}\n`
-      out += `${name}_count${labelText(s.labels, '', defaults)} ${s.count}\n`
+      const plain = braces(pairs, '')
+      out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
     }
   } else {
     const sampleName = om && family.type === 'counter' && !name.endsWith('_total') ? name + '_total' : name
     for (const s of family.samples) {
-      out += `${sampleName}${labelText(s.labels, '', defaults)} ${formatNumber(s.value)}${om && s.exemplar ? exemplarText(s.exemplar) : ''}\n`
+      out += sampleName + braces(labelPairs(s.labels, defaults), '') + ' ' + formatNumber(s.value) + (om && s.exemplar ? exemplarText(s.exemplar) : '') + '\n'
     }
   }
   return out
