@@ -83,19 +83,28 @@ async function primary () {
   console.log(`merged series: prodkit ${series(oursText)}, prom-client ${series(theirsText)}`)
   console.log(`  bench_counter_0_total{k="0"}: prodkit ${check(oursText, 'bench_counter_0_total{k="0"}')}, prom-client ${check(theirsText, 'bench_counter_0_total{k="0"}')}`)
 
+  // The floor under both: one empty IPC round trip to every worker.
+  const pingAll = () => Promise.all(Object.values(cluster.workers).map((w) => new Promise((resolve) => {
+    const onMessage = (msg) => { if (msg === 'pong') { w.off('message', onMessage); resolve() } }
+    w.on('message', onMessage)
+    w.send('ping')
+  })))
   const ours = []
   const theirs = []
+  const floor = []
   const rounds = 10
   const per = Math.max(1, Math.floor(SCRAPES / rounds))
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < per; i++) theirs.push(await timeOne(() => aggregator.clusterMetrics()))
     for (let i = 0; i < per; i++) ours.push(await timeOne(() => kit.metrics.scrape()))
+    for (let i = 0; i < per; i++) floor.push(await timeOne(pingAll))
   }
   const mo = median(ours)
   const mt = median(theirs)
   console.log(`\nmerged scrape of ${WORKERS} workers, median of ${ours.length} (interleaved rounds):`)
   console.log(`  prom-client AggregatorRegistry.clusterMetrics(): ${mt.toFixed(2)} ms`)
   console.log(`  prodkit metrics.scrape():                         ${mo.toFixed(2)} ms`)
+  console.log(`  an empty IPC round trip to every worker:          ${median(floor).toFixed(2)} ms (the floor under both)`)
   console.log(`  ratio prodkit / prom-client: ${(mo / mt).toFixed(3)} (target <= 0.2)`)
 
   // One worker blocked.
@@ -121,6 +130,7 @@ async function primary () {
 function worker () {
   defineAppMetrics(cluster.worker.id)
   process.on('message', (msg) => {
+    if (msg === 'ping') process.send('pong')
     if (msg !== 'block') return
     process.send('blocking')
     const end = Date.now() + BLOCK_MS

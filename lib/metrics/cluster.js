@@ -14,6 +14,7 @@
 
 const cluster = require('node:cluster')
 const { mergePlain, emptyBins, plain } = require('./sketch')
+const { encode, decode } = require('./wire')
 
 const REQUEST = 'prodkit:metrics:request'
 const REPLY = 'prodkit:metrics:reply'
@@ -26,7 +27,7 @@ function answerPrimary (families) {
     if (!msg || msg.type !== REQUEST) return
     const send = (payload) => { if (process.connected) process.send(payload, () => {}) }
     Promise.resolve().then(families).then(
-      (list) => send({ type: REPLY, id: msg.id, families: list }),
+      (list) => send({ type: REPLY, id: msg.id, families: encode(list) }),
       (err) => send({ type: REPLY, id: msg.id, families: [], error: String(err && err.message) })
     )
   }
@@ -45,7 +46,11 @@ function collectWorkers (timeoutMs) {
       resolve(result)
     }
     const onMessage = (msg) => {
-      if (msg && msg.type === REPLY && msg.id === id) done({ worker: String(worker.id), families: msg.families })
+      if (msg && msg.type === REPLY && msg.id === id) {
+        let families = null
+        try { families = decode(msg.families) } catch {} // a malformed report counts as missing
+        done({ worker: String(worker.id), families })
+      }
     }
     const timer = setTimeout(() => done({ worker: String(worker.id), families: null }), timeoutMs)
     worker.on('message', onMessage)
