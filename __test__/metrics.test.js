@@ -107,7 +107,7 @@ test('bad names and options throw TypeErrors at creation; bad updates never thro
     [() => metrics.summary('s', { maxAgeSeconds: -1 }), /summary maxAgeSeconds must be a positive number of seconds/],
     [() => metrics.summary('s', { ageBuckets: 3 }), /summary ageBuckets must be given with maxAgeSeconds/],
     [() => metrics.summary('s', { labelNames: ['quantile'] }), /summary labelNames must be an array of label names/],
-    [() => metrics.setDefaultLabels({ 'bad-name': 'x' }), /setDefaultLabels\(labels\).bad-name must be under a label name/],
+    [() => metrics.setDefaultLabels({ 'bad-name': 'x' }), /setDefaultLabels\(labels\) keys must be label names/],
     [() => metrics.setDefaultLabels({ app: {} }), /setDefaultLabels\(labels\).app must be a string, number or boolean/]
   ]
   for (const [fn, message] of cases) assert.throws(fn, { name: 'TypeError', message })
@@ -319,6 +319,13 @@ test('invalid metrics options throw TypeErrors naming the option', () => {
     [{ port: 70000 }, /option metrics.port must be an integer from 0 to 65535/],
     [{ thresholds: { cpu: 1 } }, /unknown option metrics.thresholds.cpu/],
     [{ every: 1 }, /unknown option metrics.every/],
+    [{ prefix: 'my-app_' }, /option metrics.prefix must be a metric name prefix/],
+    [{ defaultLabels: { le: 'x' } }, /option metrics.defaultLabels keys must be label names/],
+    [{ defaultLabels: [] }, /option metrics.defaultLabels must be an object/],
+    [{ httpServer: { buckets: [] } }, /option metrics.httpServer.buckets must be a non-empty array/],
+    [{ httpServer: { bucket: [1] } }, /unknown option metrics.httpServer.bucket \(known: buckets\)/],
+    [{ httpServer: 'yes' }, /option metrics.httpServer must be true, false or \{ buckets \}/],
+    [{ collectTimeoutMs: 0 }, /option metrics.collectTimeoutMs must be an integer from 1 to 60000/],
     ['on', /option metrics must be an object, or false to turn metrics off/]
   ]
   for (const [metrics, message] of cases) {
@@ -592,4 +599,32 @@ test('OpenMetrics on Accept: application/openmetrics-text: content type, counter
   assert.equal(negotiate('application/openmetrics-text;q=0').format, 'prometheus')
   assert.equal(negotiate(';;;,,q=').format, 'prometheus')
   await assert.rejects(metrics.scrape('json'), { name: 'TypeError', message: /scrape\(format\) must be 'prometheus' or 'openmetrics'/ })
+})
+
+test('the cluster wire form: decode(encode(families)) gives the same families (labels, histograms with exemplars, summaries, irregular label sets); mergeFamilies merges summary sketches and keeps the latest exemplar', () => {
+  const { encode, decode } = require('../lib/metrics/wire')
+  const exemplar = { labels: { trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) }, value: 1, timestamp: 1700000000.5 }
+  const later = { ...exemplar, value: 2, timestamp: 1700000001 }
+  const sketch = (values) => {
+    const { WindowedSketch, plain } = require('../lib/metrics/sketch')
+    const w = new WindowedSketch(undefined, 1, () => 0)
+    values.forEach((v) => w.add(v))
+    return plain(w.bins())
+  }
+  const families = (w) => [
+    { name: 'c_total', help: 'c "q"', type: 'counter', samples: [{ labels: { k: 'a', j: 'x' }, value: w, ...(w === 2 ? { exemplar: later } : { exemplar }) }, { labels: { k: 'b', j: 'y' }, value: 1 }] },
+    { name: 'g', help: 'g', type: 'gauge', samples: [{ labels: {}, value: w }] },
+    { name: 'odd', help: 'o', type: 'gauge', samples: [{ labels: { a: '1' }, value: 1 }, { labels: { b: '2' }, value: 2 }] },
+    { name: 'h', help: 'h', type: 'histogram', buckets: [1, 2], samples: [{ labels: { k: 'a' }, counts: [w, 0, 1], sum: 3, count: w + 1, exemplars: [null, exemplar, null] }] },
+    { name: 's', help: 's', type: 'summary', percentiles: [0.5], samples: [{ labels: {}, sum: 5, count: 2, sketch: sketch(w === 1 ? [1, 2, 3] : [4, 5, 6]) }] }
+  ]
+  for (const w of [1, 2]) assert.deepEqual(decode(JSON.parse(JSON.stringify(encode(families(w))))), JSON.parse(JSON.stringify(families(w))))
+  const merged = mergeFamilies([1, 2].map((w) => ({ worker: String(w), families: decode(JSON.parse(JSON.stringify(encode(families(w))))) })))
+  const byName = Object.fromEntries(merged.map((f) => [f.name, f]))
+  assert.equal(byName.c_total.samples[0].value, 3)
+  assert.deepEqual(byName.c_total.samples[0].exemplar, later, 'the latest exemplar wins')
+  const { render } = require('../lib/metrics/families')
+  const text = render(merged)
+  assert.ok(Math.abs(valueOf(text, 's{quantile="0.5"}') - 3) <= 0.04, 'the median of 1..6 from merged sketches, not an average of medians')
+  assert.equal(valueOf(text, 's_count'), 4)
 })

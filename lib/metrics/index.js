@@ -89,7 +89,7 @@ function checkDefaultLabels (name, labels) {
   const out = {}
   for (const [key, value] of Object.entries(labels)) {
     if (!LABEL.test(key) || key.startsWith('__') || key === 'le' || key === 'quantile' || key === 'worker') {
-      throw fail(`${name}.${key}`, 'under a label name ([a-zA-Z_][a-zA-Z0-9_]*, not le, quantile, worker or __*)', key)
+      throw fail(`${name} keys`, 'label names ([a-zA-Z_][a-zA-Z0-9_]*, not le, quantile, worker or __*)', key)
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw fail(`${name}.${key}`, 'a string, number or boolean', value)
     out[key] = String(value)
