@@ -12,7 +12,8 @@
 // The exemplar of the request's bucket is the trace active when the request started.
 
 const { performance } = require('node:perf_hooks')
-const { otelApi, activeTraceFields } = require('../context/trace')
+const { activeTraceFields } = require('../context/trace')
+const { otel } = require('./registry')
 
 const UNMATCHED = '#unmatched'
 const NAME = 'http_server_request_duration_seconds'
@@ -36,8 +37,7 @@ class HttpServerMetrics {
   start (req, res) {
     const started = performance.now()
     let trace = null
-    const api = otelApi()
-    if (api !== undefined) trace = activeTraceFields(api)
+    if (otel.api !== undefined) trace = activeTraceFields(otel.api)
     let done = false
     const finish = () => {
       if (done) return

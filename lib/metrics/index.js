@@ -16,7 +16,7 @@ const { answerPrimary, collectWorkers, ClusterMerger } = require('./cluster')
 const { HttpServerMetrics } = require('./http-server')
 const { render, decorateText } = require('./families')
 const { negotiate, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } = require('./negotiate')
-const { DEFAULT_BUCKETS } = require('./registry')
+const { DEFAULT_BUCKETS, refreshOtel } = require('./registry')
 const { fail, isPlainObject } = require('../log/options')
 
 const KNOWN = ['intervalMs', 'port', 'host', 'httpClient', 'httpServer', 'thresholds', 'clusterTimeoutMs', 'collectTimeoutMs', 'prefix', 'defaultLabels']
@@ -125,6 +125,7 @@ class Metrics {
 
   // Closes the event-loop window and checks the thresholds, once per interval.
   tick () {
+    refreshOtel()
     const window = this.runtime.tick()
     if (this.thresholds) {
       const s = this.sampler.summary()

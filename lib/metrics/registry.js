@@ -27,9 +27,18 @@ const KNOWN = {
   summary: ['help', 'labelNames', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'collect']
 }
 
+// The OpenTelemetry API's globals, read again when a registry is made, at each scrape and
+// each sampling interval: reading them on every update would cost ~100 ns (a missing
+// symbol property of the global object), the update itself a few. So an SDK registered
+// after the metrics were made gives exemplars from the next scrape or interval on.
+const otel = { api: otelApi() }
+function refreshOtel () {
+  otel.api = otelApi()
+}
+
 // The active span as an exemplar of `value`, or undefined (no OpenTelemetry, no span).
 function exemplarOf (value) {
-  const api = otelApi()
+  const api = otel.api
   if (api === undefined) return undefined
   const fields = activeTraceFields(api)
   if (fields === null) return undefined
@@ -58,7 +67,7 @@ class CounterChild {
   inc (by = 1) {
     if (typeof by === 'number' && by >= 0 && by !== Infinity) {
       this.value += by
-      if (otelApi() !== undefined) this.exemplar = exemplarOf(by) || this.exemplar
+      if (otel.api !== undefined) this.exemplar = exemplarOf(by) || this.exemplar
     } else {
       this.rejections.add(`counter.inc(${String(by)}): counters only go up by finite amounts`)
     }
@@ -107,7 +116,7 @@ class HistogramChild {
     this.counts[i]++
     this.sum += value
     this.count++
-    if (otelApi() !== undefined) {
+    if (otel.api !== undefined) {
       const exemplar = exemplarOf(value)
       if (exemplar !== undefined) (this.exemplars || (this.exemplars = []))[i] = exemplar
     }
@@ -294,6 +303,7 @@ class Registry {
     // collect() failures by metric name; `onCollectError(name, err)` logs the first of each.
     this.collectErrors = new Map()
     this.onCollectError = null
+    refreshOtel()
   }
 
   create (kind, name, options = {}) {
@@ -392,6 +402,7 @@ class Registry {
   }
 
   families () {
+    refreshOtel()
     const out = []
     for (const metric of this.metrics.values()) out.push(metric.family())
     out.push({
@@ -427,4 +438,4 @@ function summaryOptions (kind, options) {
   return { percentiles: Object.freeze([...percentiles]), maxAgeSeconds, ageBuckets }
 }
 
-module.exports = { Registry, DEFAULT_BUCKETS, DEFAULT_PERCENTILES }
+module.exports = { Registry, DEFAULT_BUCKETS, DEFAULT_PERCENTILES, otel, refreshOtel }
