@@ -209,6 +209,10 @@ test('the Prometheus text passes promtool check metrics', async (t) => {
   const { metrics } = setup(t)
   metrics.counter('jobs_total', { labelNames: ['queue'] }).inc({ queue: 'mail "quoted" \\ and\nnewline' })
   metrics.timer('job_seconds').start()()
+  metrics.summary('job_latency_seconds', { labelNames: ['queue'], maxAgeSeconds: 60 }).observe({ queue: 'mail' }, 0.2)
+  metrics.summary('idle_latency_seconds') // no observation: NaN quantiles
+  metrics.gauge('collected_depth', { collect () { this.set(7) } })
+  metrics.histogram('observed_in_http_seconds', { labelNames: ['route'] }).observe({ route: '#unmatched' }, 0.01)
   await waitFor(() => metrics.sampler.seq() >= 1, { what: 'a sample' })
   const result = spawnSync(promtool, ['check', 'metrics'], { input: metrics.prometheus(), encoding: 'utf8' })
   assert.equal(result.status, 0, result.stdout + result.stderr)
