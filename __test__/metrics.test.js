@@ -363,10 +363,17 @@ test('cluster: the primary merges real workers; a worker that does not answer in
     while ((i = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, i)
       buffer = buffer.slice(i + 1)
-      waiters.shift()(line)
+      const waiter = waiters.shift()
+      if (waiter) waiter(line)
     }
   })
-  const nextLine = () => new Promise((resolve) => waiters.push(resolve))
+  // A line from the primary, or a failure (not a hang) when none comes.
+  const nextLine = () => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line from the cluster fixture within 30 s; stderr: ${stderr.slice(-2000)}`)), 30_000)
+    waiters.push((line) => { clearTimeout(timer); resolve(line) })
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
   assert.equal(await nextLine(), 'ready')
   child.stdin.write('scrape\n')
   const all = JSON.parse(await nextLine()).text
