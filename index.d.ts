@@ -332,9 +332,32 @@ export interface MetricOptions {
   labelNames?: string[]
 }
 
+export interface CounterOptions extends MetricOptions {
+  /** Called before each scrape (`this` is the counter); may return a promise. A failure is counted and logged once, never breaks the scrape. */
+  collect?(this: Counter): void | Promise<void>
+}
+
+export interface GaugeOptions extends MetricOptions {
+  /** Called before each scrape to set the gauge (`this` is the gauge); may return a promise. A failure is counted and logged once, never breaks the scrape. */
+  collect?(this: Gauge): void | Promise<void>
+}
+
 export interface HistogramOptions extends MetricOptions {
   /** Upper bounds, increasing. Default: 0.005 ... 10 (prom-client's). */
   buckets?: number[]
+  /** Called before each scrape (`this` is the histogram); may return a promise. */
+  collect?(this: Histogram): void | Promise<void>
+}
+
+export interface SummaryOptions extends MetricOptions {
+  /** Quantiles to report, increasing, 0 to 1. Default: 0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999 (prom-client's). */
+  percentiles?: number[]
+  /** The sliding window of the quantiles, in seconds. Default: no window (all time). */
+  maxAgeSeconds?: number
+  /** How many steps the window moves in (with maxAgeSeconds). Default 5. */
+  ageBuckets?: number
+  /** Called before each scrape (`this` is the summary); may return a promise. */
+  collect?(this: Summary): void | Promise<void>
 }
 
 export interface CounterSeries { inc(by?: number): void }
@@ -358,6 +381,12 @@ export interface Gauge extends GaugeSeries {
 }
 export interface Histogram extends HistogramSeries {
   labels(values: Labels): HistogramSeries
+  observe(value: number): void
+  observe(labels: Labels, value: number): void
+}
+export interface SummarySeries { observe(value: number): void }
+export interface Summary extends SummarySeries {
+  labels(values: Labels): SummarySeries
   observe(value: number): void
   observe(labels: Labels, value: number): void
 }
@@ -391,15 +420,39 @@ export interface MetricsOptions {
   thresholds?: MetricsThresholds
   /** In a cluster's primary: how long a scrape waits for each worker. Default 1000. */
   clusterTimeoutMs?: number
+  /** How long a scrape waits for async collect() callbacks. Default 1000. */
+  collectTimeoutMs?: number
+  /** Time incoming requests through requestLogger (http_server_request_duration_seconds); `{ buckets }` to choose the buckets. Default true. */
+  httpServer?: boolean | { buckets?: number[] }
+  /** Put before every metric name (prodkit's own too), e.g. `'shop_'`. */
+  prefix?: string
+  /** Labels every series carries (a series' own label of the same name wins). */
+  defaultLabels?: Record<string, string | number | boolean>
 }
+
+/** An exemplar: the trace that was active when a counter was incremented or a histogram bucket observed. */
+export interface Exemplar { labels: { trace_id: string; span_id: string }; value: number; timestamp: number }
 
 /** A metric family in `snapshot().app`. */
 export interface MetricFamily {
   name: string
   help: string
-  type: 'counter' | 'gauge' | 'histogram'
+  type: 'counter' | 'gauge' | 'histogram' | 'summary'
   buckets?: number[]
-  samples: Array<{ labels: Record<string, string>; value?: number; counts?: number[]; sum?: number; count?: number }>
+  percentiles?: number[]
+  samples: Array<{
+    labels: Record<string, string>
+    value?: number
+    counts?: number[]
+    sum?: number
+    count?: number
+    /** A summary's values at `percentiles` (NaN with no observation in the window). */
+    quantiles?: number[]
+    /** A summary's window as a mergeable sketch (lib/metrics/sketch.js). */
+    sketch?: { zero: number; count: number; pos: number[]; neg: number[] }
+    exemplar?: Exemplar
+    exemplars?: Array<Exemplar | null>
+  }>
 }
 
 export interface MetricsSnapshot {
@@ -440,18 +493,26 @@ export interface MetricsSnapshot {
   app: Record<string, MetricFamily>
 }
 
+export type ExpositionFormat = 'prometheus' | 'openmetrics'
+
 export interface Metrics {
-  counter(name: string, options?: MetricOptions): Counter
-  gauge(name: string, options?: MetricOptions): Gauge
+  counter(name: string, options?: CounterOptions): Counter
+  gauge(name: string, options?: GaugeOptions): Gauge
   histogram(name: string, options?: HistogramOptions): Histogram
   timer(name: string, options?: HistogramOptions): Timer
+  /** Sliding-window quantiles (1% relative error), sum and count. */
+  summary(name: string, options?: SummaryOptions): Summary
+  /** Labels every series carries from now on (replaces the previous default labels). */
+  setDefaultLabels(labels: Record<string, string | number | boolean>): void
   snapshot(): MetricsSnapshot
-  /** Prometheus exposition text (format 0.0.4). */
+  /** Prometheus exposition text (format 0.0.4). Sync collect() callbacks run first. */
   prometheus(): string
+  /** OpenMetrics 1.0.0 text, with exemplars, ending in `# EOF`. Sync collect() callbacks run first. */
+  openMetrics(): string
   /** In a cluster's primary: every process's metrics merged. */
-  clusterPrometheus(): Promise<string>
-  /** What a scrape gets: prometheus(), or clusterPrometheus() in a primary with workers. */
-  scrape(): Promise<string>
+  clusterPrometheus(format?: ExpositionFormat): Promise<string>
+  /** What a scrape gets (async collect() callbacks awaited): this process's text, or clusterPrometheus() in a primary with workers. */
+  scrape(format?: ExpositionFormat): Promise<string>
   /** The /metrics server's port, when `port` was given. */
   readonly port: number | undefined
   close(): void

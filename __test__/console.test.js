@@ -8,6 +8,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const http = require('node:http')
 const net = require('node:net')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
@@ -232,6 +233,17 @@ test('the primary serves the merged /metrics on --metrics-port; metricsHandler()
     assert.equal(fromWorker.headers['x-prodkit-metrics'], 'cluster')
     assert.equal(hits(fromWorker.body), 30, 'whichever worker answers: the cluster\'s count')
   }
+  // A scraper that asks for OpenMetrics gets it through a worker too, merged.
+  const om = await new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/metrics', agent: false, headers: { accept: 'application/openmetrics-text; version=1.0.0' } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d) => { body += d }).on('end', () => resolve({ headers: res.headers, body }))
+    }).on('error', reject)
+  })
+  assert.equal(om.headers['x-prodkit-metrics'], 'cluster')
+  assert.match(om.headers['content-type'], /^application\/openmetrics-text; version=1\.0\.0/)
+  assert.ok(om.body.endsWith('# EOF\n'), 'OpenMetrics ends with # EOF')
+  assert.equal(hits(om.body), 30)
 })
 
 test('metricsHandler() in a worker whose primary does not answer serves its own numbers, labelled as such', async (t) => {

@@ -101,7 +101,14 @@ test('bad names and options throw TypeErrors at creation; bad updates never thro
     [() => metrics.counter('process_thing_total'), /outside prodkit's own families/],
     [() => metrics.histogram('h', { buckets: [2, 1] }), /histogram buckets must be a non-empty array of finite numbers in increasing order/],
     [() => metrics.gauge('g', { labelNames: ['le'] }), /gauge labelNames must be an array of label names/],
-    [() => metrics.gauge('g', { unit: 's' }), /unknown option gauge unit \(known: help, labelNames\)/]
+    [() => metrics.gauge('g', { unit: 's' }), /unknown option gauge unit \(known: help, labelNames, collect\)/],
+    [() => metrics.gauge('g', { collect: 5 }), /gauge collect must be a function/],
+    [() => metrics.summary('s', { percentiles: [0.9, 0.5] }), /summary percentiles must be a non-empty array of increasing numbers from 0 to 1/],
+    [() => metrics.summary('s', { maxAgeSeconds: -1 }), /summary maxAgeSeconds must be a positive number of seconds/],
+    [() => metrics.summary('s', { ageBuckets: 3 }), /summary ageBuckets must be given with maxAgeSeconds/],
+    [() => metrics.summary('s', { labelNames: ['quantile'] }), /summary labelNames must be an array of label names/],
+    [() => metrics.setDefaultLabels({ 'bad-name': 'x' }), /setDefaultLabels\(labels\) keys must be label names/],
+    [() => metrics.setDefaultLabels({ app: {} }), /setDefaultLabels\(labels\).app must be a string, number or boolean/]
   ]
   for (const [fn, message] of cases) assert.throws(fn, { name: 'TypeError', message })
   metrics.gauge('same')
@@ -202,17 +209,32 @@ test('the Prometheus text passes promtool check metrics', async (t) => {
   const { metrics } = setup(t)
   metrics.counter('jobs_total', { labelNames: ['queue'] }).inc({ queue: 'mail "quoted" \\ and\nnewline' })
   metrics.timer('job_seconds').start()()
+  metrics.summary('job_latency_seconds', { labelNames: ['queue'], maxAgeSeconds: 60 }).observe({ queue: 'mail' }, 0.2)
+  metrics.summary('idle_latency_seconds') // no observation: NaN quantiles
+  metrics.gauge('collected_depth', { collect () { this.set(7) } })
+  metrics.histogram('observed_in_http_seconds', { labelNames: ['route'] }).observe({ route: '#unmatched' }, 0.01)
   await waitFor(() => metrics.sampler.seq() >= 1, { what: 'a sample' })
   const result = spawnSync(promtool, ['check', 'metrics'], { input: metrics.prometheus(), encoding: 'utf8' })
   assert.equal(result.status, 0, result.stdout + result.stderr)
   assert.equal(result.stdout + result.stderr, '', 'no lint warnings either')
 })
 
-test('a real Prometheus server scrapes /metrics: the target is up and a prodkit series answers a query', async (t) => {
+test('a real Prometheus server scrapes /metrics (it negotiates OpenMetrics): the target is up, series, a summary, a histogram and an exemplar with the trace id answer queries', async (t) => {
   const prometheusBin = tool(t, 'prometheus')
   if (!prometheusBin) return
-  const { metrics } = setup(t, { port: 0 })
-  metrics.counter('scraped_orders_total').inc(42)
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node')
+  new NodeTracerProvider().register()
+  const otel = require('@opentelemetry/api')
+  t.after(() => { otel.trace.disable(); otel.context.disable(); otel.propagation.disable() })
+  const { metrics } = setup(t, { port: 0, defaultLabels: { app: 'shop' } })
+  metrics.counter('scraped_orders_total').inc(40)
+  const traceId = otel.trace.getTracer('t').startActiveSpan('order', (span) => {
+    metrics.counter('scraped_orders_total').inc(2)
+    metrics.histogram('scraped_size_bytes', { buckets: [10, 100] }).observe(50)
+    span.end()
+    return span.spanContext().traceId
+  })
+  metrics.summary('scraped_latency_seconds', { maxAgeSeconds: 600 }).observe(0.25)
   await waitFor(() => metrics.port, { what: 'the metrics server' })
   const dir = tempDir(t, 'prom')
   fs.chmodSync(dir, 0o777)
@@ -220,7 +242,7 @@ test('a real Prometheus server scrapes /metrics: the target is up and a prodkit 
   const webPort = await new Promise((resolve) => { const s = http.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
   const prom = spawn(prometheusBin, [
     `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${webPort}`
+    `--web.listen-address=127.0.0.1:${webPort}`, '--enable-feature=exemplar-storage'
   ], { stdio: ['ignore', 'ignore', 'pipe'] })
   let promErr = ''
   prom.stderr.on('data', (d) => { promErr = (promErr + d).slice(-4000) })
@@ -238,8 +260,19 @@ test('a real Prometheus server scrapes /metrics: the target is up and a prodkit 
     return r && r.data.result.length ? r.data.result : null
   }, { what: 'the series', timeoutMs: 30_000 })
   assert.equal(result[0].value[1], '42')
+  assert.equal(result[0].metric.app, 'shop', 'default labels')
   const rss = await getJson(`${api}/query?query=process_resident_memory_bytes`)
   assert.ok(Number(rss.data.result[0].value[1]) > 0)
+  const query = async (q) => (await getJson(`${api}/query?query=${encodeURIComponent(q)}`)).data.result
+  assert.ok(Math.abs(Number((await query('scraped_latency_seconds{quantile="0.5"}'))[0].value[1]) - 0.25) <= 0.0025, 'the summary quantile, within 1%')
+  assert.equal((await query('scraped_size_bytes_bucket{le="100"}'))[0].value[1], '1')
+  // Exemplars exist only in OpenMetrics: Prometheus asked for it and parsed it.
+  const exemplars = await waitFor(async () => {
+    const r = await getJson(`${api}/query_exemplars?query=${encodeURIComponent('scraped_orders_total')}&start=0&end=${Date.now() / 1000 + 60}`)
+    return r && r.data && r.data.length ? r.data : null
+  }, { what: 'the counter\'s exemplar in Prometheus', timeoutMs: 30_000 })
+  assert.equal(exemplars[0].exemplars[0].labels.trace_id, traceId)
+  assert.equal(exemplars[0].exemplars[0].value, '2')
 })
 
 test('the /metrics server binds to 127.0.0.1, serves GET /metrics and 404 elsewhere; express.metricsHandler serves the same', async (t) => {
@@ -290,6 +323,13 @@ test('invalid metrics options throw TypeErrors naming the option', () => {
     [{ port: 70000 }, /option metrics.port must be an integer from 0 to 65535/],
     [{ thresholds: { cpu: 1 } }, /unknown option metrics.thresholds.cpu/],
     [{ every: 1 }, /unknown option metrics.every/],
+    [{ prefix: 'my-app_' }, /option metrics.prefix must be a metric name prefix/],
+    [{ defaultLabels: { le: 'x' } }, /option metrics.defaultLabels keys must be label names/],
+    [{ defaultLabels: [] }, /option metrics.defaultLabels must be an object/],
+    [{ httpServer: { buckets: [] } }, /option metrics.httpServer.buckets must be a non-empty array/],
+    [{ httpServer: { bucket: [1] } }, /unknown option metrics.httpServer.bucket \(known: buckets\)/],
+    [{ httpServer: 'yes' }, /option metrics.httpServer must be true, false or \{ buckets \}/],
+    [{ collectTimeoutMs: 0 }, /option metrics.collectTimeoutMs must be an integer from 1 to 60000/],
     ['on', /option metrics must be an object, or false to turn metrics off/]
   ]
   for (const [metrics, message] of cases) {
@@ -323,10 +363,17 @@ test('cluster: the primary merges real workers; a worker that does not answer in
     while ((i = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, i)
       buffer = buffer.slice(i + 1)
-      waiters.shift()(line)
+      const waiter = waiters.shift()
+      if (waiter) waiter(line)
     }
   })
-  const nextLine = () => new Promise((resolve) => waiters.push(resolve))
+  // A line from the primary, or a failure (not a hang) when none comes.
+  const nextLine = () => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line from the cluster fixture within 30 s; stderr: ${stderr.slice(-2000)}`)), 30_000)
+    waiters.push((line) => { clearTimeout(timer); resolve(line) })
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
   assert.equal(await nextLine(), 'ready')
   child.stdin.write('scrape\n')
   const all = JSON.parse(await nextLine()).text
@@ -341,15 +388,45 @@ test('cluster: the primary merges real workers; a worker that does not answer in
   assert.ok(valueOf(all, 'process_resident_memory_bytes') > 0, "the primary's own process figures")
   assert.ok(valueOf(all, 'nodejs_heap_size_used_bytes{worker="primary"}') > 0)
   assert.equal((all.match(/^# TYPE nodejs_heap_size_used_bytes /gm) || []).length, 1, 'one TYPE line per family')
+  assert.equal(valueOf(all, 'prodkit_cluster_worker_up{worker="2"}'), 1)
+  // Summaries: the quantiles of both workers' observations (1..200), from merged sketches.
+  assert.ok(Math.abs(valueOf(all, 'job_latency_seconds{quantile="0.5"}') - 100) <= 1, 'merged median of 1..200')
+  assert.ok(Math.abs(valueOf(all, 'job_latency_seconds{quantile="0.99"}') - 198) <= 2)
+  assert.equal(valueOf(all, 'job_latency_seconds_count'), 200)
+  assert.equal(valueOf(all, 'job_latency_seconds_sum'), 20100)
+  child.stdin.write('scrape-om\n')
+  const om = JSON.parse(await nextLine()).text
+  assert.ok(om.endsWith('# EOF\n'))
+  assert.match(om, /^# TYPE jobs counter$/m)
+  assert.equal(valueOf(om, 'jobs_total{kind="email"}'), 3)
   child.stdin.write('block\nscrape\n')
   const partial = JSON.parse(await nextLine()).text
   assert.equal(valueOf(partial, 'prodkit_cluster_workers{state="missing"}'), 1)
   assert.equal(valueOf(partial, 'prodkit_cluster_missing_reports_total'), 1)
-  assert.equal(valueOf(partial, 'jobs_total{kind="email"}'), 1, 'only worker 1 counted')
+  assert.equal(valueOf(partial, 'prodkit_cluster_worker_up{worker="2"}'), 0, 'the blocked worker is flagged')
+  assert.equal(valueOf(partial, 'jobs_total{kind="email"}'), 3, 'the blocked worker counted from its last report: no reset seen by Prometheus')
+  assert.equal(valueOf(partial, 'job_size_bytes_count'), 4)
+  assert.equal(valueOf(partial, 'queue_depth{worker="2"}'), undefined, 'its gauges are left out')
+  assert.equal(valueOf(partial, 'queue_depth{worker="1"}'), 100)
   if (spawnSync('which', ['promtool']).status === 0) {
     const check = spawnSync('promtool', ['check', 'metrics'], { input: all, encoding: 'utf8' })
     assert.equal(check.status, 0, check.stdout + check.stderr)
   }
+  // Worker 1 crashes and is replaced by worker 3 (which counts 3 emails): its last values
+  // stay in the sum, so the counter goes 3 -> 3 + 3 and never back.
+  child.stdin.write('crash\n')
+  assert.equal(await nextLine(), 'replaced')
+  let after
+  for (let tries = 0; tries < 200; tries++) {
+    child.stdin.write('scrape\n')
+    after = JSON.parse(await nextLine()).text
+    if (valueOf(after, 'prodkit_cluster_worker_up{worker="2"}') === 1) break // worker 2 has woken up
+  }
+  assert.equal(valueOf(after, 'jobs_total{kind="email"}'), 6, 'crashed worker 1 (1) kept, worker 2 (2), replacement worker 3 (3)')
+  assert.equal(valueOf(after, 'jobs_total{kind="sms"}'), 30)
+  assert.equal(valueOf(after, 'job_size_bytes_count'), 6, 'histogram counts kept across the crash too')
+  assert.equal(valueOf(after, 'queue_depth{worker="1"}'), undefined, 'a dead worker\'s gauges go')
+  assert.equal(valueOf(after, 'queue_depth{worker="3"}'), 300)
   child.stdin.write('exit\n')
 })
 
@@ -375,4 +452,190 @@ test('prodkit.cluster(): the primary serves /metrics merged from its workers', a
   assert.ok(valueOf(text, 'prodkit_worker_resident_memory_bytes{worker="1"}') > 0 || valueOf(text, 'nodejs_heap_size_used_bytes{worker="1"}') > 0)
   child.kill('SIGTERM')
   assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 0)
+})
+
+test('summary: sliding-window quantiles within 1% of the exact ones (prom-client\'s tdigest side by side); NaN once the window is empty; sum and count for all time', async (t) => {
+  const { metrics } = setup(t)
+  let now = 0
+  metrics.registry.now = () => now
+  const promClient = require('prom-client')
+  const register = new promClient.Registry()
+  const theirs = new promClient.Summary({ name: 'lat_seconds', help: 'h', registers: [register] })
+  const ours = metrics.summary('lat_seconds', { help: 'h', maxAgeSeconds: 60, ageBuckets: 3 })
+  let x = 7
+  const all = []
+  for (let i = 0; i < 5000; i++) {
+    x = (x * 48271) % 2147483647
+    const v = (x / 2147483647) * (i % 10 === 0 ? 5 : 0.2)
+    theirs.observe(v)
+    ours.observe(v)
+    all.push(v)
+  }
+  all.sort((a, b) => a - b)
+  const text = metrics.prometheus()
+  const reference = (await theirs.get()).values
+  for (const q of [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]) {
+    const exact = all[Math.floor(q * (all.length - 1))]
+    const got = valueOf(text, `lat_seconds{quantile="${q}"}`)
+    const tdigest = reference.find((r) => r.labels.quantile === q).value
+    assert.ok(Math.abs(got - exact) <= 0.01 * exact, `q${q}: ${got} vs the exact ${exact} (prom-client's tdigest: ${tdigest})`)
+    assert.ok(Math.abs(tdigest - exact) <= 0.05 * exact, `prom-client agrees roughly: q${q} ${tdigest} vs ${exact}`)
+  }
+  assert.equal(valueOf(text, 'lat_seconds_count'), 5000)
+  now = 45_000 // 2 of 3 age buckets gone: the observations are still inside the window
+  assert.equal(valueOf(metrics.prometheus(), 'lat_seconds_count'), 5000)
+  assert.ok(valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.5"}') > 0)
+  ours.observe(100)
+  now = 61_000 // the first observations are out of the window; the 100 is not
+  assert.equal(valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.5"}'), valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.999"}'))
+  assert.ok(Math.abs(valueOf(metrics.prometheus(), 'lat_seconds{quantile="0.5"}') - 100) <= 1)
+  now = 200_000
+  const empty = metrics.prometheus()
+  assert.ok(Number.isNaN(valueOf(empty, 'lat_seconds{quantile="0.5"}')), 'an empty window reads NaN, not 0')
+  assert.equal(valueOf(empty, 'lat_seconds_count'), 5001, 'count covers all time')
+})
+
+test('collect(): sync and async callbacks set gauges at scrape time; one that throws, rejects or hangs is counted and logged once, never breaking the scrape', async (t) => {
+  const { metrics, lines } = setup(t, { collectTimeoutMs: 200 })
+  let depth = 3
+  metrics.gauge('sync_depth', { collect () { this.set(depth) } })
+  metrics.gauge('async_depth', { async collect () { await new Promise((resolve) => setImmediate(resolve)); this.set(depth * 10) } })
+  metrics.gauge('throws', { collect () { throw new Error('boom') } })
+  metrics.gauge('rejects', { collect () { return Promise.reject(new Error('nope')) } })
+  metrics.gauge('hangs', { collect () { return new Promise(() => {}) } })
+  let text = await metrics.scrape()
+  assert.equal(valueOf(text, 'sync_depth'), 3)
+  assert.equal(valueOf(text, 'async_depth'), 30, 'scrape() waits for async collect()')
+  depth = 4
+  text = await metrics.scrape()
+  assert.equal(valueOf(text, 'sync_depth'), 4)
+  assert.equal(valueOf(text, 'async_depth'), 40)
+  assert.equal(valueOf(text, 'prodkit_metrics_collect_errors_total{metric="throws"}'), 2)
+  assert.equal(valueOf(text, 'prodkit_metrics_collect_errors_total{metric="rejects"}'), 2)
+  assert.equal(valueOf(text, 'prodkit_metrics_collect_errors_total{metric="hangs"}'), 2)
+  const logged = lines().filter((l) => /collect\(\) failed/.test(l.msg))
+  assert.deepEqual(logged.map((l) => l.metric).sort(), ['hangs', 'rejects', 'throws'], 'the first failure of each is logged once')
+  assert.equal(valueOf(metrics.prometheus(), 'sync_depth'), 4, 'prometheus() runs sync callbacks too')
+})
+
+test('prefix and default labels on every series (prodkit\'s and the sampler\'s too); a series\' own label wins; promtool accepts the result', async (t) => {
+  const { metrics } = setup(t, { prefix: 'shop_', defaultLabels: { app: 'shop', region: 'eu' } })
+  metrics.counter('orders_total', { labelNames: ['region'] }).inc({ region: 'us' })
+  metrics.gauge('depth').set(2)
+  await waitFor(() => metrics.sampler.seq() >= 1, { what: 'a sample' })
+  let text = metrics.prometheus()
+  assert.equal(valueOf(text, 'shop_orders_total{app="shop",region="us"}'), 1)
+  assert.equal(valueOf(text, 'shop_depth{app="shop",region="eu"}'), 2)
+  assert.ok(valueOf(text, 'shop_process_resident_memory_bytes{app="shop",region="eu"}') > 0)
+  assert.ok(text.includes('shop_system_cpu_usage_ratio{app="shop",region="eu",cpu="all"} '))
+  assert.ok(!/^[a-z]/m.test(text.split('\n').filter((l) => !l.startsWith('shop_') && !l.startsWith('#') && l).join('\n')), 'every series is prefixed')
+  metrics.setDefaultLabels({ app: 'shop2' })
+  text = metrics.prometheus()
+  assert.equal(valueOf(text, 'shop_depth{app="shop2"}'), 2)
+  const promtool = spawnSync('which', ['promtool'], { encoding: 'utf8' }).stdout.trim()
+  if (promtool) {
+    const result = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    assert.equal(result.status, 0, result.stdout + result.stderr)
+  }
+})
+
+test('HTTP server duration histogram from requestLogger: method, route template, status code; unmatched routes are one value; prom-client\'s default buckets', async (t) => {
+  const { metrics } = setup(t)
+  const promClient = require('prom-client')
+  const reference = new promClient.Histogram({ name: 'x_seconds', help: 'h', registers: [] })
+  assert.deepEqual([...require('../lib/metrics/registry').DEFAULT_BUCKETS], [...reference.upperBounds], 'the default buckets are prom-client\'s')
+  const express = require('express')
+  const app = express()
+  const log = prodkit.createLogger({ destination: path.join(tempDir(t), 'req.log') })
+  t.after(() => log.close())
+  app.use(prodkit.express.requestLogger({ logger: log, skip: ['/health'] }))
+  const router = express.Router()
+  router.get('/orders/:id', (req, res) => res.status(req.params.id === '0' ? 404 : 200).send('ok'))
+  app.use('/api', router)
+  app.get('/health', (req, res) => res.send('ok'))
+  const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
+  t.after(() => server.close())
+  const base = `http://127.0.0.1:${server.address().port}`
+  for (const url of ['/api/orders/1', '/api/orders/2', '/api/orders/0', '/health', '/nope/1', '/nope/2', '/nope/3']) await (await fetch(base + url)).text()
+  await (await fetch(base + '/api/orders/3', { method: 'DELETE' })).text()
+  const text = metrics.prometheus()
+  const count = (labels) => valueOf(text, `http_server_request_duration_seconds_count{${labels}}`)
+  assert.equal(count('method="GET",route="/api/orders/:id",status_code="200"'), 2)
+  assert.equal(count('method="GET",route="/api/orders/:id",status_code="404"'), 1)
+  assert.equal(count('method="GET",route="/health",status_code="200"'), 1, 'skipped by the logger, still measured')
+  assert.equal(count('method="GET",route="#unmatched",status_code="404"'), 3, 'three URLs, one series')
+  assert.equal(count('method="DELETE",route="#unmatched",status_code="404"'), 1)
+  assert.equal((text.match(/^http_server_request_duration_seconds_count/gm) || []).length, 5)
+  assert.equal(valueOf(text, 'http_server_request_duration_seconds_bucket{method="GET",route="/api/orders/:id",status_code="200",le="+Inf"}'), 2)
+})
+
+test('OpenMetrics on Accept: application/openmetrics-text: content type, counter names, units, exemplars with the active trace id, # EOF', async (t) => {
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node')
+  const provider = new NodeTracerProvider()
+  provider.register()
+  const api = require('@opentelemetry/api')
+  t.after(() => { api.trace.disable(); api.context.disable(); api.propagation.disable() })
+  const { metrics } = setup(t, { port: 0 })
+  const jobs = metrics.counter('jobs_total', { help: 'Jobs "done".', labelNames: ['kind'] })
+  const sizes = metrics.histogram('job_size_bytes', { buckets: [10, 100] })
+  jobs.inc({ kind: 'a' })
+  const traceId = api.trace.getTracer('t').startActiveSpan('work', (span) => {
+    jobs.inc({ kind: 'a' }, 2)
+    sizes.observe(50)
+    span.end()
+    return span.spanContext().traceId
+  })
+  metrics.summary('lat_seconds').observe(1)
+  await waitFor(() => metrics.port && metrics.sampler.seq() >= 1, { what: 'the metrics server and a sample' })
+  const url = `http://127.0.0.1:${metrics.port}/metrics`
+  const om = await fetch(url, { headers: { accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' } })
+  assert.equal(om.headers.get('content-type'), 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+  const text = await om.text()
+  assert.ok(text.endsWith('\n# EOF\n'))
+  assert.match(text, /# HELP jobs Jobs \\"done\\"\.\n# TYPE jobs counter\n/)
+  assert.match(text, /# TYPE process_cpu_user_seconds counter\n# UNIT process_cpu_user_seconds seconds\nprocess_cpu_user_seconds_total /)
+  assert.match(text, /# TYPE job_size_bytes histogram\n# UNIT job_size_bytes bytes\n/)
+  const exemplar = new RegExp(`^jobs_total\\{kind="a"\\} 3 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 2 \\d+\\.\\d{3}$`, 'm')
+  assert.match(text, exemplar)
+  assert.match(text, new RegExp(`^job_size_bytes_bucket\\{le="100"\\} 1 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 50 `, 'm'))
+  assert.match(text, /^job_size_bytes_bucket\{le="10"\} 0$/m, 'no exemplar where nothing was observed under a span')
+  assert.match(text, /^lat_seconds\{quantile="0.5"\} /m)
+  const plain = await fetch(url, { headers: { accept: 'text/plain;version=0.0.4' } })
+  assert.equal(plain.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
+  const plainText = await plain.text()
+  assert.ok(!plainText.includes('# EOF') && !plainText.includes('trace_id'))
+  assert.equal((await (await fetch(url)).headers.get('content-type')), 'text/plain; version=0.0.4; charset=utf-8', 'no Accept: Prometheus text')
+  const { negotiate } = require('../lib/metrics/negotiate')
+  assert.equal(negotiate('application/openmetrics-text;q=0.1,text/plain;q=0.9').format, 'prometheus')
+  assert.equal(negotiate('application/openmetrics-text;q=0').format, 'prometheus')
+  assert.equal(negotiate(';;;,,q=').format, 'prometheus')
+  await assert.rejects(metrics.scrape('json'), { name: 'TypeError', message: /scrape\(format\) must be 'prometheus' or 'openmetrics'/ })
+})
+
+test('the cluster wire form: decode(encode(families)) gives the same families (labels, histograms with exemplars, summaries, irregular label sets); mergeFamilies merges summary sketches and keeps the latest exemplar', () => {
+  const { encode, decode } = require('../lib/metrics/wire')
+  const exemplar = { labels: { trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) }, value: 1, timestamp: 1700000000.5 }
+  const later = { ...exemplar, value: 2, timestamp: 1700000001 }
+  const sketch = (values) => {
+    const { WindowedSketch, plain } = require('../lib/metrics/sketch')
+    const w = new WindowedSketch(undefined, 1, () => 0)
+    values.forEach((v) => w.add(v))
+    return plain(w.bins())
+  }
+  const families = (w) => [
+    { name: 'c_total', help: 'c "q"', type: 'counter', samples: [{ labels: { k: 'a', j: 'x' }, value: w, ...(w === 2 ? { exemplar: later } : { exemplar }) }, { labels: { k: 'b', j: 'y' }, value: 1 }] },
+    { name: 'g', help: 'g', type: 'gauge', samples: [{ labels: {}, value: w }] },
+    { name: 'odd', help: 'o', type: 'gauge', samples: [{ labels: { a: '1' }, value: 1 }, { labels: { b: '2' }, value: 2 }] },
+    { name: 'h', help: 'h', type: 'histogram', buckets: [1, 2], samples: [{ labels: { k: 'a' }, counts: [w, 0, 1], sum: 3, count: w + 1, exemplars: [null, exemplar, null] }] },
+    { name: 's', help: 's', type: 'summary', percentiles: [0.5], samples: [{ labels: {}, sum: 5, count: 2, sketch: sketch(w === 1 ? [1, 2, 3] : [4, 5, 6]) }] }
+  ]
+  for (const w of [1, 2]) assert.deepEqual(decode(JSON.parse(JSON.stringify(encode(families(w))))), JSON.parse(JSON.stringify(families(w))))
+  const merged = mergeFamilies([1, 2].map((w) => ({ worker: String(w), families: decode(JSON.parse(JSON.stringify(encode(families(w))))) })))
+  const byName = Object.fromEntries(merged.map((f) => [f.name, f]))
+  assert.equal(byName.c_total.samples[0].value, 3)
+  assert.deepEqual(byName.c_total.samples[0].exemplar, later, 'the latest exemplar wins')
+  const { render } = require('../lib/metrics/families')
+  const text = render(merged)
+  assert.ok(Math.abs(valueOf(text, 's{quantile="0.5"}') - 3) <= 0.04, 'the median of 1..6 from merged sketches, not an average of medians')
+  assert.equal(valueOf(text, 's_count'), 4)
 })

@@ -120,7 +120,19 @@ const rss: number | undefined = snap.process?.residentMemoryBytes
 const p99: number = snap.eventLoop.p99Ms
 const text: string = m.prometheus()
 m.scrape().then((t: string) => t.length)
-console.log(took, rss, p99, text, prodkit.metrics === m)
+m.scrape('openmetrics').then((t: string) => t.endsWith('# EOF\n'))
+// @ts-expect-error: only 'prometheus' or 'openmetrics'
+m.scrape('json')
+const om: string = m.openMetrics()
+const latency = m.summary('latency_seconds', { percentiles: [0.5, 0.99], maxAgeSeconds: 600, ageBuckets: 5, labelNames: ['route'] })
+latency.observe({ route: '/a' }, 0.2)
+latency.labels({ route: '/b' }).observe(0.1)
+m.gauge('pool_free', { collect () { this.set(3) } })
+m.gauge('pool_async', { async collect () { this.set(await Promise.resolve(4)) } })
+m.setDefaultLabels({ app: 'shop', version: 2 })
+install({ metrics: { prefix: 'shop_', defaultLabels: { region: 'eu' }, httpServer: { buckets: [0.1, 1] }, collectTimeoutMs: 500 } })
+install({ metrics: { httpServer: false } })
+console.log(took, rss, p99, text, om, prodkit.metrics === m)
 
 // Express: the middlewares fit app.use() of Express 4 and 5.
 import express4 = require('express')

@@ -7,7 +7,7 @@ const MEMORY = 'memory' // worker -> primary: above the memory limit ({ rss, lim
 const DRAIN = 'drain' // primary -> worker: stop accepting, finish in-flight work, exit
 const STATS = 'stats' // primary -> worker: { id }; the worker answers STATS_REPLY { id, stats }
 const STATS_REPLY = 'stats-reply'
-const MERGED_METRICS = 'merged-metrics' // worker -> primary: { id }; answered with MERGED_METRICS_REPLY
+const MERGED_METRICS = 'merged-metrics' // worker -> primary: { id, format }; answered with MERGED_METRICS_REPLY
 const MERGED_METRICS_REPLY = 'merged-metrics-reply' // { id, text } or { id, error }
 
 function isMessage (message, type) {

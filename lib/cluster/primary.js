@@ -301,11 +301,13 @@ class Primary {
   }
 
   // A worker's metricsHandler() asks for the cluster-wide metrics (lib/express/metrics-handler.js).
-  onMergedMetrics (worker, { id }) {
+  onMergedMetrics (worker, { id, format }) {
     const reply = (fields) => messages.send(worker, { prodkit: messages.MERGED_METRICS_REPLY, id, ...fields })
     const metrics = this.kit.metrics
     if (!metrics) return reply({ error: 'metrics are off in the primary' })
-    metrics.scrape().then((text) => reply({ text }), (err) => reply({ error: err.message }))  }
+    Promise.resolve().then(() => metrics.scrape(format === 'openmetrics' ? 'openmetrics' : 'prometheus'))
+      .then((text) => reply({ text }), (err) => reply({ error: err.message }))
+  }
 
   onMemory (worker, { rss, limit }) {
     const info = this.workers.get(worker.id)

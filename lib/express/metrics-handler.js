@@ -1,16 +1,18 @@
 'use strict'
 // metricsHandler(): serves the Prometheus text from an Express route
-// (app.get('/metrics', prodkit.express.metricsHandler())). In a cluster's primary the
-// answer merges every worker's metrics. In a worker of a prodkit cluster it asks the
-// primary for that same merged view over the cluster's IPC channel: a scrape through the
-// load balancer, whichever worker takes it, sees the whole cluster (a counter never
-// jumps between one worker's value and another's). If the primary does not answer in
+// (app.get('/metrics', prodkit.express.metricsHandler())), or OpenMetrics when the Accept
+// header asks for it (lib/metrics/negotiate.js). In a cluster's primary the answer merges
+// every worker's metrics. In a worker of a prodkit cluster it asks the primary for that
+// same merged view, in the format asked for, over the cluster's IPC channel: a scrape
+// through the load balancer, whichever worker takes it, sees the whole cluster (a counter
+// never jumps between one worker's value and another's). If the primary does not answer in
 // time (metrics off in the primary, the primary busy), the worker serves its own numbers,
-// marked as such: a comment line, every sample labelled with its worker, and the header
-// X-Prodkit-Metrics: worker.
+// marked as such: every sample labelled with its worker, the header X-Prodkit-Metrics:
+// worker, and (in the Prometheus format, which allows comments) a comment line.
 
 const cluster = require('node:cluster')
-const { Metrics, CONTENT_TYPE } = require('../metrics')
+const { Metrics } = require('../metrics')
+const { negotiate } = require('../metrics/negotiate')
 const { fail, isPlainObject } = require('../log/options')
 const messages = require('../cluster/messages')
 const { processState } = require('../cluster/state')
@@ -21,7 +23,7 @@ const PRIMARY_TIMEOUT_MS = 3000
 let nextId = 1
 
 // Resolves with the merged text, or null when the primary does not answer in time.
-function askPrimary (timeoutMs) {
+function askPrimary (format, timeoutMs) {
   if (!processState().runtime || !cluster.isWorker || !process.connected) return Promise.resolve(null)
   return new Promise((resolve) => {
     const id = `${process.pid}:${nextId++}`
@@ -35,12 +37,13 @@ function askPrimary (timeoutMs) {
     }
     const timer = setTimeout(() => done(null), timeoutMs)
     process.on('message', onMessage)
-    if (!messages.send(process, { prodkit: messages.MERGED_METRICS, id })) done(null)
+    if (!messages.send(process, { prodkit: messages.MERGED_METRICS, id, format })) done(null)
   })
 }
 
 // This worker's own samples with a worker label: never mistaken for the cluster's.
-function workerOnly (text) {
+// OpenMetrics has no free comments, so the note goes only into the Prometheus text.
+function workerOnly (text, format = 'prometheus') {
   const worker = cluster.worker.id
   const labelled = text.split('\n').map((line) => {
     if (line === '' || line.startsWith('#')) return line
@@ -49,6 +52,7 @@ function workerOnly (text) {
     if (brace !== -1 && brace < space) return `${line.slice(0, brace + 1)}worker="${worker}",${line.slice(brace + 1)}`.replace(',}', '}')
     return `${line.slice(0, space)}{worker="${worker}"}${line.slice(space)}`
   }).join('\n')
+  if (format === 'openmetrics') return labelled
   return `# prodkit: the cluster's primary did not answer: these are worker ${worker}'s own metrics only\n${labelled}`
 }
 
@@ -63,16 +67,18 @@ function metricsHandler (options = {}) {
     if (!metrics) throw new TypeError('prodkit: metricsHandler needs metrics: call prodkit.install() first (with metrics on), or pass { metrics }')
   }
   if (!(metrics instanceof Metrics)) throw fail('metricsHandler metrics', 'the metrics of a prodkit kit', metrics)
-  const send = (res, text, scope) => {
+  const send = (res, contentType, text, scope) => {
     res.statusCode = 200
-    res.setHeader('Content-Type', CONTENT_TYPE)
+    res.setHeader('Content-Type', contentType)
     res.setHeader('X-Prodkit-Metrics', scope)
     res.end(text)
   }
   return function prodkitMetrics (req, res, next) {
-    askPrimary(PRIMARY_TIMEOUT_MS).then((merged) => {
-      if (merged !== null) return send(res, merged, 'cluster')
-      return metrics.scrape().then((text) => send(res, processState().runtime && cluster.isWorker ? workerOnly(text) : text, processState().runtime && cluster.isWorker ? 'worker' : 'process'))
+    const { format, contentType } = negotiate(req.headers && req.headers.accept)
+    const inWorker = processState().runtime && cluster.isWorker
+    askPrimary(format, PRIMARY_TIMEOUT_MS).then((merged) => {
+      if (merged !== null) return send(res, contentType, merged, 'cluster')
+      return metrics.scrape(format).then((text) => send(res, contentType, inWorker ? workerOnly(text, format) : text, inWorker ? 'worker' : 'process'))
     }).then(null, next)
   }
 }

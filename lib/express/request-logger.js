@@ -29,6 +29,7 @@ const { compileTrust, trustFor, clientOf } = require('./trust-proxy')
 // The rest of the request runs in a prodkit.context run holding its id: every line of any
 // logger carries `requestId` (lib/context/).
 const context = require('../context')
+const { observeHttpServer } = require('../metrics/http-server')
 
 // Printable, no spaces or quotes, bounded: safe to log and to echo back.
 const WELL_FORMED_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
@@ -369,6 +370,8 @@ function requestLogger (options = {}) {
       client = clientOf(trust, req, (err) => guarded('trustProxy', () => { throw err }))
     }
     const lazy = patchExpress(req, res)
+    // http_server_request_duration_seconds (lib/metrics/http-server.js), logged or not.
+    observeHttpServer(req, res)
     if (!o.quietReq) {
       req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, client) })
     } else if (lazy) {

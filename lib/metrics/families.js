@@ -1,15 +1,36 @@
 'use strict'
 // Metric families in one plain shape, whatever produced them (app metrics, runtime
-// metrics, a worker's report), and their Prometheus exposition text.
+// metrics, a worker's report), and their exposition text in both formats a scraper asks for:
+// Prometheus text 0.0.4 and OpenMetrics 1.0.0.
 //
-//   { name, help, type: 'counter' | 'gauge', samples: [{ labels, value }] }
-//   { name, help, type: 'histogram', buckets: [le...], samples: [{ labels, counts, sum, count }] }
+//   { name, help, type: 'counter' | 'gauge', samples: [{ labels, value, exemplar? }] }
+//   { name, help, type: 'histogram', buckets: [le...], samples: [{ labels, counts, sum, count, exemplars? }] }
+//   { name, help, type: 'summary', percentiles: [q...], samples: [{ labels, sum, count, quantiles?, sketch }] }
 //
 // `labels` is an object of strings; histogram `counts` are per bucket (not cumulative),
-// with one more entry for +Inf.
+// with one more entry for +Inf; `exemplars[i]` is bucket i's ({ labels, value, timestamp }).
+// A summary's `quantiles` are computed from its `sketch` when absent (a merged summary).
+//
+// Render options: `prefix` goes before every family name; `defaultLabels` go on every
+// series (a series' own label of the same name wins); `openMetrics` writes OpenMetrics:
+// counter families named without `_total` (their samples keep it), `# UNIT` for names
+// ending in a base unit, exemplars on counters and histogram buckets, and `# EOF`.
+
+const { quantilesOf, mergePlain, emptyBins } = require('./sketch')
+
+const UNITS = ['seconds', 'bytes']
+
+const NEEDS_ESCAPE = /[\\"\n]/
 
 function escapeLabel (value) {
-  return String(value).replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c))
+  const text = String(value)
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c)) : text
+}
+
+function escapeHelp (help, openMetrics) {
+  return openMetrics
+    ? help.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c))
+    : help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
 }
 
 function formatNumber (value) {
@@ -18,37 +39,143 @@ function formatNumber (value) {
   return value > 0 ? '+Inf' : '-Inf'
 }
 
-function labelText (labels, extra) {
+// The inside of a series' braces (no braces): default labels, then its own.
+function labelPairs (labels, defaults) {
   let text = ''
-  for (const key in labels) text += (text ? ',' : '') + `${key}="${escapeLabel(labels[key])}"`
-  if (extra) text += (text ? ',' : '') + extra
-  return text ? `{${text}}` : ''
+  if (defaults !== null) {
+    for (const key in defaults) if (labels[key] === undefined) text += (text ? ',' : '') + key + '="' + escapeLabel(defaults[key]) + '"'
+  }
+  for (const key in labels) text += (text ? ',' : '') + key + '="' + escapeLabel(labels[key]) + '"'
+  return text
 }
 
-function renderFamily (family) {
-  let out = `# HELP ${family.name} ${family.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${family.name} ${family.type}\n`
+// `pairs` from labelPairs, plus `extra` (e.g. le="0.1"), in braces; '' for none.
+function braces (pairs, extra) {
+  if (extra) return pairs ? '{' + pairs + ',' + extra + '}' : '{' + extra + '}'
+  return pairs ? '{' + pairs + '}' : ''
+}
+
+function labelText (labels, extra, defaults) {
+  return braces(labelPairs(labels, defaults), extra)
+}
+
+function exemplarText (exemplar) {
+  if (!exemplar) return ''
+  return ` # ${labelText(exemplar.labels, '', null) || '{}'} ${formatNumber(exemplar.value)} ${exemplar.timestamp.toFixed(3)}`
+}
+
+// The OpenMetrics family name and unit of a family.
+function openMetricsName (name, type) {
+  const base = type === 'counter' && name.endsWith('_total') ? name.slice(0, -6) : name
+  const unit = UNITS.find((u) => base.endsWith('_' + u))
+  return { base, unit }
+}
+
+function header (name, help, type, openMetrics) {
+  let out = ''
+  if (openMetrics) {
+    const { base, unit } = openMetricsName(name, type)
+    out += `# HELP ${base} ${escapeHelp(help, true)}\n# TYPE ${base} ${type}\n`
+    if (unit) out += `# UNIT ${base} ${unit}\n`
+    return out
+  }
+  return `# HELP ${name} ${escapeHelp(help, false)}\n# TYPE ${name} ${type}\n`
+}
+
+function renderFamily (family, options = {}) {
+  const om = options.openMetrics === true
+  const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
+  const name = (options.prefix || '') + family.name
+  let out = header(name, family.help, family.type, om)
   if (family.type === 'histogram') {
+    const les = family.buckets.map((le) => 'le="' + formatNumber(le) + '"')
+    les.push('le="+Inf"')
     for (const s of family.samples) {
+      const pairs = labelPairs(s.labels, defaults)
+      const ex = om && s.exemplars ? s.exemplars : null
       let cumulative = 0
-      family.buckets.forEach((le, i) => {
+      for (let i = 0; i < les.length; i++) {
         cumulative += s.counts[i]
-        out += `${family.name}_bucket${labelText(s.labels, `le="${formatNumber(le)}"`)} ${cumulative}\n`
+        out += name + '_bucket' + braces(pairs, les[i]) + ' ' + cumulative + (ex ? exemplarText(ex[i]) : '') + '\n'
+      }
+      const plain = braces(pairs, '')
+      out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
+    }
+  } else if (family.type === 'summary') {
+    for (const s of family.samples) {
+      const pairs = labelPairs(s.labels, defaults)
+      const values = s.quantiles || quantilesOf(mergePlain(emptyBins(), s.sketch), family.percentiles)
+      family.percentiles.forEach((q, i) => {
+        out += name + braces(pairs, 'quantile="' + formatNumber(q) + '"') + ' ' + formatNumber(values[i]) + '\n'
       })
-      cumulative += s.counts[family.buckets.length]
-      out += `${family.name}_bucket${labelText(s.labels, 'le="+Inf"')} ${cumulative}\n`
-      out += `${family.name}_sum${labelText(s.labels)} ${formatNumber(s.sum)}\n`
-      out += `${family.name}_count${labelText(s.labels)} ${s.count}\n`
+      const plain = braces(pairs, '')
+      out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
     }
   } else {
-    for (const s of family.samples) out += `${family.name}${labelText(s.labels)} ${formatNumber(s.value)}\n`
+    const sampleName = om && family.type === 'counter' && !name.endsWith('_total') ? name + '_total' : name
+    for (const s of family.samples) {
+      out += sampleName + braces(labelPairs(s.labels, defaults), '') + ' ' + formatNumber(s.value) + (om && s.exemplar ? exemplarText(s.exemplar) : '') + '\n'
+    }
   }
   return out
 }
 
-function render (families) {
+function render (families, options) {
   let out = ''
-  for (const family of families) out += renderFamily(family)
+  for (const family of families) out += renderFamily(family, options)
   return out
 }
 
-module.exports = { render, renderFamily, escapeLabel, formatNumber }
+// Prometheus text from elsewhere (the Rust sampler's) with the same render options applied:
+// prefixed names, default labels on every series, and for OpenMetrics counter families
+// renamed without `_total`, `# UNIT` lines and HELP quotes escaped. No `# EOF` is added.
+function decorateText (text, options = {}) {
+  const prefix = options.prefix || ''
+  const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
+  const om = options.openMetrics === true
+  if (!prefix && !defaults && !om) return text
+  const lines = text.split('\n')
+  let out = ''
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
+    if (line === '') continue
+    if (line.startsWith('# HELP ')) {
+      const space = line.indexOf(' ', 7)
+      const name = line.slice(7, space)
+      const next = lines[i + 1] || ''
+      const type = next.startsWith(`# TYPE ${name} `) ? next.slice(8 + name.length) : 'untyped'
+      const help = line.slice(space + 1)
+      if (om) {
+        const { base, unit } = openMetricsName(prefix + name, type)
+        out += `# HELP ${base} ${help.replace(/"/g, '\\"')}\n# TYPE ${base} ${type}\n`
+        if (unit) out += `# UNIT ${base} ${unit}\n`
+      } else {
+        out += `# HELP ${prefix}${name} ${help}\n# TYPE ${prefix}${name} ${type}\n`
+      }
+      if (type !== 'untyped') i++
+      continue
+    }
+    if (line.startsWith('#')) {
+      out += line + '\n'
+      continue
+    }
+    const brace = line.indexOf('{')
+    const space = line.indexOf(' ')
+    if (brace !== -1 && brace < space) {
+      const close = line.lastIndexOf('}')
+      const own = line.slice(brace + 1, close)
+      let extra = ''
+      if (defaults !== null) {
+        for (const key in defaults) {
+          if (!own.startsWith(key + '=') && !own.includes(',' + key + '=')) extra += `${key}="${escapeLabel(defaults[key])}",`
+        }
+      }
+      out += `${prefix}${line.slice(0, brace)}{${extra}${own}${line.slice(close)}\n`
+    } else {
+      out += `${prefix}${line.slice(0, space)}${labelText({}, '', defaults)}${line.slice(space)}\n`
+    }
+  }
+  return out
+}
+
+module.exports = { render, renderFamily, decorateText, escapeLabel, formatNumber }

@@ -1,6 +1,7 @@
 'use strict'
 // The metrics of one process: app metrics (registry.js), runtime metrics only JS can see
-// (runtime.js), outgoing HTTP calls (http-client.js), and the process and system figures
+// (runtime.js), outgoing HTTP calls (http-client.js), incoming requests (http-server.js),
+// and the process and system figures
 // that a Rust thread samples and renders (src/metrics/). A scrape joins finished pieces:
 // the Rust text is copied only when a new sample exists.
 
@@ -11,14 +12,18 @@ const { Registry } = require('./registry')
 const { RuntimeMetrics } = require('./runtime')
 const { trackHttpClient } = require('./http-client')
 const { Thresholds } = require('./thresholds')
-const { answerPrimary, collectWorkers, mergeFamilies } = require('./cluster')
-const { render } = require('./families')
+const { answerPrimary, collectWorkers, ClusterMerger } = require('./cluster')
+const { HttpServerMetrics } = require('./http-server')
+const { render, decorateText } = require('./families')
+const { negotiate, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } = require('./negotiate')
+const { DEFAULT_BUCKETS, refreshOtel } = require('./registry')
 const { fail, isPlainObject } = require('../log/options')
 
-const KNOWN = ['intervalMs', 'port', 'host', 'httpClient', 'thresholds', 'clusterTimeoutMs']
+const KNOWN = ['intervalMs', 'port', 'host', 'httpClient', 'httpServer', 'thresholds', 'clusterTimeoutMs', 'collectTimeoutMs', 'prefix', 'defaultLabels']
 const THRESHOLD_KEYS = ['eventLoopDelayP99Ms', 'residentMemoryBytes', 'cpuRatio', 'intervals']
-const RESERVED = /^(process_|system_|nodejs_|prodkit_|http_client_request_duration_seconds$)/
-const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+const RESERVED = /^(process_|system_|nodejs_|prodkit_|http_client_request_duration_seconds$|http_server_request_duration_seconds$)/
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 function checkNumber (name, value, min, max, integer = true) {
   if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
@@ -39,7 +44,14 @@ function resolveMetricsOptions (options) {
     host: options.host === undefined ? '127.0.0.1' : options.host,
     httpClient: options.httpClient !== false,
     clusterTimeoutMs: options.clusterTimeoutMs === undefined ? 1000 : checkNumber('metrics.clusterTimeoutMs', options.clusterTimeoutMs, 1, 60_000),
+    collectTimeoutMs: options.collectTimeoutMs === undefined ? 1000 : checkNumber('metrics.collectTimeoutMs', options.collectTimeoutMs, 1, 60_000),
+    httpServer: resolveHttpServer(options.httpServer),
+    prefix: options.prefix === undefined ? '' : options.prefix,
+    defaultLabels: checkDefaultLabels('metrics.defaultLabels', options.defaultLabels === undefined ? {} : options.defaultLabels),
     thresholds: undefined
+  }
+  if (typeof resolved.prefix !== 'string' || (resolved.prefix !== '' && !NAME.test(resolved.prefix))) {
+    throw fail('metrics.prefix', 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', options.prefix)
   }
   if (typeof resolved.host !== 'string' || resolved.host === '') throw fail('metrics.host', 'a host name or address', options.host)
   if (options.httpClient !== undefined && typeof options.httpClient !== 'boolean') throw fail('metrics.httpClient', 'true or false', options.httpClient)
@@ -57,6 +69,34 @@ function resolveMetricsOptions (options) {
   return resolved
 }
 
+// httpServer: true (default buckets), false, or { buckets }.
+function resolveHttpServer (value) {
+  if (value === undefined || value === true) return { buckets: DEFAULT_BUCKETS }
+  if (value === false) return false
+  if (!isPlainObject(value)) throw fail('metrics.httpServer', 'true, false or { buckets }', value)
+  for (const key of Object.keys(value)) {
+    if (key !== 'buckets') throw new TypeError(`prodkit: unknown option metrics.httpServer.${key} (known: buckets)`)
+  }
+  const buckets = value.buckets === undefined ? DEFAULT_BUCKETS : value.buckets
+  if (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b, i) => Number.isFinite(b) && (i === 0 || b > buckets[i - 1]))) {
+    throw fail('metrics.httpServer.buckets', 'a non-empty array of finite numbers in increasing order', value.buckets)
+  }
+  return { buckets: Object.freeze([...buckets]) }
+}
+
+function checkDefaultLabels (name, labels) {
+  if (!isPlainObject(labels)) throw fail(name, 'an object of label names to values', labels)
+  const out = {}
+  for (const [key, value] of Object.entries(labels)) {
+    if (!LABEL.test(key) || key.startsWith('__') || key === 'le' || key === 'quantile' || key === 'worker') {
+      throw fail(`${name} keys`, 'label names ([a-zA-Z_][a-zA-Z0-9_]*, not le, quantile, worker or __*)', key)
+    }
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw fail(`${name}.${key}`, 'a string, number or boolean', value)
+    out[key] = String(value)
+  }
+  return Object.freeze(out)
+}
+
 class Metrics {
   constructor (options, { log }) {
     const resolved = resolveMetricsOptions(options)
@@ -64,15 +104,19 @@ class Metrics {
     this.log = log
     this.registry = new Registry()
     this.registry.rejections.onFirst = (reason) => log.warn({ reason }, `metric update ignored: ${reason} (further ones are only counted)`)
+    this.registry.onCollectError = (metric, err) => log.error({ err, metric }, `metric ${metric}: collect() failed; the scrape went on with its previous values (further failures are only counted)`)
+    this.defaultLabels = resolved.defaultLabels
     this.runtime = new RuntimeMetrics()
     this.sampler = new MetricsSampler(resolved.intervalMs)
     this.httpClient = resolved.httpClient ? trackHttpClient(this.registry) : null
+    this.httpServer = resolved.httpServer ? new HttpServerMetrics(this.registry, resolved.httpServer.buckets) : null
     this.thresholds = resolved.thresholds ? new Thresholds(log, resolved.thresholds) : null
-    this.cached = { seq: -1, text: '', json: null }
+    this.cached = { seq: -1, text: '', json: null, decorated: new Map() }
     this.missingReports = 0
     this.interval = setInterval(() => this.tick(), resolved.intervalMs)
     this.interval.unref()
     this.primaryLink = answerPrimary(() => this.workerFamilies())
+    this.merger = cluster.isPrimary ? new ClusterMerger() : null
     this.server = null
     // In a cluster, the primary serves every process's metrics; a worker answers it over
     // IPC instead of listening on the same port.
@@ -81,6 +125,7 @@ class Metrics {
 
   // Closes the event-loop window and checks the thresholds, once per interval.
   tick () {
+    refreshOtel()
     const window = this.runtime.tick()
     if (this.thresholds) {
       const s = this.sampler.summary()
@@ -103,20 +148,51 @@ class Metrics {
   gauge (name, options) { return this.create('gauge', name, options) }
   histogram (name, options) { return this.create('histogram', name, options) }
   timer (name, options) { return this.create('timer', name, options) }
+  summary (name, options) { return this.create('summary', name, options) }
 
-  // The Rust sampler's text, fetched again only when there is a new sample.
-  samplerText () {
+  // Labels every series carries from now on (prom-client's register.setDefaultLabels).
+  setDefaultLabels (labels) {
+    this.defaultLabels = checkDefaultLabels('setDefaultLabels(labels)', labels)
+    this.cached.decorated.clear()
+  }
+
+  renderOptions (openMetrics) {
+    return { prefix: this.options.prefix, defaultLabels: this.defaultLabels, openMetrics }
+  }
+
+  // The Rust sampler's text, fetched again only when there is a new sample (and decorated
+  // with the prefix, default labels or OpenMetrics names once per sample and format).
+  samplerText (openMetrics = false) {
     const seq = this.sampler.seq()
-    if (seq !== this.cached.seq) this.cached = { seq, text: this.sampler.prometheus(), json: null }
-    return this.cached.text
+    if (seq !== this.cached.seq) this.cached = { seq, text: this.sampler.prometheus(), json: null, decorated: new Map() }
+    const key = openMetrics ? 'om' : 'prom'
+    let text = this.cached.decorated.get(key)
+    if (text === undefined) {
+      text = decorateText(this.cached.text, this.renderOptions(openMetrics))
+      this.cached.decorated.set(key, text)
+    }
+    return text
   }
 
   families () {
     return [...this.runtime.families(), ...this.registry.families()]
   }
 
+  // Prometheus text. Sync collect() callbacks run first; an async one's values show from
+  // the next scrape (scrape() waits for them).
   prometheus () {
-    return this.samplerText() + render(this.families())
+    this.registry.collect(this.options.collectTimeoutMs)
+    return this.text(false)
+  }
+
+  // OpenMetrics 1.0.0 text, exemplars included, ending in `# EOF`.
+  openMetrics () {
+    this.registry.collect(this.options.collectTimeoutMs)
+    return this.text(true)
+  }
+
+  text (openMetrics) {
+    return this.samplerText(openMetrics) + render(this.families(), this.renderOptions(openMetrics)) + (openMetrics ? '# EOF\n' : '')
   }
 
   snapshot () {
@@ -132,7 +208,12 @@ class Metrics {
 
   // What a worker reports to the primary: its runtime and app families, and its own
   // process figures under names that do not clash with the primary's.
-  workerFamilies () {
+  async workerFamilies () {
+    await this.registry.collect(this.options.collectTimeoutMs)
+    return this.processFamilies()
+  }
+
+  processFamilies () {
     const s = this.sampler.summary()
     const families = this.families()
     if (s.seq > 0) {
@@ -145,24 +226,37 @@ class Metrics {
   }
 
   // In a cluster's primary: the primary's process and system figures, and every
-  // process's families merged. Workers that miss the deadline are left out and counted.
-  async clusterPrometheus () {
-    const reports = await collectWorkers(this.options.clusterTimeoutMs)
-    const answered = reports.filter((r) => r.families)
-    const missing = reports.length - answered.length
-    this.missingReports += missing
-    const merged = mergeFamilies([{ worker: 'primary', families: this.workerFamilies() }, ...answered])
+  // process's families merged (lib/metrics/cluster.js). A worker that misses the deadline
+  // is counted from its last report and flagged; the scrape still answers.
+  async clusterPrometheus (format = 'prometheus') {
+    const openMetrics = format === 'openmetrics'
+    const [reports, own] = await Promise.all([collectWorkers(this.options.clusterTimeoutMs), this.workerFamilies()])
+    const { merged, missing } = this.merger.merge(own, reports)
+    this.missingReports += missing.length
     merged.push(
-      { name: 'prodkit_cluster_workers', help: 'Workers asked for metrics in this scrape, by whether they answered in time.', type: 'gauge', samples: [{ labels: { state: 'answered' }, value: answered.length }, { labels: { state: 'missing' }, value: missing }] },
+      { name: 'prodkit_cluster_workers', help: 'Workers asked for metrics in this scrape, by whether they answered in time.', type: 'gauge', samples: [{ labels: { state: 'answered' }, value: reports.length - missing.length }, { labels: { state: 'missing' }, value: missing.length }] },
       { name: 'prodkit_cluster_missing_reports_total', help: 'Worker reports missing from scrapes (the worker did not answer in time).', type: 'counter', samples: [{ labels: {}, value: this.missingReports }] }
     )
-    return this.samplerText() + render(merged)
+    return this.samplerText(openMetrics) + render(merged, this.renderOptions(openMetrics)) + (openMetrics ? '# EOF\n' : '')
   }
 
-  // The text a scrape gets: merged across the cluster in a primary with workers.
-  scrape () {
-    if (cluster.isPrimary && Object.keys(cluster.workers || {}).length > 0) return this.clusterPrometheus()
-    return Promise.resolve(this.prometheus())
+  // The text a scrape gets, 'prometheus' (0.0.4) or 'openmetrics': merged across the
+  // cluster in a primary with workers; async collect() callbacks awaited.
+  async scrape (format = 'prometheus') {
+    if (format !== 'prometheus' && format !== 'openmetrics') throw fail('scrape(format)', "'prometheus' or 'openmetrics'", format)
+    if (cluster.isPrimary && Object.keys(cluster.workers || {}).length > 0) return this.clusterPrometheus(format)
+    await this.registry.collect(this.options.collectTimeoutMs)
+    return this.text(format === 'openmetrics')
+  }
+
+  // Answers a scrape request: the format its Accept header prefers, with its content type.
+  serve (req, res, onError) {
+    const { format, contentType } = negotiate(req.headers && req.headers.accept)
+    this.scrape(format).then((text) => {
+      res.statusCode = 200
+      res.setHeader('Content-Type', contentType)
+      res.end(text)
+    }, onError)
   }
 
   listen (port, host) {
@@ -172,9 +266,7 @@ class Metrics {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try GET /metrics\n')
         return
       }
-      this.scrape().then((text) => {
-        res.writeHead(200, { 'Content-Type': CONTENT_TYPE }).end(text)
-      }, (err) => {
+      this.serve(req, res, (err) => {
         this.log.error({ err }, 'metrics scrape failed')
         res.writeHead(500).end()
       })
@@ -195,6 +287,8 @@ class Metrics {
     this.sampler.stop()
     this.runtime.close()
     if (this.httpClient) this.httpClient.close()
+    if (this.httpServer) this.httpServer.close()
+    if (this.merger) this.merger.close()
     this.primaryLink.close()
     if (this.server) this.server.close()
   }
@@ -204,4 +298,4 @@ function createMetrics (options, deps) {
   return new Metrics(options, deps)
 }
 
-module.exports = { createMetrics, Metrics, resolveMetricsOptions, CONTENT_TYPE }
+module.exports = { createMetrics, Metrics, resolveMetricsOptions, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE }

@@ -1,16 +1,49 @@
 'use strict'
-// App metrics: counter, gauge, histogram and timer, with labels. Updates stay in JS and
-// cost a few nanoseconds (`labels()` returns a cached child, so a labelled update on a hot
-// path is a property write). Creating a metric validates everything once and throws a
+// App metrics: counter, gauge, histogram, timer and summary, with labels. Updates stay in
+// JS and cost a few nanoseconds (`labels()` returns a cached child, so a labelled update on
+// a hot path is a property write). Creating a metric validates everything once and throws a
 // TypeError on bad names or options; updating never throws: a bad value is ignored and
 // counted in prodkit_metrics_rejected_updates_total.
+//
+// While an OpenTelemetry span is active, a counter increment and a histogram observation
+// keep the trace as the series' (or the bucket's) exemplar, shown in OpenMetrics output.
+// `collect()` callbacks (sync or async) run before each scrape; one that throws, rejects or
+// takes longer than the scrape's budget is counted and logged once, and the scrape goes on
+// with the metric's previous values.
 
+const { performance } = require('node:perf_hooks')
 const { fail, isPlainObject } = require('../log/options')
+const { otelApi, activeTraceFields } = require('../context/trace')
+const { WindowedSketch, quantilesOf, plain } = require('./sketch')
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const DEFAULT_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
-const KNOWN = { counter: ['help', 'labelNames'], gauge: ['help', 'labelNames'], histogram: ['help', 'labelNames', 'buckets'] }
+const DEFAULT_PERCENTILES = Object.freeze([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999])
+const KNOWN = {
+  counter: ['help', 'labelNames', 'collect'],
+  gauge: ['help', 'labelNames', 'collect'],
+  histogram: ['help', 'labelNames', 'buckets', 'collect'],
+  summary: ['help', 'labelNames', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'collect']
+}
+
+// The OpenTelemetry API's globals, read again when a registry is made, at each scrape and
+// each sampling interval: reading them on every update would cost ~100 ns (a missing
+// symbol property of the global object), the update itself a few. So an SDK registered
+// after the metrics were made gives exemplars from the next scrape or interval on.
+const otel = { api: otelApi() }
+function refreshOtel () {
+  otel.api = otelApi()
+}
+
+// The active span as an exemplar of `value`, or undefined (no OpenTelemetry, no span).
+function exemplarOf (value) {
+  const api = otel.api
+  if (api === undefined) return undefined
+  const fields = activeTraceFields(api)
+  if (fields === null) return undefined
+  return { labels: { trace_id: fields.record.trace_id, span_id: fields.record.span_id }, value, timestamp: Date.now() / 1000 }
+}
 
 class Rejections {
   constructor () {
@@ -32,8 +65,12 @@ class CounterChild {
   }
 
   inc (by = 1) {
-    if (typeof by === 'number' && by >= 0 && by !== Infinity) this.value += by
-    else this.rejections.add(`counter.inc(${String(by)}): counters only go up by finite amounts`)
+    if (typeof by === 'number' && by >= 0 && by !== Infinity) {
+      this.value += by
+      if (otel.api !== undefined) this.exemplar = exemplarOf(by) || this.exemplar
+    } else {
+      this.rejections.add(`counter.inc(${String(by)}): counters only go up by finite amounts`)
+    }
   }
 }
 
@@ -77,6 +114,31 @@ class HistogramChild {
     let i = 0
     while (i < buckets.length && value > buckets[i]) i++
     this.counts[i]++
+    this.sum += value
+    this.count++
+    if (otel.api !== undefined) {
+      const exemplar = exemplarOf(value)
+      if (exemplar !== undefined) (this.exemplars || (this.exemplars = []))[i] = exemplar
+    }
+  }
+}
+
+// Sliding-window quantiles (lib/metrics/sketch.js); sum and count cover all time, as in
+// prom-client and the Go client.
+class SummaryChild {
+  constructor (options, rejections, now) {
+    this.window = new WindowedSketch(options.maxAgeSeconds, options.ageBuckets, now)
+    this.sum = 0
+    this.count = 0
+    this.rejections = rejections
+  }
+
+  observe (value) {
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      this.rejections.add(`summary.observe(${String(value)}): not a number`)
+      return
+    }
+    this.window.add(value)
     this.sum += value
     this.count++
   }
@@ -135,13 +197,22 @@ class Metric {
       const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
       const labels = {}
       this.labelNames.forEach((name, i) => { labels[name] = parts[i] ?? '' })
-      samples.push(this.type === 'histogram'
-        ? { labels, counts: Array.from(child.counts), sum: child.sum, count: child.count }
-        : { labels, value: child.value })
+      if (this.type === 'histogram') {
+        const sample = { labels, counts: Array.from(child.counts), sum: child.sum, count: child.count }
+        if (child.exemplars) sample.exemplars = [...child.exemplars].map((e) => e || null)
+        samples.push(sample)
+      } else if (this.type === 'summary') {
+        const bins = child.window.bins()
+        samples.push({ labels, sum: child.sum, count: child.count, quantiles: quantilesOf(bins, this.percentiles), sketch: plain(bins) })
+      } else {
+        const sample = { labels, value: child.value }
+        if (child.exemplar) sample.exemplar = child.exemplar
+        samples.push(sample)
+      }
     }
-    return this.type === 'histogram'
-      ? { name: this.name, help: this.help, type: 'histogram', buckets: this.buckets, samples }
-      : { name: this.name, help: this.help, type: this.type, samples }
+    if (this.type === 'histogram') return { name: this.name, help: this.help, type: 'histogram', buckets: this.buckets, samples }
+    if (this.type === 'summary') return { name: this.name, help: this.help, type: 'summary', percentiles: this.percentiles, samples }
+    return { name: this.name, help: this.help, type: this.type, samples }
   }
 }
 
@@ -170,6 +241,13 @@ class Gauge extends Metric {
 }
 
 class Histogram extends Metric {
+  observe (a, b) {
+    if (typeof a === 'object' && a !== null) this.labels(a).observe(b)
+    else this.target().observe(a)
+  }
+}
+
+class Summary extends Metric {
   observe (a, b) {
     if (typeof a === 'object' && a !== null) this.labels(a).observe(b)
     else this.target().observe(a)
@@ -214,12 +292,18 @@ class Timer extends Histogram {
   }
 }
 
-const TYPES = { counter: Counter, gauge: Gauge, histogram: Histogram, timer: Timer }
+const TYPES = { counter: Counter, gauge: Gauge, histogram: Histogram, timer: Timer, summary: Summary }
 
 class Registry {
   constructor () {
     this.metrics = new Map()
     this.rejections = new Rejections()
+    // Monotonic milliseconds for summary windows (a test may hand in its own clock).
+    this.now = () => performance.now()
+    // collect() failures by metric name; `onCollectError(name, err)` logs the first of each.
+    this.collectErrors = new Map()
+    this.onCollectError = null
+    refreshOtel()
   }
 
   create (kind, name, options = {}) {
@@ -241,9 +325,12 @@ class Registry {
     const help = options.help === undefined ? name.replace(/_/g, ' ') : options.help
     if (typeof help !== 'string') throw fail(`${kind} help`, 'a string', help)
     const labelNames = options.labelNames === undefined ? [] : options.labelNames
-    if (!Array.isArray(labelNames) || !labelNames.every((l) => typeof l === 'string' && LABEL.test(l) && !l.startsWith('__') && l !== 'le' && l !== 'worker')) {
-      throw fail(`${kind} labelNames`, 'an array of label names ([a-zA-Z_][a-zA-Z0-9_]*, not le, worker or __*)', labelNames)
+    if (!Array.isArray(labelNames) || !labelNames.every((l) => typeof l === 'string' && LABEL.test(l) && !l.startsWith('__') && l !== 'le' && l !== 'worker' && l !== 'quantile')) {
+      throw fail(`${kind} labelNames`, 'an array of label names ([a-zA-Z_][a-zA-Z0-9_]*, not le, quantile, worker or __*)', labelNames)
     }
+    if (options.collect !== undefined && typeof options.collect !== 'function') throw fail(`${kind} collect`, 'a function (called before each scrape)', options.collect)
+    let summary
+    if (type === 'summary') summary = summaryOptions(kind, options)
     let buckets
     if (type === 'histogram') {
       buckets = options.buckets === undefined ? DEFAULT_BUCKETS : options.buckets
@@ -258,17 +345,64 @@ class Registry {
       throw new TypeError(`prodkit: metric ${name} already exists as a ${existing.kind} with labels [${existing.labelNames.join(', ')}]`)
     }
     const rejections = this.rejections
+    const now = this.now
     const makeChild = type === 'counter'
       ? () => new CounterChild(rejections)
-      : type === 'gauge' ? () => new GaugeChild(rejections) : () => new HistogramChild(buckets, rejections)
+      : type === 'gauge'
+        ? () => new GaugeChild(rejections)
+        : type === 'summary' ? () => new SummaryChild(summary, rejections, () => now()) : () => new HistogramChild(buckets, rejections)
     const metric = new TYPES[kind](type, name, { help, labelNames }, rejections, makeChild)
     metric.kind = kind
     metric.buckets = buckets
+    if (summary) metric.percentiles = summary.percentiles
+    metric.collect = options.collect
     this.metrics.set(name, metric)
     return metric
   }
 
+  // Runs every collect() callback. Resolves when all have finished or `budgetMs` has
+  // passed; a failure is counted, never thrown. Sync callbacks have run when it returns.
+  collect (budgetMs) {
+    const pending = []
+    for (const metric of this.metrics.values()) {
+      if (metric.collect === undefined) continue
+      let result
+      try {
+        result = metric.collect.call(metric)
+      } catch (err) {
+        this.collectFailed(metric.name, err)
+        continue
+      }
+      if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+        pending.push(Promise.resolve(result).then(() => {}, (err) => this.collectFailed(metric.name, err)))
+        pending[pending.length - 1].metric = metric.name
+      }
+    }
+    if (pending.length === 0) return null
+    return new Promise((resolve) => {
+      let left = pending.length
+      const late = new Set(pending)
+      const timer = setTimeout(() => {
+        for (const p of late) this.collectFailed(p.metric, new Error(`collect() did not finish within ${budgetMs} ms: the scrape went on with the previous values`))
+        resolve()
+      }, budgetMs)
+      for (const p of pending) {
+        p.then(() => {
+          late.delete(p)
+          if (--left === 0) { clearTimeout(timer); resolve() }
+        })
+      }
+    })
+  }
+
+  collectFailed (name, err) {
+    const n = (this.collectErrors.get(name) || 0) + 1
+    this.collectErrors.set(name, n)
+    if (n === 1 && this.onCollectError) this.onCollectError(name, err)
+  }
+
   families () {
+    refreshOtel()
     const out = []
     for (const metric of this.metrics.values()) out.push(metric.family())
     out.push({
@@ -277,8 +411,31 @@ class Registry {
       type: 'counter',
       samples: [{ labels: {}, value: this.rejections.count }]
     })
+    if (this.collectErrors.size > 0) {
+      out.push({
+        name: 'prodkit_metrics_collect_errors_total',
+        help: 'collect() callbacks that threw, rejected or missed the scrape budget, by metric (the first of each is logged).',
+        type: 'counter',
+        samples: [...this.collectErrors].map(([metric, value]) => ({ labels: { metric }, value }))
+      })
+    }
     return out
   }
 }
 
-module.exports = { Registry, DEFAULT_BUCKETS }
+function summaryOptions (kind, options) {
+  const percentiles = options.percentiles === undefined ? DEFAULT_PERCENTILES : options.percentiles
+  if (!Array.isArray(percentiles) || percentiles.length === 0 || !percentiles.every((q, i) => typeof q === 'number' && q >= 0 && q <= 1 && (i === 0 || q > percentiles[i - 1]))) {
+    throw fail(`${kind} percentiles`, 'a non-empty array of increasing numbers from 0 to 1', percentiles)
+  }
+  const maxAgeSeconds = options.maxAgeSeconds
+  if (maxAgeSeconds !== undefined && (typeof maxAgeSeconds !== 'number' || !(maxAgeSeconds > 0) || maxAgeSeconds === Infinity)) {
+    throw fail(`${kind} maxAgeSeconds`, 'a positive number of seconds', maxAgeSeconds)
+  }
+  const ageBuckets = options.ageBuckets === undefined ? 5 : options.ageBuckets
+  if (!Number.isInteger(ageBuckets) || ageBuckets < 1 || ageBuckets > 100) throw fail(`${kind} ageBuckets`, 'an integer from 1 to 100', ageBuckets)
+  if (options.ageBuckets !== undefined && maxAgeSeconds === undefined) throw fail(`${kind} ageBuckets`, 'given with maxAgeSeconds (the window it divides)', ageBuckets)
+  return { percentiles: Object.freeze([...percentiles]), maxAgeSeconds, ageBuckets }
+}
+
+module.exports = { Registry, DEFAULT_BUCKETS, DEFAULT_PERCENTILES, otel, refreshOtel }
