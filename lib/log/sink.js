@@ -21,6 +21,7 @@ const EventEmitter = require('node:events')
 const v8 = require('node:v8')
 // The real one, taken at load: under an app's fake timers (sinon, Jest) batches still go.
 const { setImmediate } = require('node:timers')
+const { startShipper } = require('../ship')
 const { LogSink } = require('../native')
 const { messageTail } = require('./serialize')
 const reopenSignal = require('./reopen-signal')
@@ -81,7 +82,7 @@ function flushFailure () {
 }
 
 class Sink extends EventEmitter {
-  constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal }) {
+  constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal, ship }) {
     super()
     this.used = 0 // bytes of whole lines in the pending buffer
     this.spill = '' // what did not fit, during one log call (see append)
@@ -111,6 +112,16 @@ class Sink extends EventEmitter {
     forget.register(this, self, self)
     this.reopenOnSignal = reopenOnSignal
     if (reopenOnSignal) reopenSignal.watch(reopenOnSignal, this)
+    // log.ship: a Rust thread ships the file this sink writes (lib/ship, src/ship).
+    this.shipper = null
+    if (ship) {
+      try {
+        this.shipper = startShipper(destination.path, ship)
+      } catch (err) {
+        this.close()
+        throw err
+      }
+    }
   }
 
   write (line) {
@@ -288,11 +299,15 @@ class Sink extends EventEmitter {
     forget.unregister(this.openRef)
     if (this.reopenOnSignal) reopenSignal.unwatch(this.reopenOnSignal, this)
     this.native.close()
+    // The shipper stops after its batch in flight; what it has not shipped is shipped by
+    // the next one started on this file (its checkpoint is on disk).
+    if (this.shipper) this.shipper.close(0)
   }
 
   stats () {
     const stats = this.native.stats()
     stats.droppedLines += this.droppedAfterClose
+    if (this.shipper) stats.shipping = this.shipper.stats()
     return stats
   }
 

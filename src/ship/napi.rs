@@ -39,7 +39,10 @@ pub struct LogShipperStats {
   pub lag_bytes: f64,
   /// Seconds since shipping last was caught up or acknowledged a batch, while lagging.
   pub lag_seconds: f64,
+  /// The target, without credentials.
   pub target: String,
+  /// True when the last measurement (once a second) found nothing left to ship.
+  pub caught_up: bool,
 }
 
 #[napi]
@@ -106,6 +109,7 @@ impl LogShipper {
       lag_bytes: lag_bytes as f64,
       lag_seconds,
       target: self.target.clone(),
+      caught_up: lag_bytes == 0 && s.lag_measured.load(Ordering::Acquire),
     }
   }
 

@@ -61,6 +61,8 @@ pub struct ShipStats {
   pub last_success_ms: AtomicU64,
   /// Bytes on disk not acknowledged yet, updated at most once a second.
   pub lag_bytes: AtomicU64,
+  /// Set once `lag_bytes` has been measured.
+  pub lag_measured: AtomicBool,
   /// ms since the epoch when shipping last was caught up or acknowledged a batch: the lag
   /// in seconds is now minus this while `lag_bytes` is not 0.
   pub current_ms: AtomicU64,
@@ -261,6 +263,7 @@ impl Run<'_> {
         lag_checked = Instant::now();
         let lag = follower.lag_bytes();
         self.stats.lag_bytes.store(lag, Ordering::Relaxed);
+        self.stats.lag_measured.store(true, Ordering::Release);
         if lag == 0 {
           self.stats.current_ms.store(now_ms(), Ordering::Relaxed);
         }

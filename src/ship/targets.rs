@@ -16,7 +16,7 @@ pub struct Url {
   pub query: String,
 }
 
-const OPTION: &str = "log.ship.to (prodkit ship --to)";
+const OPTION: &str = "option log.ship.to (prodkit ship --to)";
 /// Schemes handled here. The HTTP stores' schemes are added by `http::open`.
 pub const SCHEMES: &[&str] = &["syslog+tcp"];
 
