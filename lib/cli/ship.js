@@ -86,12 +86,12 @@ function main (args, { stderr = process.stderr } = {}) {
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
-    if (args.includes('--until-caught-up')) {
-      // Lag is measured once a second by each shipper.
-      timer = setInterval(() => {
-        if (shippers.every(({ shipper }) => shipper.stats().caughtUp)) stop()
-      }, 200)
-    }
+    // The shippers are Rust threads, which do not keep Node's event loop alive: this timer
+    // does (and, with --until-caught-up, watches the lag, measured once a second).
+    const untilCaughtUp = args.includes('--until-caught-up')
+    timer = setInterval(() => {
+      if (untilCaughtUp && shippers.every(({ shipper }) => shipper.stats().caughtUp)) stop()
+    }, untilCaughtUp ? 200 : 60_000)
   })
 }
 

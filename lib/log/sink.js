@@ -98,10 +98,18 @@ class Sink extends EventEmitter {
     this.droppedAfterClose = 0
     this.ship = this.ship.bind(this)
     const self = new WeakRef(this)
-    this.native = new LogSink(
-      { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
-      errorCallback(self)
-    )
+    // log.ship: a Rust thread ships the file this sink writes (lib/ship, src/ship). Started
+    // first, so that its checkpoint is there before the first retention sweep.
+    this.shipper = ship ? startShipper(destination.path, ship) : null
+    try {
+      this.native = new LogSink(
+        { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
+        errorCallback(self)
+      )
+    } catch (err) {
+      if (this.shipper) this.shipper.close(0)
+      throw err
+    }
     this.buffer = this.native.pendingBuffer()
     if (this.buffer.length !== HEADER_BYTES + DATA_BYTES) throw new Error('prodkit: the native pending buffer has an unexpected size')
     this.header = new Int32Array(this.buffer.buffer, this.buffer.byteOffset, 2)
@@ -112,16 +120,6 @@ class Sink extends EventEmitter {
     forget.register(this, self, self)
     this.reopenOnSignal = reopenOnSignal
     if (reopenOnSignal) reopenSignal.watch(reopenOnSignal, this)
-    // log.ship: a Rust thread ships the file this sink writes (lib/ship, src/ship).
-    this.shipper = null
-    if (ship) {
-      try {
-        this.shipper = startShipper(destination.path, ship)
-      } catch (err) {
-        this.close()
-        throw err
-      }
-    }
   }
 
   write (line) {
@@ -299,9 +297,9 @@ class Sink extends EventEmitter {
     forget.unregister(this.openRef)
     if (this.reopenOnSignal) reopenSignal.unwatch(this.reopenOnSignal, this)
     this.native.close()
-    // The shipper stops after its batch in flight; what it has not shipped is shipped by
-    // the next one started on this file (its checkpoint is on disk).
-    if (this.shipper) this.shipper.close(0)
+    // The shipper stops (waiting at most 1 s for a batch in flight: it is abandoned past
+    // that); what it has not shipped is shipped by the next one started on this file.
+    if (this.shipper) this.shipper.close(1000)
   }
 
   stats () {

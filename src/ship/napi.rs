@@ -77,6 +77,14 @@ impl LogShipper {
     if let Some(b) = options.backlog_bytes {
       config.backlog_bytes = b.max(0.0) as u64;
     }
+    // Saved before the thread starts: from now on retention keeps what is not shipped,
+    // even before the first batch is acknowledged.
+    shipper::mark_shipped_log(&config).map_err(|e| {
+      Error::from_reason(format!(
+        "prodkit: cannot write the shipping checkpoint beside {}: {e}",
+        options.path
+      ))
+    })?;
     let stats = Arc::new(ShipStats::default());
     stats.current_ms.store(now_ms(), Ordering::Relaxed);
     let control = Arc::new(Control::default());

@@ -298,6 +298,24 @@ impl Run<'_> {
   }
 }
 
+/// Saves the checkpoint of `config.log` with this shipper's backlog cap (a new one when
+/// there is none), so that retention knows from now on that the log is shipped. An
+/// unreadable checkpoint is left for the thread to report.
+pub fn mark_shipped_log(config: &ShipConfig) -> io::Result<()> {
+  if let Some(dir) = config.log.parent().filter(|p| !p.as_os_str().is_empty()) {
+    std::fs::create_dir_all(dir)?;
+  }
+  match Checkpoint::load(&config.log) {
+    Ok(found) => Checkpoint {
+      v: 1,
+      backlog_bytes: config.backlog_bytes,
+      ..found.unwrap_or_default()
+    }
+    .save(&config.log),
+    Err(_) => Ok(()),
+  }
+}
+
 /// Takes the shipper lock of `log`, waiting while another shipper holds it. None when
 /// stopped meanwhile; Some(None) when locks are not available here (shipping goes on).
 fn take_lock(log: &Path, control: &Control) -> Option<Option<File>> {
