@@ -15,6 +15,7 @@ const COMMANDS = {
   decrypt: require('../lib/cli/decrypt'),
   keygen: require('../lib/cli/keygen'),
   run: require('../lib/cli/run'),
+  ship: require('../lib/cli/ship'),
   startup: require('../lib/cli/startup')
 }
 

@@ -201,7 +201,7 @@ test('4 processes, rotation and gzip, rsyslog stopped and restarted, the shipper
 })
 
 test('bad shipping configuration fails at creation with an error naming the option', async (t) => {
-  const { dir, onCleanup } = workspace(t, 'prodkit-ship-bad')
+  const { dir } = workspace(t, 'prodkit-ship-bad')
   const file = path.join(dir, 'app.log')
   const closedPort = await freePort()
   const cases = [
