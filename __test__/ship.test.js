@@ -263,3 +263,56 @@ test('encrypted fields ship as ciphertext: the shipper ships bytes as written', 
   assert.doesNotMatch(line, /secret@example\.com/)
   assert.equal(typeof JSON.parse(line).user.email, 'string')
 })
+
+test('under prodkit.cluster() only the primary ships the shared file: workers start no shipper', async (t) => {
+  if (!needsRsyslog(t)) return
+  const { dir, onCleanup } = workspace(t, 'prodkit-ship-cluster')
+  const rsyslog = await new Rsyslog(dir).start()
+  onCleanup(() => rsyslog.stop('SIGKILL'))
+  const file = path.join(dir, 'app.log')
+  const primary = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'ship-cluster-primary.js')], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_FILE: file, SHIP_TO: rsyslog.url() },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  let stderr = ''
+  primary.stderr.setEncoding('utf8').on('data', (d) => { stderr += d })
+  const exited = new Promise((resolve) => primary.on('exit', resolve))
+  onCleanup(async () => {
+    if (primary.exitCode === null && primary.signalCode === null) primary.kill('SIGKILL')
+    await exited
+  })
+  const received = new Received(rsyslog)
+  const workerLines = () => [...received.update().counts.keys()].map((l) => JSON.parse(l)).filter((l) => l.msg === 'worker line')
+  await waitFor(() => workerLines().length >= 1000, { ...LONG, what: `both workers' lines shipped (stderr: ${stderr})` })
+  const lines = workerLines()
+  assert.equal(lines.length, 1000)
+  assert.ok(lines.every((l) => l.shipping === false), 'no worker has a shipper')
+  assert.equal(new Set(lines.map((l) => `${l.worker}-${l.i}`)).size, 1000)
+  assert.ok([...received.counts.values()].every((n) => n === 1), 'each line once')
+  primary.kill('SIGTERM')
+  await exited
+  assert.doesNotMatch(stderr, /another process is shipping/)
+})
+
+test('kit.metrics reports the shipping figures', async (t) => {
+  if (!needsRsyslog(t)) return
+  const { dir, onCleanup } = workspace(t, 'prodkit-ship-metrics')
+  const rsyslog = await new Rsyslog(dir).start()
+  onCleanup(() => rsyslog.stop('SIGKILL'))
+  const file = path.join(dir, 'app.log')
+  const out = await runNode(`
+    const kit = require('@oj/prodkit').install({ log: { destination: ${JSON.stringify(file)}, ship: { to: ${JSON.stringify(rsyslog.url())}, flushMs: 10 } } })
+    for (let i = 0; i < 100; i++) kit.log.info({ i }, 'counted')
+    const wait = () => kit.log.stats().shipping.lines >= 101 ? done() : setTimeout(wait, 20)
+    const done = () => { console.log(kit.metrics.prometheus()); kit.shutdown() }
+    wait()`, { timeoutMs: 60_000 })
+  assert.equal(out.code, 0, out.stderr)
+  const target = rsyslog.url()
+  assert.match(out.stdout, new RegExp(`^prodkit_log_ship_lines_total\\{target="${target.replace(/[+.]/g, '\\$&')}"\\} (\\d+)$`, 'm'))
+  const value = (name) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(out.stdout)[1])
+  assert.ok(value('prodkit_log_ship_lines_total') >= 101)
+  assert.equal(value('prodkit_log_ship_rejected_lines_total'), 0)
+  assert.ok(value('prodkit_log_ship_last_success_timestamp_seconds') > 0)
+  assert.match(out.stdout, /^# TYPE prodkit_log_ship_lag_bytes gauge$/m)
+})

@@ -13,6 +13,7 @@ const { trackHttpClient } = require('./http-client')
 const { Thresholds } = require('./thresholds')
 const { answerPrimary, collectWorkers, mergeFamilies } = require('./cluster')
 const { render } = require('./families')
+const { shippingFamilies } = require('../ship/metrics')
 const { fail, isPlainObject } = require('../log/options')
 
 const KNOWN = ['intervalMs', 'port', 'host', 'httpClient', 'thresholds', 'clusterTimeoutMs']
@@ -112,7 +113,7 @@ class Metrics {
   }
 
   families () {
-    return [...this.runtime.families(), ...this.registry.families()]
+    return [...this.runtime.families(), ...shippingFamilies(this.log), ...this.registry.families()]
   }
 
   prometheus () {
