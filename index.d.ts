@@ -109,7 +109,10 @@ export interface LoggerOptions<Custom extends string = never> {
 
 /** Where and how a logger's file is shipped (docs/shipping.md). */
 export interface ShipOptions {
-  /** The target URL: `'syslog+tcp://host:514'`. Credentials come from environment variables, never from the URL. */
+  /**
+   * The target URL: `'syslog+tcp://host:514'`, `'syslog+tls://host:6514'` (add `?ca=/path/ca.pem`
+   * for a private CA). Credentials come from environment variables, never from the URL.
+   */
   to: string
   /** Largest batch of whole lines sent at once: `'1MiB'`, `65536`... (from 1024 bytes to 64 MiB). Default 1 MiB. */
   batchBytes?: string | number

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const net = require('node:net')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 const { waitFor } = require('./helpers')
 
 const RSYSLOGD = '/usr/sbin/rsyslogd'
@@ -45,9 +45,11 @@ function accepts (port) {
 // session closed by rsyslog means its lines are in the file) or 'memory' (rsyslog's
 // default in-memory queue).
 class Rsyslog {
-  constructor (dir, { queue = 'direct' } = {}) {
+  // `tls`: { ca, cert, key } (PEM files): imtcp over TLS (rsyslog-gnutls), syslog+tls://.
+  constructor (dir, { queue = 'direct', tls = null } = {}) {
     this.dir = dir
     this.queue = queue
+    this.tls = tls
     this.out = path.join(dir, 'received.log')
     this.heads = path.join(dir, 'heads.log')
     this.child = null
@@ -58,9 +60,12 @@ class Rsyslog {
   config () {
     const work = path.join(this.dir, 'rsyslog-work')
     fs.mkdirSync(work, { recursive: true })
-    return `global(workDirectory="${work}" maxMessageSize="256k")
+    const tls = this.tls
+    return `global(workDirectory="${work}" maxMessageSize="256k"${tls
+      ? ` DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${tls.ca}" DefaultNetstreamDriverCertFile="${tls.cert}" DefaultNetstreamDriverKeyFile="${tls.key}"`
+      : ''})
 main_queue(queue.type="${this.queue === 'direct' ? 'Direct' : 'LinkedList'}")
-module(load="imtcp")
+module(load="imtcp"${tls ? ' StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.Authmode="anon"' : ''})
 input(type="imtcp" port="${this.port}" address="127.0.0.1")
 template(name="msgonly" type="string" string="%msg%\\n")
 template(name="head" type="string" string="%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%protocol-version%\\n")
@@ -97,7 +102,9 @@ action(type="omfile" file="${this.heads}" template="head")
   }
 
   url () {
-    return `syslog+tcp://127.0.0.1:${this.port}`
+    return this.tls
+      ? `syslog+tls://127.0.0.1:${this.port}?ca=${this.tls.ca}`
+      : `syslog+tcp://127.0.0.1:${this.port}`
   }
 
   // The messages received so far, as text lines (a line being written is left out).
@@ -118,4 +125,18 @@ action(type="omfile" file="${this.heads}" template="head")
   }
 }
 
-module.exports = { Rsyslog, needsRsyslog, freePort }
+// A test CA and a server certificate for 127.0.0.1 it signed, made with openssl in `dir`.
+function testCertificates (dir) {
+  const run = (args) => {
+    const out = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
+    assert.equal(out.status, 0, `openssl ${args.join(' ')}: ${out.stderr}`)
+  }
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+  run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=prodkit test CA'])
+  run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'])
+  fs.writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext'])
+  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') }
+}
+
+module.exports = { Rsyslog, needsRsyslog, freePort, testCertificates }

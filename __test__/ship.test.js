@@ -13,7 +13,7 @@ const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const prodkit = require('..')
 const { ROOT, runNode, waitFor } = require('./helpers')
-const { Rsyslog, needsRsyslog, freePort } = require('./rsyslog-harness')
+const { Rsyslog, needsRsyslog, freePort, testCertificates } = require('./rsyslog-harness')
 
 const CLI = path.join(ROOT, 'bin', 'prodkit')
 const LONG = { timeoutMs: 120_000 }
@@ -315,4 +315,34 @@ test('kit.metrics reports the shipping figures', async (t) => {
   assert.equal(value('prodkit_log_ship_rejected_lines_total'), 0)
   assert.ok(value('prodkit_log_ship_last_success_timestamp_seconds') > 0)
   assert.match(out.stdout, /^# TYPE prodkit_log_ship_lag_bytes gauge$/m)
+})
+
+test('syslog+tls ships to rsyslog over TLS with a private CA (?ca=); a certificate that does not verify fails at creation', async (t) => {
+  if (!needsRsyslog(t)) return
+  if (!fs.existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so') && !fs.existsSync('/usr/lib/rsyslog/lmnsd_gtls.so')) {
+    if (process.env.CI) assert.fail('rsyslog-gnutls is required in CI (.ci/run installs it)')
+    return t.skip('rsyslog-gnutls is not installed')
+  }
+  const { dir, onCleanup } = workspace(t, 'prodkit-ship-tls')
+  const tls = testCertificates(dir)
+  const rsyslog = await new Rsyslog(dir, { tls }).start()
+  onCleanup(() => rsyslog.stop('SIGKILL'))
+  const file = path.join(dir, 'app.log')
+  const log = prodkit.createLogger({ destination: file, name: 'tls-app', ship: { to: rsyslog.url(), flushMs: 20 } })
+  onCleanup(() => log.close())
+  assert.equal(log.stats().shipping.target, `syslog+tls://127.0.0.1:${rsyslog.port}`)
+  for (let i = 0; i < 300; i++) log.info({ i }, 'over tls')
+  const received = new Received(rsyslog)
+  await received.atLeast(300, 'over TLS')
+  assert.deepEqual([...received.counts.keys()], fs.readFileSync(file, 'utf8').split('\n').filter(Boolean))
+  assert.equal(rsyslog.headLines()[0].split('|')[3], 'tls-app')
+
+  // Without the private CA the server's certificate does not verify: an error at creation.
+  const untrusted = `syslog+tls://127.0.0.1:${rsyslog.port}`
+  assert.throws(() => prodkit.createLogger({ destination: path.join(dir, 'b.log'), ship: { to: untrusted } }),
+    /option log\.ship\.to .*cannot reach syslog\+tls:\/\/127\.0\.0\.1:\d+: TLS: invalid peer certificate: UnknownIssuer/)
+  assert.throws(() => prodkit.createLogger({ destination: path.join(dir, 'b.log'), ship: { to: `${untrusted}?ca=${path.join(dir, 'missing.pem')}` } }),
+    /option log\.ship\.to .*cannot read the CA file/)
+  assert.throws(() => prodkit.createLogger({ destination: path.join(dir, 'b.log'), ship: { to: `syslog+tcp://127.0.0.1:${rsyslog.port}?ca=x` } }),
+    /option log\.ship\.to .*unknown setting ca in a syslog\+tcp:\/\/ URL/)
 })

@@ -12,7 +12,8 @@ const { fail, isPlainObject } = require('../log/options')
 
 const HELP = `Usage: prodkit ship --to URL [--batch-bytes SIZE] [--flush-ms MS] [--backlog-bytes SIZE] [--check-ms MS] [--until-caught-up] FILE...
 
-  --to URL              where to ship: syslog+tcp://host:514 (see docs/shipping.md for every target)
+  --to URL              where to ship: syslog+tcp://host:514, syslog+tls://host:6514[?ca=FILE]
+                        (see docs/shipping.md for every target)
   --batch-bytes SIZE    largest batch of whole lines sent at once (default 1MiB)
   --flush-ms MS         longest a line waits for its batch to fill (default 1000)
   --backlog-bytes SIZE  rotated files kept past retention while unshipped (default 1GiB)

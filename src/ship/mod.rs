@@ -5,7 +5,7 @@
 //!
 //! - `target`: the interface between the shipper and a store (shared with `http`).
 //! - `targets`: target URLs and the dispatch of a URL to its target.
-//! - `syslog`: syslog over TCP, octet counting, RFC 5424.
+//! - `syslog`: syslog over TCP or TLS, octet counting, RFC 5424; `tls`: its rustls setup.
 //! - `checkpoint`: the durable checkpoint, and what retention asks of it.
 //! - `follow`: reading the files in rotation order, whole lines only.
 //! - `shipper`: the thread: batches, retries with backoff, rejected lines, stats.
@@ -18,6 +18,7 @@ pub mod syslog;
 #[rustfmt::skip]
 pub mod target;
 pub mod targets;
+pub mod tls;
 
 #[cfg(not(test))]
 pub mod napi;

@@ -18,7 +18,7 @@ pub struct Url {
 
 const OPTION: &str = "option log.ship.to (prodkit ship --to)";
 /// Schemes handled here. The HTTP stores' schemes are added by `http::open`.
-pub const SCHEMES: &[&str] = &["syslog+tcp"];
+pub const SCHEMES: &[&str] = &["syslog+tcp", "syslog+tls"];
 
 /// Parses a target URL; errors say what is wrong without repeating a password.
 pub fn parse(url: &str) -> Result<Url, String> {
@@ -61,14 +61,43 @@ pub fn parse(url: &str) -> Result<Url, String> {
   })
 }
 
+/// The value of `key` in a URL's query (`ca=/etc/ssl/ca.pem`), if given.
+fn query_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+  query
+    .split('&')
+    .filter_map(|pair| pair.split_once('='))
+    .find(|(k, _)| *k == key)
+    .map(|(_, v)| v)
+}
+
+/// The syslog target of a parsed `syslog+tcp://` or `syslog+tls://` URL.
+fn syslog(parsed: &Url) -> Result<SyslogTcp, String> {
+  let tls = parsed.scheme == "syslog+tls";
+  for pair in parsed.query.split('&').filter(|p| !p.is_empty()) {
+    let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+    if !(tls && key == "ca") {
+      return Err(format!(
+        "{OPTION}: unknown setting {key} in a {}:// URL (known: {})",
+        parsed.scheme,
+        if tls { "ca" } else { "none" }
+      ));
+    }
+  }
+  let port = parsed.port.unwrap_or(if tls { 6514 } else { 514 });
+  let target = SyslogTcp::new(&parsed.host, port);
+  if !tls {
+    return Ok(target);
+  }
+  let config = super::tls::client_config(query_value(&parsed.query, "ca"))
+    .map_err(|e| format!("{OPTION}: {e}"))?;
+  Ok(target.with_tls(config))
+}
+
 /// The target of a URL. Every scheme is dispatched here.
 pub fn open(url: &str) -> Result<Box<dyn Target>, String> {
   let parsed = parse(url)?;
   match parsed.scheme.as_str() {
-    "syslog+tcp" => Ok(Box::new(SyslogTcp::new(
-      &parsed.host,
-      parsed.port.unwrap_or(514),
-    ))),
+    "syslog+tcp" | "syslog+tls" => Ok(Box::new(syslog(&parsed)?)),
     other => Err(format!(
       "{OPTION}: unknown target {other}:// (known: {})",
       SCHEMES
@@ -81,20 +110,20 @@ pub fn open(url: &str) -> Result<Box<dyn Target>, String> {
 }
 
 /// Opens the target and, where the protocol allows it without sending anything, checks
-/// that it can be reached, so that a wrong host or port fails at start, naming the option.
+/// that it can be reached (and over TLS, that its certificate verifies), so that a wrong
+/// host, port or certificate fails at start, naming the option.
 pub fn check(url: &str, timeout: Duration) -> Result<Box<dyn Target>, String> {
   let target = open(url)?;
   let parsed = parse(url)?;
-  if parsed.scheme == "syslog+tcp" {
-    SyslogTcp::new(&parsed.host, parsed.port.unwrap_or(514))
-      .check(timeout)
-      .map_err(|err| {
-        format!(
-          "{OPTION}: cannot reach {}: {err} ({})",
-          target.describe(),
-          crate::log::destination::error_code(&err)
-        )
-      })?;
+  if parsed.scheme.starts_with("syslog+") {
+    syslog(&parsed)?.check(timeout).map_err(|err| {
+      format!(
+        "{OPTION}: cannot reach {}: {} ({})",
+        target.describe(),
+        super::tls::describe(&err),
+        crate::log::destination::error_code(&err)
+      )
+    })?;
   }
   Ok(target)
 }
