@@ -105,6 +105,8 @@ pub struct Follower {
 }
 
 const READ_CHUNK: usize = 64 * 1024;
+/// A "line" longer than this is set aside as torn instead of being read whole.
+const MAX_LINE_BYTES: usize = 64 << 20;
 
 impl Follower {
   pub fn new(log: &Path, checkpoint: Checkpoint, batch_bytes: usize) -> Follower {
@@ -254,9 +256,22 @@ impl Follower {
       if self.open.is_none() && !self.locate()? {
         return Ok(None);
       }
-      let cap = self.buffer_bytes;
       let open = self.open.as_mut().expect("opened above");
+      // Read-ahead is bounded, except to complete a line longer than the bound.
+      let cap = if open.buf.len() < self.buffer_bytes || memchr::memchr(b'\n', &open.buf).is_some()
+      {
+        self.buffer_bytes
+      } else {
+        open.buf.len() + READ_CHUNK
+      };
       open.fill(cap)?;
+      if open.buf.len() > MAX_LINE_BYTES && memchr::memchr(b'\n', &open.buf).is_none() {
+        // No newline in 64 MiB: not a log line; set aside rather than held in memory.
+        let fragment = std::mem::take(&mut open.buf);
+        open.base += fragment.len() as u64;
+        self.torn.push(fragment);
+        continue;
+      }
       let whole = memchr::memrchr(b'\n', &open.buf).map_or(0, |p| p + 1);
       if whole > 0 {
         let since = *self.waiting_since.get_or_insert_with(Instant::now);
@@ -267,7 +282,7 @@ impl Follower {
         return Ok(None);
       }
       if !open.eof {
-        continue; // a line longer than the read-ahead: read on
+        continue; // a line longer than the read-ahead: read on (the cap grows above)
       }
       if open.rotated.is_some() {
         self.finish_file()?;
@@ -502,6 +517,14 @@ mod tests {
       f.ack(&p).unwrap();
     }
     assert_eq!(sizes, [2, 1, 1, 1]);
+    // A line longer than the read-ahead (256 KiB here) is read whole.
+    let long = "y".repeat(600 * 1024);
+    append(&log, &format!("{long}\nee\n"));
+    let p = f.next_batch(12, Duration::ZERO).unwrap().unwrap();
+    assert_eq!(p.lines(), [long.as_bytes()]);
+    f.ack(&p).unwrap();
+    let p = f.next_batch(12, Duration::ZERO).unwrap().unwrap();
+    assert_eq!(p.lines(), [&b"ee"[..]]);
     fs::remove_dir_all(&dir).unwrap();
   }
 }
