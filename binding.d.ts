@@ -31,6 +31,16 @@ export declare class Keyring {
   decryptLine(line: string): string
 }
 
+export declare class LogShipper {
+  constructor(options: LogShipperOptions)
+  stats(): LogShipperStats
+  /**
+   * Stops the thread: a batch in flight is abandoned (sent again at the next start).
+   * Waits at most `timeoutMs` (default 5000) for the thread; true if it ended.
+   */
+  close(timeoutMs?: number | undefined | null): boolean
+}
+
 export declare class LogSink {
   constructor(options: LogSinkOptions, onError?: (failure: WriteFailure) => void)
   /**
@@ -156,6 +166,35 @@ export interface LogRotationStats {
   compressedBytes: number
   /** CPU milliseconds the archive thread spent compressing them. */
   compressMs: number
+}
+
+export interface LogShipperOptions {
+  /** The log file to ship (its rotated files are found beside it). */
+  path: string
+  /** The target URL. */
+  to: string
+  batchBytes?: number
+  flushMs?: number
+  backlogBytes?: number
+  /** Connect once at start (at most this many ms) and fail if the target is unreachable. */
+  checkMs?: number
+}
+
+export interface LogShipperStats {
+  lines: number
+  bytes: number
+  batches: number
+  errors: number
+  rejectedLines: number
+  /** ms since the epoch of the last acknowledged batch; 0 before the first. */
+  lastSuccessMs: number
+  lagBytes: number
+  /** Seconds since shipping last was caught up or acknowledged a batch, while lagging. */
+  lagSeconds: number
+  /** The target, without credentials. */
+  target: string
+  /** True when the last measurement (once a second) found nothing left to ship. */
+  caughtUp: boolean
 }
 
 /**

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.DecryptStream = nativeBinding.DecryptStream
 module.exports.Keyring = nativeBinding.Keyring
+module.exports.LogShipper = nativeBinding.LogShipper
 module.exports.LogSink = nativeBinding.LogSink
 module.exports.MetricsSampler = nativeBinding.MetricsSampler
 module.exports.Watchdog = nativeBinding.Watchdog

@@ -127,6 +127,51 @@ export interface LoggerOptions<Custom extends string = never> {
    * `postrotate`). Off by default; while on, the signal no longer ends the process.
    */
   reopenOnSignal?: 'SIGHUP' | 'SIGUSR2' | false
+  /**
+   * Ship the file destination to a log store, disk first: a Rust thread follows the file
+   * and its rotated files and keeps a durable checkpoint (at-least-once). Off by default;
+   * ignored in a `prodkit.cluster()` worker (the primary ships). See {@link ShipOptions}.
+   */
+  ship?: ShipOptions | false
+}
+
+/** Where and how a logger's file is shipped (docs/shipping.md). */
+export interface ShipOptions {
+  /**
+   * The target URL: `'syslog+tcp://host:514'`, `'syslog+tls://host:6514'` (add `?ca=/path/ca.pem`
+   * for a private CA). Credentials come from environment variables, never from the URL.
+   */
+  to: string
+  /** Largest batch of whole lines sent at once: `'1MiB'`, `65536`... (from 1024 bytes to 64 MiB). Default 1 MiB. */
+  batchBytes?: string | number
+  /** Longest a line waits for its batch to fill: `'2s'`, `500`... (ms, s, m, h, d, w; from 0). Default 1000 ms. */
+  flushMs?: string | number
+  /** Rotated files kept past `rotate.keep`/`maxAge` while unshipped, up to this size on disk. Default 1 GiB. */
+  backlogBytes?: string | number
+  /** How long the connection check at creation may take (an unreachable target throws). Default 3000 ms. */
+  checkMs?: string | number
+}
+
+/** `stats().shipping`: the shipper of a logger's file. */
+export interface ShippingStats {
+  /** Lines the store acknowledged (a line repeated after an interruption counts again). */
+  lines: number
+  bytes: number
+  batches: number
+  /** Failed sends (each retry counts), read and checkpoint errors. */
+  errors: number
+  /** Lines the store refused for good, and torn fragments, set aside in `<file>.rejected`. */
+  rejectedLines: number
+  /** When the last batch was acknowledged (ms since the epoch); 0 before the first. */
+  lastSuccessMs: number
+  /** Bytes on disk not acknowledged yet (a `.gz` at its compressed size), measured once a second. */
+  lagBytes: number
+  /** While lagging: seconds since shipping last was caught up or had a batch acknowledged. */
+  lagSeconds: number
+  /** The target, without credentials. */
+  target: string
+  /** True when the last measurement found nothing left to ship. */
+  caughtUp: boolean
 }
 
 /**
@@ -232,6 +277,8 @@ export interface LogStats {
   failing: boolean
   /** Present when the logger rotates its file. */
   rotation?: RotationStats
+  /** Present when the logger ships its file (`ship`). */
+  shipping?: ShippingStats
 }
 
 /** A write error: `code` is the errno name (`ENOSPC`, `EACCES`, `EBADF`...). */

@@ -151,7 +151,7 @@ test('invalid options throw a TypeError naming the option and the accepted value
     [{ maxStringLength: 'long' }, /option log.maxStringLength must be an integer from 16 to 1073741824 \(got "long"\)/],
     [{ service: 5 }, /option log.service must be a non-empty string, or false for none \(got 5\)/],
     [{ base: 'x' }, /option log.base must be an object of fields added to every line, or null for no pid and hostname \(got "x"\)/],
-    [{ levle: 'info' }, /unknown option log.levle \(known: level, destination, service, base, queueBytes, overflow, maxStringLength, rotate, reopenOnSignal, redact, encrypt, name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, serializers, formatters, mixin, mixinMergeStrategy, hooks, customLevels, useOnlyCustomLevels, levelComparison, enabled, depthLimit, edgeLimit, crlf\)/]
+    [{ levle: 'info' }, /unknown option log.levle \(known: level, destination, service, base, queueBytes, overflow, maxStringLength, rotate, reopenOnSignal, redact, encrypt, ship, name, messageKey, errorKey, nestedKey, timestamp, msgPrefix, serializers, formatters, mixin, mixinMergeStrategy, hooks, customLevels, useOnlyCustomLevels, levelComparison, enabled, depthLimit, edgeLimit, crlf\)/]
   ]
   for (const [options, message] of cases) {
     assert.throws(() => prodkit.createLogger({ destination: path.join(dir, 'x.log'), ...options }), { name: 'TypeError', message }, JSON.stringify(options))

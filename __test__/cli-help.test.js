@@ -18,6 +18,7 @@ const COMMANDS = {
   reload: require('../lib/cli/reload'),
   run: require('../lib/cli/run'),
   scale: require('../lib/cli/scale'),
+  ship: require('../lib/cli/ship'),
   startup: require('../lib/cli/startup'),
   status: require('../lib/cli/status'),
   stop: require('../lib/cli/stop'),

@@ -670,7 +670,8 @@ function newSink (resolved, bindings, token) {
     overflow: resolved.overflow,
     bindings,
     rotate: resolved.rotate,
-    reopenOnSignal: resolved.reopenOnSignal
+    reopenOnSignal: resolved.reopenOnSignal,
+    ship: resolved.ship
   }
   if (!encrypt) return new Sink(options)
   try {

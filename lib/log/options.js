@@ -7,6 +7,7 @@ const { DEFAULT_SET, levelName } = require('./levels')
 const { appPackage } = require('../app-package')
 const { resolveRedact, resolveEncrypt } = require('./protect-options')
 const { resolveRotate, resolveReopenSignal } = require('./rotate-options')
+const { resolveShip } = require('../ship/options')
 const { COMPAT_KNOWN, PINO_NOT_YET, resolveCompat, resolveLevels } = require('./compat-options')
 
 const DEFAULTS = Object.freeze({
@@ -15,7 +16,7 @@ const DEFAULTS = Object.freeze({
   maxStringLength: 64 * 1024
 })
 const KNOWN = ['level', 'destination', 'service', 'base', 'queueBytes', 'overflow', 'maxStringLength',
-  'rotate', 'reopenOnSignal', 'redact', 'encrypt', ...COMPAT_KNOWN]
+  'rotate', 'reopenOnSignal', 'redact', 'encrypt', 'ship', ...COMPAT_KNOWN]
 const MIN_QUEUE_BYTES = 64 * 1024
 const MAX_QUEUE_BYTES = 2 ** 32 - 1
 
@@ -118,6 +119,7 @@ function resolveOptions (options, env = process.env, installDefaults = false) {
     maxStringLength: checkInteger('log.maxStringLength', options.maxStringLength, 16, 2 ** 30, DEFAULTS.maxStringLength),
     rotate: resolveRotate(options.rotate, destination, { fail, isPlainObject }),
     reopenOnSignal: resolveReopenSignal(options.reopenOnSignal, destination, { fail }),
+    ship: resolveShip(options.ship, destination, { fail, isPlainObject }),
     redact: resolveRedact(options.redact),
     encrypt: resolveEncrypt(options.encrypt, env),
     levels,

@@ -105,4 +105,4 @@ function resolveReopenSignal (signal, destination, { fail }) {
   return signal
 }
 
-module.exports = { resolveRotate, resolveReopenSignal }
+module.exports = { resolveRotate, resolveReopenSignal, withUnits, SIZE_UNITS, AGE_UNITS }

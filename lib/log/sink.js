@@ -21,6 +21,7 @@ const EventEmitter = require('node:events')
 const v8 = require('node:v8')
 // The real one, taken at load: under an app's fake timers (sinon, Jest) batches still go.
 const { setImmediate } = require('node:timers')
+const { startShipper } = require('../ship')
 const { LogSink } = require('../native')
 const { messageTail } = require('./serialize')
 const reopenSignal = require('./reopen-signal')
@@ -81,7 +82,7 @@ function flushFailure () {
 }
 
 class Sink extends EventEmitter {
-  constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal }) {
+  constructor ({ destination, queueBytes, overflow, bindings, encrypt, rotate, reopenOnSignal, ship }) {
     super()
     this.used = 0 // bytes of whole lines in the pending buffer
     this.spill = '' // what did not fit, during one log call (see append)
@@ -97,10 +98,18 @@ class Sink extends EventEmitter {
     this.droppedAfterClose = 0
     this.ship = this.ship.bind(this)
     const self = new WeakRef(this)
-    this.native = new LogSink(
-      { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
-      errorCallback(self)
-    )
+    // log.ship: a Rust thread ships the file this sink writes (lib/ship, src/ship). Started
+    // first, so that its checkpoint is there before the first retention sweep.
+    this.shipper = ship ? startShipper(destination.path, ship) : null
+    try {
+      this.native = new LogSink(
+        { ...destination, queueBytes, overflow, bindings, encrypt, rotate },
+        errorCallback(self)
+      )
+    } catch (err) {
+      if (this.shipper) this.shipper.close(0)
+      throw err
+    }
     this.buffer = this.native.pendingBuffer()
     if (this.buffer.length !== HEADER_BYTES + DATA_BYTES) throw new Error('prodkit: the native pending buffer has an unexpected size')
     this.header = new Int32Array(this.buffer.buffer, this.buffer.byteOffset, 2)
@@ -288,11 +297,15 @@ class Sink extends EventEmitter {
     forget.unregister(this.openRef)
     if (this.reopenOnSignal) reopenSignal.unwatch(this.reopenOnSignal, this)
     this.native.close()
+    // The shipper stops (waiting at most 1 s for a batch in flight: it is abandoned past
+    // that); what it has not shipped is shipped by the next one started on this file.
+    if (this.shipper) this.shipper.close(1000)
   }
 
   stats () {
     const stats = this.native.stats()
     stats.droppedLines += this.droppedAfterClose
+    if (this.shipper) stats.shipping = this.shipper.stats()
     return stats
   }
 

@@ -17,6 +17,7 @@ const { HttpServerMetrics } = require('./http-server')
 const { render, decorateText } = require('./families')
 const { negotiate, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } = require('./negotiate')
 const { DEFAULT_BUCKETS, refreshOtel } = require('./registry')
+const { shippingFamilies } = require('../ship/metrics')
 const { fail, isPlainObject } = require('../log/options')
 
 const KNOWN = ['intervalMs', 'port', 'host', 'httpClient', 'httpServer', 'thresholds', 'clusterTimeoutMs', 'collectTimeoutMs', 'prefix', 'defaultLabels']
@@ -175,7 +176,7 @@ class Metrics {
   }
 
   families () {
-    return [...this.runtime.families(), ...this.registry.families()]
+    return [...this.runtime.families(), ...shippingFamilies(this.log), ...this.registry.families()]
   }
 
   // Prometheus text. Sync collect() callbacks run first; an async one's values show from

@@ -48,6 +48,8 @@ pub struct RotationStats {
   /// CPU time the archive thread spent compressing (CPU rather than wall time: the
   /// thread runs at a low priority, so its wall time says more about the app's load).
   pub compress_cpu_ns: AtomicU64,
+  /// Rotated files deleted before a shipper shipped them (its backlog cap was reached).
+  pub unshipped_deleted: AtomicU64,
 }
 
 /// The handle the writer keeps. Dropping it (at close) stops the thread: a compression
@@ -209,6 +211,16 @@ fn thread_cpu_ns() -> u64 {
   crate::sys::cpu::thread_time().map_or(0, |t| t.as_nanos() as u64)
 }
 
+/// The size on disk of a rotation's files.
+fn rotation_bytes(r: &Rotated) -> u64 {
+  [&r.plain, &r.gzip]
+    .into_iter()
+    .flatten()
+    .filter_map(|p| fs::metadata(p).ok())
+    .map(|m| m.len())
+    .sum()
+}
+
 /// Removes a file; one already gone is fine.
 fn remove(path: &std::path::Path) -> io::Result<()> {
   match fs::remove_file(path) {
@@ -306,6 +318,16 @@ impl Sweeper {
     let now = now_ms();
     let count = rotated.len();
     let mut kept = Vec::new();
+    // A shipper's checkpoint (src/ship/checkpoint.rs): rotated files it has not shipped
+    // are kept past retention while their size on disk is within its backlog cap.
+    let shipping = crate::ship::checkpoint::unshipped(&self.naming.log_path());
+    let is_unshipped =
+      |r: &Rotated| shipping.is_some_and(|(through, _)| through.is_none_or(|t| r.ms > t));
+    let mut backlog: u64 = rotated
+      .iter()
+      .filter(|r| is_unshipped(r))
+      .map(rotation_bytes)
+      .sum();
     for (i, r) in rotated.into_iter().enumerate() {
       let newer = count - i - 1;
       let beyond_keep = self.retention.keep.is_some_and(|keep| newer >= keep);
@@ -313,11 +335,28 @@ impl Sweeper {
         .retention
         .max_age_ms
         .is_some_and(|age| now.saturating_sub(r.ms) > age as i64);
-      if beyond_keep || too_old {
-        ok &= self.delete(&r);
-      } else {
+      if !(beyond_keep || too_old) {
         kept.push(r);
+        continue;
       }
+      if is_unshipped(&r) {
+        let cap = shipping.map_or(0, |(_, cap)| cap);
+        if backlog <= cap {
+          kept.push(r);
+          continue;
+        }
+        // Past the backlog cap: the oldest unshipped file goes, and that loss is said.
+        let bytes = rotation_bytes(&r);
+        backlog = backlog.saturating_sub(bytes);
+        self.stats.unshipped_deleted.fetch_add(1, Ordering::Relaxed);
+        let message = format!(
+          "prodkit: deleting {} ({bytes} bytes) before it was shipped: the unshipped backlog is over its cap of {cap} bytes (log.ship.backlogBytes).",
+          r.plain.as_ref().or(r.gzip.as_ref()).map_or_else(String::new, |p| p.display().to_string())
+        );
+        eprintln!("{message}");
+        self.reporter.failed("ESHIPBACKLOG", &message);
+      }
+      ok &= self.delete(&r);
     }
     if self.retention.compress {
       for plain in kept.iter().filter_map(|r| r.plain.as_ref()) {
@@ -558,6 +597,44 @@ mod tests {
         );
       }
     }
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn retention_keeps_what_a_shipper_has_not_shipped_up_to_its_backlog_cap() {
+    use crate::ship::checkpoint::Checkpoint;
+    let retention = Retention {
+      keep: Some(1),
+      ..Retention::default()
+    };
+    let (dir, naming, mut sweeper, reports) = setup("unshipped", retention);
+    for ms in [1000, 2000, 3000] {
+      fs::write(naming.plain(ms), b"0123456789\n").unwrap();
+    }
+    let log = dir.join("app.log");
+    let checkpoint = |through, backlog_bytes| {
+      Checkpoint {
+        v: 1,
+        through,
+        file: None,
+        backlog_bytes,
+      }
+      .save(&log)
+      .unwrap()
+    };
+    checkpoint(None, 1000);
+    sweeper.sweep();
+    assert_eq!(naming.list().unwrap().len(), 3, "none shipped: all kept");
+    checkpoint(Some(1000), 1000);
+    sweeper.sweep();
+    let left: Vec<i64> = naming.list().unwrap().iter().map(|r| r.ms).collect();
+    assert_eq!(left, [2000, 3000], "the shipped one goes");
+    checkpoint(Some(1000), 15);
+    sweeper.sweep();
+    let left: Vec<i64> = naming.list().unwrap().iter().map(|r| r.ms).collect();
+    assert_eq!(left, [3000], "past the cap the oldest unshipped goes");
+    assert_eq!(sweeper.stats.unshipped_deleted.load(Ordering::Relaxed), 1);
+    assert!(reports.codes().contains(&"ESHIPBACKLOG".to_string()));
     fs::remove_dir_all(&dir).unwrap();
   }
 }

@@ -117,6 +117,12 @@ impl Naming {
     &self.dir
   }
 
+  /// The log file these are the rotations of (`app.log`).
+  pub fn log_path(&self) -> PathBuf {
+    let stem = self.prefix.strip_suffix('.').unwrap_or(&self.prefix);
+    self.dir.join(format!("{stem}{}", self.ext))
+  }
+
   /// The plain rotated file of a rotation at `ms`.
   pub fn plain(&self, ms: i64) -> PathBuf {
     self
