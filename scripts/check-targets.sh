@@ -8,6 +8,17 @@
 # Windows are checked from Linux. It proves the code compiles, not that it runs: the
 # behaviour each platform gets is in docs/platforms.md.
 #
+# Cross targets' C code: the TLS stack (rustls with the ring provider, for shipping logs)
+# compiles C in its build script, and `cargo check` runs build scripts, so each cross target
+# needs a C compiler for it. With no sysroot for the other platforms here, clang compiles
+# ring's C without any libc headers, the way ring's own build does for targets that have none
+# (RING_CORE_NOSTDLIBINC: ring needs only the compiler's own stddef.h/stdint.h), with
+# llvm-ar/llvm-lib as the archiver; macOS gets a one-line TargetConditionals.h stand-in
+# (scripts/check-targets-include/), Windows clang's GNU builtins (__builtin_bswap) instead of
+# MSVC's stdlib.h ones, and __MM_MALLOC_H keeps clang's immintrin.h from pulling in stdlib.h.
+# None of these objects is linked. Variables already set (CC_<target>, CFLAGS_<target>,
+# AR_<target>) are left as they are. Needs Debian's clang and llvm (.ci/run installs them).
+#
 # Options (environment):
 #   CHECK_TARGETS="t1 t2"   check these instead of package.json's list
 #   CHECK_TARGETS_CLIPPY=0  cargo check only (faster; CI should keep clippy on)
@@ -30,8 +41,24 @@ clippy="${CHECK_TARGETS_CLIPPY:-1}"
 installed="$(rustup target list --installed)"
 failed=()
 
+host="$(rustc -vV | sed -n 's/^host: //p')"
+cross_c_env () { # target: exports CC_/CFLAGS_/AR_ for a cross target unless already set
+  local t="${1//-/_}" flags
+  [[ "$1" == "$host" ]] && return 0
+  command -v clang >/dev/null || { echo "check-targets: clang is needed to check $1 (apt-get install clang llvm)" >&2; return 0; }
+  flags="-nostdlibinc -DRING_CORE_NOSTDLIBINC=1 -D__MM_MALLOC_H -I$PWD/scripts/check-targets-include"
+  [[ "$1" == *windows-msvc ]] && flags+=" -fgnuc-version=4.2.1"
+  local ar=llvm-ar
+  [[ "$1" == *windows-msvc ]] && ar=llvm-lib
+  local cc="CC_$t" cflags="CFLAGS_$t" arv="AR_$t"
+  [[ -n "${!cc:-}" ]] || export "$cc=clang"
+  [[ -n "${!cflags:-}" ]] || export "$cflags=$flags"
+  [[ -n "${!arv:-}" ]] || export "$arv=$ar"
+}
+
 for target in "${targets[@]}"; do
   echo "== $target"
+  cross_c_env "$target"
   if ! grep -qx "$target" <<<"$installed" && ! rustup target add "$target"; then
     failed+=("$target (rustup target add)")
     continue
