@@ -6,6 +6,7 @@
 pub mod crypt;
 pub mod log;
 pub mod metrics;
+pub mod ship;
 pub mod sys;
 pub mod systemd;
 
