@@ -25,6 +25,8 @@ mod parts;
 mod splunk;
 
 #[cfg(test)]
+mod clickhouse_real;
+#[cfg(test)]
 mod recorder;
 #[cfg(test)]
 mod tests;
