@@ -57,6 +57,30 @@ pub(crate) struct Recorder {
 
 impl Recorder {
   pub fn start(handler: impl Fn(&Request) -> Answer + Send + Sync + 'static) -> Recorder {
+    Recorder::listen(None, handler)
+  }
+
+  /// The same over TLS (rustls) with this certificate chain and key: status answers only.
+  pub fn start_tls(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+    handler: impl Fn(&Request) -> Answer + Send + Sync + 'static,
+  ) -> Recorder {
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+      rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("a certificate and its key");
+    Recorder::listen(Some(Arc::new(config)), handler)
+  }
+
+  fn listen(
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: impl Fn(&Request) -> Answer + Send + Sync + 'static,
+  ) -> Recorder {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -69,8 +93,20 @@ impl Recorder {
           break;
         }
         let Ok(stream) = stream else { continue };
-        let (seen, handler) = (seen.clone(), handler.clone());
-        std::thread::spawn(move || serve(stream, &seen, &*handler));
+        let (seen, handler, tls) = (seen.clone(), handler.clone(), tls.clone());
+        std::thread::spawn(move || match tls {
+          None => serve(stream, &seen, &*handler),
+          Some(config) => {
+            let Ok(connection) = rustls::ServerConnection::new(config) else {
+              return;
+            };
+            serve_tls(
+              rustls::StreamOwned::new(connection, stream),
+              &seen,
+              &*handler,
+            )
+          }
+        });
       }
     });
     Recorder {
@@ -137,6 +173,32 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, handler: &Handler) {
   }
 }
 
+fn serve_tls(
+  stream: rustls::StreamOwned<rustls::ServerConnection, TcpStream>,
+  seen: &Mutex<Vec<Request>>,
+  handler: &Handler,
+) {
+  let mut reader = BufReader::new(stream);
+  while let Some(request) = read_request(&mut reader) {
+    seen.lock().unwrap().push(request.clone());
+    let Answer::Status(status, body) = handler(&request) else {
+      panic!("the TLS recorder answers with a status only")
+    };
+    let answer = format!(
+      "HTTP/1.1 {status} Recorded\r\nContent-Length: {}\r\n\r\n{body}",
+      body.len()
+    );
+    let stream = reader.get_mut();
+    if stream
+      .write_all(answer.as_bytes())
+      .and_then(|_| stream.flush())
+      .is_err()
+    {
+      return;
+    }
+  }
+}
+
 /// SO_LINGER with a zero timeout: closing sends RST instead of FIN.
 #[cfg(unix)]
 fn reset(stream: &TcpStream) {
@@ -162,7 +224,7 @@ fn reset(stream: &TcpStream) {
   let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+fn read_request(reader: &mut BufReader<impl Read>) -> Option<Request> {
   let mut line = String::new();
   if reader.read_line(&mut line).ok()? == 0 {
     return None;

@@ -626,3 +626,37 @@ fn clickhouse_configuration_errors_are_retried_with_the_reason() {
     serde_json::to_string(&json!({"line": LINES[0]})).unwrap()
   );
 }
+
+// ---- HTTPS -----------------------------------------------------------------------------------
+
+#[test]
+fn https_with_a_private_ca_and_a_certificate_that_does_not_verify() {
+  let rcgen::CertifiedKey { cert, signing_key } =
+    rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+  let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
+  let server = Recorder::start_tls(vec![cert.der().clone()], key, |_| {
+    Answer::Status(204, String::new())
+  });
+  let dir = std::env::temp_dir().join(format!("prodkit-ship-tls-{}", std::process::id()));
+  std::fs::create_dir_all(&dir).unwrap();
+  let ca = dir.join("ca.pem");
+  std::fs::write(&ca, cert.pem()).unwrap();
+  let trusted = open_with(
+    &server.url("loki+https", &format!("?ca={}", ca.display())),
+    no_credentials(),
+  );
+  std::fs::remove_dir_all(&dir).unwrap();
+  let mut loki = trusted.unwrap().unwrap();
+  assert_eq!(
+    loki.describe(),
+    format!("loki+https://127.0.0.1:{}", server.port)
+  );
+  assert_acked(send(&mut *loki, &sample()));
+  assert_eq!(server.requests()[0].target, "/loki/api/v1/push");
+
+  // The built-in roots do not know this certificate: retried, saying why.
+  let mut untrusted = target(&server.url("loki+https", ""), no_credentials());
+  let reason = retry(send(&mut *untrusted, &sample()));
+  assert!(reason.to_lowercase().contains("certificate"), "{reason}");
+  assert_eq!(server.requests().len(), 1);
+}
