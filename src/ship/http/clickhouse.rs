@@ -202,16 +202,6 @@ fn part_of(shown: &str, status: u16, headers: &http::HeaderMap, body: &str) -> P
   }
 }
 
-impl Part {
-  fn reason(self) -> String {
-    match self {
-      Part::Retry(r) | Part::RefusedAll(r) | Part::TooLarge(r) | Part::StoredWithLoss(r) => r,
-      Part::Items { reason, .. } | Part::RefusedOne { reason, .. } => reason,
-      Part::Stored => "stored".to_string(),
-    }
-  }
-}
-
 impl Target for ClickHouse {
   fn send(&mut self, batch: &Batch) -> Outcome {
     let token = match self.takes_dedup_token() {

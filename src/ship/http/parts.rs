@@ -33,6 +33,17 @@ pub(crate) enum Part {
   Retry(String),
 }
 
+impl Part {
+  /// What the store said, as text (for a request that is not a batch: a version query).
+  pub fn reason(self) -> String {
+    match self {
+      Part::Retry(r) | Part::RefusedAll(r) | Part::TooLarge(r) | Part::StoredWithLoss(r) => r,
+      Part::Items { reason, .. } | Part::RefusedOne { reason, .. } => reason,
+      Part::Stored => "stored".to_string(),
+    }
+  }
+}
+
 /// Sends the lines `0..n` of a batch through `send`, which gets the batch indexes of one part
 /// (in file order) and says what the store did with them.
 pub(crate) fn send_in_parts(n: usize, mut send: impl FnMut(&[usize]) -> Part) -> Outcome {
