@@ -139,7 +139,10 @@ export interface LoggerOptions<Custom extends string = never> {
 export interface ShipOptions {
   /**
    * The target URL: `'syslog+tcp://host:514'`, `'syslog+tls://host:6514'` (add `?ca=/path/ca.pem`
-   * for a private CA). Credentials come from environment variables, never from the URL.
+   * for a private CA), `'clickhouse://host:8123/db.table'`, `'elasticsearch://host:9200/index'`,
+   * `'loki://host:3100'`, `'splunk://host:8088'`, `'otlp://host:4318'` (each as `STORE+https://`
+   * for TLS). Credentials come from environment variables (`PRODKIT_SHIP_USER` and
+   * `PRODKIT_SHIP_PASSWORD`, or `PRODKIT_SHIP_TOKEN`), never from the URL.
    */
   to: string
   /** Largest batch of whole lines sent at once: `'1MiB'`, `65536`... (from 1024 bytes to 64 MiB). Default 1 MiB. */

@@ -205,7 +205,10 @@ test('bad shipping configuration fails at creation with an error naming the opti
   const file = path.join(dir, 'app.log')
   const closedPort = await freePort()
   const cases = [
-    [{ to: 'kafka://broker:9092' }, /option log\.ship\.to .*unknown target kafka:\/\/ \(known: syslog\+tcp:\/\//],
+    [{ to: 'kafka://broker:9092' }, /option log\.ship\.to .*unknown target kafka:\/\/ \(known: syslog\+tcp:\/\/.*clickhouse:\/\/.*otlp:\/\/; each HTTP store also as STORE\+https:\/\/\)/],
+    [{ to: `clickhouse://127.0.0.1:${closedPort}/logs.app` }, /option log\.ship\.to .*cannot reach clickhouse:\/\/127\.0\.0\.1:\d+\/logs\.app.*ECONNREFUSED/],
+    [{ to: 'loki+https://user:hunter2@127.0.0.1:3100' }, /option log\.ship\.to .*credentials in the URL are not accepted.*PRODKIT_SHIP_USER/],
+    [{ to: 'elasticsearch://127.0.0.1:9200/logs?timeout=soon' }, /option log\.ship\.to .*option timeout: `soon` is not a duration/],
     [{ to: `syslog+tcp://127.0.0.1:${closedPort}` }, /option log\.ship\.to .*cannot reach syslog\+tcp:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED/],
     [{ to: 'syslog+tcp://user:hunter2@127.0.0.1:99999' }, /option log\.ship\.to .*port .*1 to 65535/],
     [{ to: 'logs.internal:514' }, /option log\.ship\.to must be a target URL/],

@@ -3,8 +3,9 @@
 //! durable checkpoint only when the store has acknowledged a batch. At-least-once, at most
 //! one batch repeated per interruption (crash, kill, store failure). See docs/shipping.md.
 //!
-//! - `target`: the interface between the shipper and a store (shared with `http`).
-//! - `targets`: target URLs and the dispatch of a URL to its target.
+//! - `target`: the interface between the shipper and a store.
+//! - `http`: the HTTP log stores (ClickHouse, Elasticsearch, Loki, Splunk HEC, OTLP).
+//! - `targets`: target URLs and the dispatch of a URL to its target; `net`: connections.
 //! - `syslog`: syslog over TCP or TLS, octet counting, RFC 5424; `tls`: its rustls setup.
 //! - `checkpoint`: the durable checkpoint, and what retention asks of it.
 //! - `follow`: reading the files in rotation order, whole lines only.
@@ -13,9 +14,10 @@
 
 pub mod checkpoint;
 pub mod follow;
+pub mod http;
+pub mod net;
 pub mod shipper;
 pub mod syslog;
-#[rustfmt::skip]
 pub mod target;
 pub mod targets;
 pub mod tls;

@@ -21,12 +21,13 @@
 
 use std::borrow::Cow;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
+
+use super::net::{connect, tls_connect};
 
 use serde::Deserialize;
 use time::format_description::FormatItem;
@@ -147,22 +148,6 @@ pub fn frame(out: &mut Vec<u8>, line: &[u8]) {
   out.extend_from_slice(&msg);
 }
 
-fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
-  let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
-  let mut last = io::Error::new(io::ErrorKind::NotFound, "the host name has no address");
-  for addr in addrs {
-    match TcpStream::connect_timeout(&addr, timeout) {
-      Ok(stream) => {
-        stream.set_write_timeout(Some(timeout))?;
-        stream.set_read_timeout(Some(timeout))?;
-        return Ok(stream);
-      }
-      Err(err) => last = err,
-    }
-  }
-  Err(last)
-}
-
 impl SyslogTcp {
   pub fn new(host: &str, port: u16) -> SyslogTcp {
     SyslogTcp {
@@ -185,15 +170,7 @@ impl SyslogTcp {
     config: &Arc<ClientConfig>,
     timeout: Duration,
   ) -> io::Result<StreamOwned<ClientConnection, TcpStream>> {
-    let name = ServerName::try_from(self.host.clone())
-      .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let conn = ClientConnection::new(config.clone(), name).map_err(io::Error::other)?;
-    let mut stream = StreamOwned::new(conn, connect(&self.host, self.port, timeout)?);
-    // The handshake now, so that a certificate that does not verify is its own error.
-    while stream.conn.is_handshaking() {
-      stream.conn.complete_io(&mut stream.sock)?;
-    }
-    Ok(stream)
+    tls_connect(&self.host, self.port, config, timeout)
   }
 
   /// Connects once (and, over TLS, completes the handshake, which verifies the server's

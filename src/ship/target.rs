@@ -4,27 +4,27 @@
 
 /// One batch of whole log lines, each without its trailing newline, in file order.
 pub struct Batch<'a> {
-    /// Stable id of this batch (file identity and start offset): the same lines re-sent after
-    /// a crash or a retry carry the same id, so a store that can deduplicate on it does.
-    pub id: &'a str,
-    pub lines: &'a [&'a [u8]],
+  /// Stable id of this batch (file identity and start offset): the same lines re-sent after
+  /// a crash or a retry carry the same id, so a store that can deduplicate on it does.
+  pub id: &'a str,
+  pub lines: &'a [&'a [u8]],
 }
 
 /// What the store said about a batch.
 pub enum Outcome {
-    /// The store has every line.
-    Acked,
-    /// The store has every line but these (indexes into `lines`), which it refused for good
-    /// (a 4xx, a per-item error): they go to the `.rejected` file and are counted.
-    Rejected { lines: Vec<usize>, reason: String },
-    /// Nothing is known to be stored (connection error, timeout, 5xx, 429): resend the whole
-    /// batch after a backoff.
-    Retry { reason: String },
+  /// The store has every line.
+  Acked,
+  /// The store has every line but these (indexes into `lines`), which it refused for good
+  /// (a 4xx, a per-item error): they go to the `.rejected` file and are counted.
+  Rejected { lines: Vec<usize>, reason: String },
+  /// Nothing is known to be stored (connection error, timeout, 5xx, 429): resend the whole
+  /// batch after a backoff.
+  Retry { reason: String },
 }
 
 /// A store the shipper sends to. One per shipper thread; `send` may block up to its timeout.
 pub trait Target: Send {
-    fn send(&mut self, batch: &Batch) -> Outcome;
-    /// The target for messages: scheme, host, port and path, never credentials.
-    fn describe(&self) -> String;
+  fn send(&mut self, batch: &Batch) -> Outcome;
+  /// The target for messages: scheme, host, port and path, never credentials.
+  fn describe(&self) -> String;
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::net::{connect, tls_connect};
 use super::syslog::SyslogTcp;
 use super::target::Target;
 
@@ -93,15 +94,20 @@ fn syslog(parsed: &Url) -> Result<SyslogTcp, String> {
   Ok(target.with_tls(config))
 }
 
-/// The target of a URL. Every scheme is dispatched here.
+/// The target of a URL. Every scheme is dispatched here: the HTTP stores' (`http::open`),
+/// then syslog's.
 pub fn open(url: &str) -> Result<Box<dyn Target>, String> {
+  if let Some(target) = super::http::open(url).map_err(|e| format!("{OPTION}: {e}"))? {
+    return Ok(target);
+  }
   let parsed = parse(url)?;
   match parsed.scheme.as_str() {
     "syslog+tcp" | "syslog+tls" => Ok(Box::new(syslog(&parsed)?)),
     other => Err(format!(
-      "{OPTION}: unknown target {other}:// (known: {})",
+      "{OPTION}: unknown target {other}:// (known: {}; each HTTP store also as STORE+https://)",
       SCHEMES
         .iter()
+        .chain(super::http::SCHEMES)
         .map(|s| format!("{s}://"))
         .collect::<Vec<_>>()
         .join(", ")
@@ -114,16 +120,31 @@ pub fn open(url: &str) -> Result<Box<dyn Target>, String> {
 /// host, port or certificate fails at start, naming the option.
 pub fn check(url: &str, timeout: Duration) -> Result<Box<dyn Target>, String> {
   let target = open(url)?;
+  let unreachable = |err: std::io::Error| {
+    format!(
+      "{OPTION}: cannot reach {}: {} ({})",
+      target.describe(),
+      super::tls::describe(&err),
+      crate::log::destination::error_code(&err)
+    )
+  };
+  if let Some((host, port, tls)) = super::http::address(url) {
+    // A store over HTTP is asked nothing at start (a request would write or need rights):
+    // a connection, and over HTTPS the handshake that verifies its certificate.
+    let result = match tls {
+      None => connect(&host, port, timeout).map(drop),
+      Some(ca) => {
+        let config =
+          super::tls::client_config(ca.as_deref()).map_err(|e| format!("{OPTION}: {e}"))?;
+        tls_connect(&host, port, &config, timeout).map(drop)
+      }
+    };
+    result.map_err(unreachable)?;
+    return Ok(target);
+  }
   let parsed = parse(url)?;
   if parsed.scheme.starts_with("syslog+") {
-    syslog(&parsed)?.check(timeout).map_err(|err| {
-      format!(
-        "{OPTION}: cannot reach {}: {} ({})",
-        target.describe(),
-        super::tls::describe(&err),
-        crate::log::destination::error_code(&err)
-      )
-    })?;
+    syslog(&parsed)?.check(timeout).map_err(unreachable)?;
   }
   Ok(target)
 }

@@ -1,6 +1,6 @@
-//! TLS for the syslog target (`syslog+tls://`): rustls with the ring provider, the same
-//! stack and versions as the HTTP targets (see /work/wt/TLS-DECISION.md at the time: one
-//! rustls and one ring in Cargo.lock). The server's certificate is checked against
+//! TLS for the syslog target (`syslog+tls://`) and the start-up check of the HTTPS stores:
+//! rustls with the ring provider, the same stack and versions as the HTTP client (ureq's
+//! rustls: one rustls and one ring in Cargo.lock). The server's certificate is checked against
 //! Mozilla's roots (webpki-roots, the same on every platform) and, with `?ca=FILE` in the
 //! URL, the PEM certificates of that file (a private CA).
 
