@@ -6,7 +6,9 @@
 // object (the app's own prodkit or pino logger writing to stdout) goes through as it is,
 // any other text (console.log, a native module's printf) becomes one log line
 // { level, msg, worker, stream } (stdout at info, stderr at error). The pipes are read to
-// their end, after the worker exits too: its last words are not lost.
+// their end, after the worker exits too: its last words are not lost. What a worker prints
+// is written whatever the primary's level (its own child at the capture's level): an
+// operator who quiets the primary's lines with LOG_LEVEL=warn still sees the app's output.
 
 const { coreOf } = require('../log/logger')
 
@@ -21,7 +23,7 @@ function isJsonObject (line) {
 // Reads `stream` line by line into `log` (the primary's logger).
 function captureStream (stream, log, fields, level) {
   if (!stream) return
-  const wrapped = log.child(fields)
+  const wrapped = log.child(fields, { level })
   const sink = coreOf(log).sink
   const emit = (raw) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
