@@ -58,21 +58,10 @@ impl Loki {
       headers.push(("X-Scope-OrgID", tenant));
     }
     endpoint.no_more_options("label.NAME, tenant")?;
-    let auth = endpoint.credentials.basic().or_else(|| {
-      endpoint
-        .credentials
-        .token
-        .as_ref()
-        .map(|t| format!("Bearer {t}"))
-    });
-    if let Some(auth) = auth {
+    if let Some(auth) = endpoint.credentials.basic_or_bearer() {
       headers.push(("Authorization", auth));
     }
-    let prefix = if endpoint.path.is_empty() {
-      String::new()
-    } else {
-      format!("/{}", endpoint.path)
-    };
+    let prefix = endpoint.path_or("");
     Ok(Loki {
       client: endpoint.client()?,
       path: format!("{prefix}/loki/api/v1/push"),

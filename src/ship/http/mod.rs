@@ -120,6 +120,14 @@ pub(crate) struct Credentials {
 }
 
 impl Credentials {
+  /// `Authorization`: basic from the user and password, else `Bearer <token>` (Loki and
+  /// OTLP collectors behind a gateway take either).
+  pub fn basic_or_bearer(&self) -> Option<String> {
+    self
+      .basic()
+      .or_else(|| self.token.as_ref().map(|t| format!("Bearer {t}")))
+  }
+
   /// `Authorization: Basic ...` when a user is set.
   pub fn basic(&self) -> Option<String> {
     use base64::Engine;
@@ -133,6 +141,15 @@ impl Credentials {
 }
 
 impl Endpoint {
+  /// The URL's path with its leading `/`, or `default` when the URL has none.
+  pub fn path_or(&self, default: &str) -> String {
+    if self.path.is_empty() {
+      default.to_string()
+    } else {
+      format!("/{}", self.path)
+    }
+  }
+
   /// Removes and returns the option `name`, if the URL has it.
   pub fn take(&mut self, name: &str) -> Option<String> {
     let at = self.options.iter().position(|(k, _)| k == name)?;

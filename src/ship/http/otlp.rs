@@ -48,21 +48,10 @@ impl Otlp {
     }
     endpoint.no_more_options("service")?;
     let mut headers = Vec::new();
-    let auth = endpoint.credentials.basic().or_else(|| {
-      endpoint
-        .credentials
-        .token
-        .as_ref()
-        .map(|t| format!("Bearer {t}"))
-    });
-    if let Some(auth) = auth {
+    if let Some(auth) = endpoint.credentials.basic_or_bearer() {
       headers.push(("Authorization", auth));
     }
-    let path = if endpoint.path.is_empty() {
-      "/v1/logs".to_string()
-    } else {
-      format!("/{}", endpoint.path)
-    };
+    let path = endpoint.path_or("/v1/logs");
     Ok(Otlp {
       client: endpoint.client()?,
       path,

@@ -69,11 +69,7 @@ impl Splunk {
     if let Some(channel) = channel {
       headers.push(("X-Splunk-Request-Channel", channel));
     }
-    let path = if endpoint.path.is_empty() {
-      "/services/collector/event".to_string()
-    } else {
-      format!("/{}", endpoint.path)
-    };
+    let path = endpoint.path_or("/services/collector/event");
     Ok(Splunk {
       client: endpoint.client()?,
       path,
