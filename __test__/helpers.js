@@ -2,6 +2,7 @@
 // Shared test helpers: temporary folders, reading log files, running child processes.
 
 const fs = require('node:fs')
+const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 const zlib = require('node:zlib')
@@ -154,4 +155,16 @@ function completeLines (file) {
   return parseJsonLines(text.slice(0, text.lastIndexOf('\n') + 1))
 }
 
-module.exports = { ROOT, tempDir, readJsonLines, parseJsonLines, completeLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody }
+// A loopback port nothing listens on (at the time of asking).
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+module.exports = { freePort, ROOT, tempDir, readJsonLines, parseJsonLines, completeLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody }

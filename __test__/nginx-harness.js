@@ -14,7 +14,7 @@ const http = require('node:http')
 const https = require('node:https')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { ROOT, completeLines, waitFor } = require('./helpers')
+const { ROOT, completeLines, waitFor, freePort } = require('./helpers')
 
 const CLI = path.join(ROOT, 'bin', 'prodkit')
 const APP = path.join(__dirname, 'fixtures', 'nginx-app.js')
@@ -75,18 +75,6 @@ function generate (args, options) {
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stderr, '')
   return out.stdout
-}
-
-// A loopback port nothing listens on (at the time of asking).
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 // nginx.conf for a prefix folder `dir`: the http {} block of a distribution's nginx.conf

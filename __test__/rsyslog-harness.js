@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const net = require('node:net')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
-const { waitFor } = require('./helpers')
+const { waitFor, freePort } = require('./helpers')
 
 const RSYSLOGD = '/usr/sbin/rsyslogd'
 
@@ -19,18 +19,6 @@ function needsRsyslog (t) {
   if (process.env.CI) assert.fail('rsyslog is required in CI (.ci/run installs it)')
   t.skip('rsyslog is not installed (apt-get install rsyslog)')
   return false
-}
-
-// A loopback port nothing listens on (at the time of asking).
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function accepts (port) {
