@@ -5,6 +5,10 @@
 // Every contender's end-to-end time stops when its last line has been written to the file
 // (handed to the kernel). With `fsync`, each one then also fsyncs the file, the same way
 // for all, so that the time includes the storage device.
+//
+// prodkit-ship (bench/ship-app.js): the prodkit contender with `ship: { to:
+// $PRODKIT_BENCH_SHIP_TO }`; its run ends when the shipper reports every line acknowledged
+// by the receiver (log.stats().shipping.lines), so that its total CPU includes shipping.
 
 const fs = require('node:fs')
 const { BENCH_KEY, SEALED_PATHS, cardLine } = require('./log-line')
@@ -18,9 +22,11 @@ function makeLogger () {
     case 'prodkit':
     case 'prodkit-card':
     case 'prodkit-encrypt':
+    case 'prodkit-ship':
     case 'baseline': {
       const options = { destination: file, service: 'bench', level: 'info' }
       if (contender === 'prodkit-encrypt') options.encrypt = { paths: SEALED_PATHS, key: BENCH_KEY }
+      if (contender === 'prodkit-ship') options.ship = { to: process.env.PRODKIT_BENCH_SHIP_TO }
       const log = require('..').createLogger(options)
       return {
         log,
@@ -28,6 +34,7 @@ function makeLogger () {
         // mean a failing destination, which the result reports.
         done: async () => {
           const flushed = await log.flush()
+          if (contender === 'prodkit-ship') await shipped(log)
           log.close()
           return flushed
         }
@@ -60,6 +67,16 @@ function makeLogger () {
   }
 }
 
+// Waits until the shipper has every line acknowledged (a condition, polled; 120 s at most:
+// the parent then finds the missing lines at the receiver).
+let shippedLines
+async function shipped (log) {
+  const deadline = Date.now() + 120_000
+  while ((shippedLines = log.stats().shipping.lines) < lines && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
 function fsyncFile () {
   const fd = fs.openSync(file, 'r+')
   try {
@@ -84,6 +101,7 @@ async function main () {
   // Warm up the JIT on a second logger of the same kind would double the file handles;
   // instead the first 5% of the lines count as warm-up and are excluded from the timing.
   const warm = Math.floor(lines / 20)
+  const cpuStart = process.cpuUsage()
   const card = contender === 'prodkit-card' || contender === 'prodkit-encrypt' || contender === 'pino-redact'
   let t0, t1, cpu0
   if (card) {
@@ -108,12 +126,17 @@ async function main () {
   if (fsyncAtEnd) fsyncFile()
   const t2 = process.hrtime.bigint()
   const cpu = process.cpuUsage(cpu0)
+  const cpuAll = process.cpuUsage(cpuStart)
   const timed = lines - warm
   report({
     flushed,
     jsNsPerLine: Number(t1 - t0) / timed,
     linesPerSec: timed / (Number(t2 - t0) / 1e9),
-    cpuNsPerLine: ((cpu.user + cpu.system) * 1000) / timed
+    cpuNsPerLine: ((cpu.user + cpu.system) * 1000) / timed,
+    // The whole process (every thread: JS, writer, shipper) from before the first line,
+    // warm-up included, until done (written; for prodkit-ship: shipped), over every line.
+    cpuAllNsPerLine: ((cpuAll.user + cpuAll.system) * 1000) / lines,
+    ...(shippedLines === undefined ? {} : { shippedLines })
   })
 }
 
