@@ -32,9 +32,10 @@ function makeLogger () {
         log,
         // flush() resolves true once every line logged before it is written; false would
         // mean a failing destination, which the result reports.
-        done: async () => {
+        done: async (log, beforeClose) => {
           const flushed = await log.flush()
           if (contender === 'prodkit-ship') await shipped(log)
+          if (beforeClose) beforeClose()
           log.close()
           return flushed
         }
@@ -77,6 +78,29 @@ async function shipped (log) {
   }
 }
 
+// Linux: a thread's CPU time and its time waiting for a core (ns, /proc/.../schedstat),
+// per thread name: where the JS thread's time goes, and what the other threads take.
+function threads () {
+  const out = {}
+  let tids
+  try {
+    tids = fs.readdirSync('/proc/self/task')
+  } catch {
+    return out
+  }
+  for (const tid of tids) {
+    try {
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim()
+      const [cpu, wait] = fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ').map(Number)
+      const key = Number(tid) === process.pid ? 'js' : name
+      const t = out[key] || (out[key] = { cpu: 0, wait: 0 })
+      t.cpu += cpu
+      t.wait += wait
+    } catch {} // a thread that ended meanwhile
+  }
+  return out
+}
+
 function fsyncFile () {
   const fd = fs.openSync(file, 'r+')
   try {
@@ -88,6 +112,20 @@ function fsyncFile () {
 
 function report (result) {
   process.stdout.write(JSON.stringify({ contender, ...result, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
+}
+
+let threadsEnd
+// Per line: the JS thread's CPU and wait for a core during the timed loop, and each other
+// thread's CPU from the timed loop's start to the end of the run.
+function threadFigures (t0, t1, tEnd, timed) {
+  const figures = {
+    jsCpuNsPerLine: (t1.js.cpu - t0.js.cpu) / timed,
+    jsWaitNsPerLine: (t1.js.wait - t0.js.wait) / timed
+  }
+  for (const [name, t] of Object.entries(tEnd || {})) {
+    if (name !== 'js') figures[`${name}CpuNsPerLine`] = (t.cpu - (t0[name] ? t0[name].cpu : 0)) / timed
+  }
+  return figures
 }
 
 async function main () {
@@ -103,7 +141,7 @@ async function main () {
   const warm = Math.floor(lines / 20)
   const cpuStart = process.cpuUsage()
   const card = contender === 'prodkit-card' || contender === 'prodkit-encrypt' || contender === 'pino-redact'
-  let t0, t1, cpu0
+  let t0, t1, cpu0, threads0, threads1
   if (card) {
     // The line with a card: two sensitive fields, encrypted, redacted or (prodkit-card) as they are.
     for (let i = 0; i < warm; i++) log.info(cardLine(i), 'order placed')
@@ -115,14 +153,16 @@ async function main () {
     for (let i = 0; i < warm; i++) {
       log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
     }
+    threads0 = threads()
     cpu0 = process.cpuUsage()
     t0 = process.hrtime.bigint()
     for (let i = warm; i < lines; i++) {
       log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
     }
     t1 = process.hrtime.bigint()
+    threads1 = threads()
   }
-  const flushed = await done(log)
+  const flushed = await done(log, () => { threadsEnd = threads() })
   if (fsyncAtEnd) fsyncFile()
   const t2 = process.hrtime.bigint()
   const cpu = process.cpuUsage(cpu0)
@@ -136,7 +176,8 @@ async function main () {
     // The whole process (every thread: JS, writer, shipper) from before the first line,
     // warm-up included, until done (written; for prodkit-ship: shipped), over every line.
     cpuAllNsPerLine: ((cpuAll.user + cpuAll.system) * 1000) / lines,
-    ...(shippedLines === undefined ? {} : { shippedLines })
+    ...(shippedLines === undefined ? {} : { shippedLines }),
+    ...(threads0 && threads0.js ? { threads: threadFigures(threads0, threads1, threadsEnd, timed) } : {})
   })
 }
 

@@ -11,7 +11,7 @@
 //   stand-in that answers 200 (bench/ship-app-receiver.js): the app-side cost of the
 //   HTTP path, not ClickHouse's.
 //
-//   node bench/ship-app.js [--rounds 5] [--lines 200000]
+//   node bench/ship-app.js [--rounds 5] [--lines 200000] [--receiver-nice 19]
 //
 // Each run is one process (bench/log.js's runner and worker); contenders alternate, the
 // first one rotating each round, and the report is the median of each metric. A shipping
@@ -24,7 +24,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { spawn, execFileSync } = require('node:child_process')
 const { parseArgs } = require('node:util')
 const { runWorker, checkFile, median, positiveInteger, environment } = require('./log')
 const { Rsyslog } = require('../__test__/rsyslog-harness')
@@ -37,25 +37,41 @@ function parseOptions () {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '5' },
-      lines: { type: 'string', default: '200000' }
+      lines: { type: 'string', default: '200000' },
+      'receiver-nice': { type: 'string', default: '19' }
     }
   })
+  const receiverNice = Number(values['receiver-nice'])
+  if (!Number.isInteger(receiverNice) || receiverNice < 0 || receiverNice > 19) {
+    console.error('bench/ship-app.js: --receiver-nice must be an integer from 0 to 19')
+    process.exit(2)
+  }
   return {
     rounds: positiveInteger('--rounds', values.rounds, 'bench/ship-app.js'),
-    lines: positiveInteger('--lines', values.lines, 'bench/ship-app.js')
+    lines: positiveInteger('--lines', values.lines, 'bench/ship-app.js'),
+    receiverNice
   }
 }
 
+// The receivers run on the app's machine only for the benchmark: at a low priority (nice
+// 19 by default, --receiver-nice), they take the cores the app leaves, as a store on
+// another machine would take none. --receiver-nice 0 measures them competing as equals.
+function lowerPriority (pid, nice) {
+  if (nice > 0) execFileSync('renice', ['-n', String(nice), '-p', String(pid)], { stdio: 'ignore' })
+}
+
 // A receiver for one run: { env for the worker, out file, stop() }.
-async function startReceiver (contender, dir) {
+async function startReceiver (contender, dir, nice) {
   if (contender === 'file') return { env: {}, out: null, stop: async () => {} }
   if (contender === 'syslog') {
     const rsyslog = new Rsyslog(fs.mkdtempSync(path.join(dir, 'rsyslog-')))
     await rsyslog.start()
+    lowerPriority(rsyslog.child.pid, nice)
     return { env: { PRODKIT_BENCH_SHIP_TO: rsyslog.url() }, out: rsyslog.out, stop: () => rsyslog.stop() }
   }
   const out = path.join(fs.mkdtempSync(path.join(dir, 'http-')), 'received.log')
   const child = spawn(process.execPath, [path.join(__dirname, 'ship-app-receiver.js'), out], { stdio: ['ignore', 'pipe', 'inherit'] })
+  lowerPriority(child.pid, nice)
   const exited = new Promise((resolve) => child.on('exit', resolve))
   const port = await new Promise((resolve, reject) => {
     child.stdout.setEncoding('utf8').once('data', (d) => resolve(Number(d.trim())))
@@ -75,7 +91,7 @@ async function runRounds (options, dir) {
     for (const contender of [...CONTENDERS.slice(shift), ...CONTENDERS.slice(0, shift)]) {
       const file = path.join(dir, `app-${contender}.log`)
       for (const f of fs.readdirSync(dir)) if (f.startsWith(`app-${contender}.log`)) fs.rmSync(path.join(dir, f), { force: true })
-      const receiver = await startReceiver(contender, dir)
+      const receiver = await startReceiver(contender, dir, options.receiverNice)
       let result
       try {
         result = runWorker(contender === 'file' ? 'prodkit' : 'prodkit-ship', file, options, receiver.env)
