@@ -28,6 +28,10 @@ function makeLogger () {
       if (contender === 'prodkit-encrypt') options.encrypt = { paths: SEALED_PATHS, key: BENCH_KEY }
       if (contender === 'prodkit-ship') options.ship = { to: process.env.PRODKIT_BENCH_SHIP_TO }
       const log = require('..').createLogger(options)
+      // prodkit-ship-same-priority: as prodkit-ship, with the shipper thread put back at the
+      // app's priority (needs root: a thread may not lower its nice value itself), to
+      // measure what running it below the app (src/ship/shipper.rs lower_priority) saves.
+      if (process.env.PRODKIT_BENCH_SHIP_SAME_PRIORITY) samePriority()
       return {
         log,
         // flush() resolves true once every line logged before it is written; false would
@@ -70,6 +74,16 @@ function makeLogger () {
 
 // Waits until the shipper has every line acknowledged (a condition, polled; 120 s at most:
 // the parent then finds the missing lines at the receiver).
+function samePriority () {
+  const { execFileSync } = require('node:child_process')
+  const nice = (tid) => Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16])
+  let tid
+  // The thread is named as it starts: wait for it.
+  while (!tid) tid = fs.readdirSync('/proc/self/task').find((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'prodkit-ship')
+  execFileSync('renice', ['-n', String(nice(process.pid)), '-p', tid], { stdio: 'ignore' })
+  if (nice(tid) !== nice(process.pid)) throw new Error('cannot put the shipper thread back at the app\'s priority')
+}
+
 let shippedLines
 async function shipped (log) {
   const deadline = Date.now() + 120_000

@@ -29,7 +29,9 @@ const { parseArgs } = require('node:util')
 const { runWorker, checkFile, median, positiveInteger, environment } = require('./log')
 const { Rsyslog } = require('../__test__/rsyslog-harness')
 
-const CONTENDERS = ['file', 'syslog', 'clickhouse']
+// syslog-same-priority (as root only): syslog with the shipper thread put back at the app's
+// priority, to measure what running it 10 nice levels below saves.
+const CONTENDERS = ['file', 'syslog', 'clickhouse', ...(process.getuid && process.getuid() === 0 ? ['syslog-same-priority'] : [])]
 // The issue's target: the JS time per line with shipping within 5% of without.
 const JS_TARGET = 1.05
 
@@ -63,11 +65,13 @@ function lowerPriority (pid, nice) {
 // A receiver for one run: { env for the worker, out file, stop() }.
 async function startReceiver (contender, dir, nice) {
   if (contender === 'file') return { env: {}, out: null, stop: async () => {} }
-  if (contender === 'syslog') {
+  if (contender.startsWith('syslog')) {
     const rsyslog = new Rsyslog(fs.mkdtempSync(path.join(dir, 'rsyslog-')))
     await rsyslog.start()
     lowerPriority(rsyslog.child.pid, nice)
-    return { env: { PRODKIT_BENCH_SHIP_TO: rsyslog.url() }, out: rsyslog.out, stop: () => rsyslog.stop() }
+    const env = { PRODKIT_BENCH_SHIP_TO: rsyslog.url() }
+    if (contender === 'syslog-same-priority') env.PRODKIT_BENCH_SHIP_SAME_PRIORITY = '1'
+    return { env, out: rsyslog.out, stop: () => rsyslog.stop() }
   }
   const out = path.join(fs.mkdtempSync(path.join(dir, 'http-')), 'received.log')
   const child = spawn(process.execPath, [path.join(__dirname, 'ship-app-receiver.js'), out], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -119,13 +123,17 @@ function progress (round, rounds, contender, r) {
     ? `FAILED ${r.error}`
     : `JS ${(r.jsNsPerLine / 1000).toFixed(3)} µs/line, CPU ${(r.cpuAllNsPerLine / 1000).toFixed(3)} µs/line, ` +
       `file ${r.integrity.ok ? 'ok' : 'FAIL'}` + (r.received ? `, received ${r.received.lines} lines ${r.received.ok ? 'ok' : 'FAIL ' + r.received.problems.join('; ')}` : '')
-  process.stderr.write(`round ${round + 1}/${rounds} ${contender.padEnd(10)} ${text}\n`)
+  process.stderr.write(`round ${round + 1}/${rounds} ${contender.padEnd(20)} ${text}\n`)
 }
 
 function summarize (results) {
   const good = results.filter(ok)
   const metric = (key) => median(good.map((r) => r[key]))
+  const thread = (key) => median(good.filter((r) => r.threads).map((r) => r.threads[key] || 0))
   return {
+    jsThreadCpuNsPerLine: thread('jsCpuNsPerLine'),
+    jsThreadWaitNsPerLine: thread('jsWaitNsPerLine'),
+    shipperCpuNsPerLine: thread('prodkit-shipCpuNsPerLine'),
     runs: results.length,
     ok: good.length,
     jsNsPerLine: metric('jsNsPerLine'),
@@ -139,12 +147,13 @@ function report (options, s, load) {
   const out = []
   out.push(`## What log.ship costs the app: ${options.lines.toLocaleString('en-US')} lines, median of ${options.rounds} rounds`)
   out.push('')
-  out.push('| contender | JS µs/line | process CPU µs/line (timed lines, until written) | process CPU µs/line (all lines, until shipped) | JS ratio | CPU ratio | every line received |')
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | --- |')
+  const us = (ns) => (ns / 1000).toFixed(3)
+  out.push('| contender | JS µs/line (wall) | JS thread CPU µs/line | JS thread waiting for a core µs/line | shipper thread CPU µs/line | process CPU µs/line (until shipped) | JS wall ratio | JS CPU ratio | process CPU ratio | runs with every line received |')
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
   for (const c of CONTENDERS) {
     const r = s[c]
-    out.push(`| ${c} | ${(r.jsNsPerLine / 1000).toFixed(3)} | ${(r.cpuNsPerLine / 1000).toFixed(3)} | ${(r.cpuAllNsPerLine / 1000).toFixed(3)} | ` +
-      `${(r.jsNsPerLine / s.file.jsNsPerLine).toFixed(3)} | ${(r.cpuAllNsPerLine / s.file.cpuAllNsPerLine).toFixed(3)} | ${r.ok}/${r.runs} |`)
+    out.push(`| ${c} | ${us(r.jsNsPerLine)} | ${us(r.jsThreadCpuNsPerLine)} | ${us(r.jsThreadWaitNsPerLine)} | ${us(r.shipperCpuNsPerLine)} | ${us(r.cpuAllNsPerLine)} | ` +
+      `${(r.jsNsPerLine / s.file.jsNsPerLine).toFixed(3)} | ${(r.jsThreadCpuNsPerLine / s.file.jsThreadCpuNsPerLine).toFixed(3)} | ${(r.cpuAllNsPerLine / s.file.cpuAllNsPerLine).toFixed(3)} | ${r.ok}/${r.runs} |`)
   }
   out.push('')
   for (const c of CONTENDERS.slice(1)) {
