@@ -5,6 +5,10 @@
 // Every contender's end-to-end time stops when its last line has been written to the file
 // (handed to the kernel). With `fsync`, each one then also fsyncs the file, the same way
 // for all, so that the time includes the storage device.
+//
+// prodkit-ship (bench/ship-app.js): the prodkit contender with `ship: { to:
+// $PRODKIT_BENCH_SHIP_TO }`; its run ends when the shipper reports every line acknowledged
+// by the receiver (log.stats().shipping.lines), so that its total CPU includes shipping.
 
 const fs = require('node:fs')
 const { BENCH_KEY, SEALED_PATHS, cardLine } = require('./log-line')
@@ -18,16 +22,24 @@ function makeLogger () {
     case 'prodkit':
     case 'prodkit-card':
     case 'prodkit-encrypt':
+    case 'prodkit-ship':
     case 'baseline': {
       const options = { destination: file, service: 'bench', level: 'info' }
       if (contender === 'prodkit-encrypt') options.encrypt = { paths: SEALED_PATHS, key: BENCH_KEY }
+      if (contender === 'prodkit-ship') options.ship = { to: process.env.PRODKIT_BENCH_SHIP_TO }
       const log = require('..').createLogger(options)
+      // prodkit-ship-same-priority: as prodkit-ship, with the shipper thread put back at the
+      // app's priority (needs root: a thread may not lower its nice value itself), to
+      // measure what running it below the app (src/ship/shipper.rs lower_priority) saves.
+      if (process.env.PRODKIT_BENCH_SHIP_SAME_PRIORITY) samePriority()
       return {
         log,
         // flush() resolves true once every line logged before it is written; false would
         // mean a failing destination, which the result reports.
-        done: async () => {
+        done: async (log, beforeClose) => {
           const flushed = await log.flush()
+          if (contender === 'prodkit-ship') await shipped(log)
+          if (beforeClose) beforeClose()
           log.close()
           return flushed
         }
@@ -60,6 +72,49 @@ function makeLogger () {
   }
 }
 
+// Waits until the shipper has every line acknowledged (a condition, polled; 120 s at most:
+// the parent then finds the missing lines at the receiver).
+function samePriority () {
+  const { execFileSync } = require('node:child_process')
+  const nice = (tid) => Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16])
+  let tid
+  // The thread is named as it starts: wait for it.
+  while (!tid) tid = fs.readdirSync('/proc/self/task').find((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'prodkit-ship')
+  execFileSync('renice', ['-n', String(nice(process.pid)), '-p', tid], { stdio: 'ignore' })
+  if (nice(tid) !== nice(process.pid)) throw new Error('cannot put the shipper thread back at the app\'s priority')
+}
+
+let shippedLines
+async function shipped (log) {
+  const deadline = Date.now() + 120_000
+  while ((shippedLines = log.stats().shipping.lines) < lines && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
+// Linux: a thread's CPU time and its time waiting for a core (ns, /proc/.../schedstat),
+// per thread name: where the JS thread's time goes, and what the other threads take.
+function threads () {
+  const out = {}
+  let tids
+  try {
+    tids = fs.readdirSync('/proc/self/task')
+  } catch {
+    return out
+  }
+  for (const tid of tids) {
+    try {
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim()
+      const [cpu, wait] = fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ').map(Number)
+      const key = Number(tid) === process.pid ? 'js' : name
+      const t = out[key] || (out[key] = { cpu: 0, wait: 0 })
+      t.cpu += cpu
+      t.wait += wait
+    } catch {} // a thread that ended meanwhile
+  }
+  return out
+}
+
 function fsyncFile () {
   const fd = fs.openSync(file, 'r+')
   try {
@@ -73,6 +128,20 @@ function report (result) {
   process.stdout.write(JSON.stringify({ contender, ...result, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n')
 }
 
+let threadsEnd
+// Per line: the JS thread's CPU and wait for a core during the timed loop, and each other
+// thread's CPU from the timed loop's start to the end of the run.
+function threadFigures (t0, t1, tEnd, timed) {
+  const figures = {
+    jsCpuNsPerLine: (t1.js.cpu - t0.js.cpu) / timed,
+    jsWaitNsPerLine: (t1.js.wait - t0.js.wait) / timed
+  }
+  for (const [name, t] of Object.entries(tEnd || {})) {
+    if (name !== 'js') figures[`${name}CpuNsPerLine`] = (t.cpu - (t0[name] ? t0[name].cpu : 0)) / timed
+  }
+  return figures
+}
+
 async function main () {
   const { log, done } = makeLogger()
   if (contender === 'baseline') {
@@ -84,8 +153,9 @@ async function main () {
   // Warm up the JIT on a second logger of the same kind would double the file handles;
   // instead the first 5% of the lines count as warm-up and are excluded from the timing.
   const warm = Math.floor(lines / 20)
+  const cpuStart = process.cpuUsage()
   const card = contender === 'prodkit-card' || contender === 'prodkit-encrypt' || contender === 'pino-redact'
-  let t0, t1, cpu0
+  let t0, t1, cpu0, threads0, threads1
   if (card) {
     // The line with a card: two sensitive fields, encrypted, redacted or (prodkit-card) as they are.
     for (let i = 0; i < warm; i++) log.info(cardLine(i), 'order placed')
@@ -97,23 +167,31 @@ async function main () {
     for (let i = 0; i < warm; i++) {
       log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
     }
+    threads0 = threads()
     cpu0 = process.cpuUsage()
     t0 = process.hrtime.bigint()
     for (let i = warm; i < lines; i++) {
       log.info({ user: { id: i, email: `user${i}@example.com` }, orderId: `ord-${i}`, amount: 12.5 + i }, 'order placed')
     }
     t1 = process.hrtime.bigint()
+    threads1 = threads()
   }
-  const flushed = await done(log)
+  const flushed = await done(log, () => { threadsEnd = threads() })
   if (fsyncAtEnd) fsyncFile()
   const t2 = process.hrtime.bigint()
   const cpu = process.cpuUsage(cpu0)
+  const cpuAll = process.cpuUsage(cpuStart)
   const timed = lines - warm
   report({
     flushed,
     jsNsPerLine: Number(t1 - t0) / timed,
     linesPerSec: timed / (Number(t2 - t0) / 1e9),
-    cpuNsPerLine: ((cpu.user + cpu.system) * 1000) / timed
+    cpuNsPerLine: ((cpu.user + cpu.system) * 1000) / timed,
+    // The whole process (every thread: JS, writer, shipper) from before the first line,
+    // warm-up included, until done (written; for prodkit-ship: shipped), over every line.
+    cpuAllNsPerLine: ((cpuAll.user + cpuAll.system) * 1000) / lines,
+    ...(shippedLines === undefined ? {} : { shippedLines }),
+    ...(threads0 && threads0.js ? { threads: threadFigures(threads0, threads1, threadsEnd, timed) } : {})
   })
 }
 

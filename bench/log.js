@@ -59,10 +59,10 @@ function parseOptions () {
   }
 }
 
-function positiveInteger (name, text) {
+function positiveInteger (name, text, script = 'bench/log.js') {
   const n = Number(text)
   if (!Number.isSafeInteger(n) || n < 1) {
-    console.error(`bench/log.js: ${name} must be a positive integer (got ${JSON.stringify(text)})`)
+    console.error(`${script}: ${name} must be a positive integer (got ${JSON.stringify(text)})`)
     process.exit(2)
   }
   return n
@@ -78,10 +78,11 @@ function roundOrder (round) {
 
 // Runs one contender in a fresh process; returns its result line, or { error } if the
 // worker failed (a crash is reported as a failed run, not thrown, so the other runs go on).
-function runWorker (contender, file, { lines, fsync }) {
+// `env`: added to the worker's environment (bench/ship-app.js passes the ship target).
+function runWorker (contender, file, { lines, fsync }, env = {}) {
   const args = [WORKER, contender, file, String(contender === BASELINE ? 0 : lines)]
   if (fsync) args.push('fsync')
-  const child = spawnSync(process.execPath, args, { encoding: 'utf8' })
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...env } })
   if (child.status !== 0) {
     const why = child.error ? child.error.message : `exit ${child.status ?? child.signal}`
     return { error: `worker ${why}: ${child.stderr.trim().split('\n').slice(-3).join(' | ')}` }
@@ -353,7 +354,12 @@ async function main () {
   }
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exitCode = 1
-})
+// bench/ship-app.js reuses the runner, the file check and the medians.
+module.exports = { runWorker, checkFile, orderIndex, median, positiveInteger, environment }
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err)
+    process.exitCode = 1
+  })
+}

@@ -395,6 +395,33 @@ pub fn run(
   }
 }
 
+/// How many nice levels the shipper thread runs below the thread that starts it.
+pub const NICE_BELOW_APP: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority by `NICE_BELOW_APP` levels (capped at
+/// 19), so that on a busy machine the app's threads get the CPU first and shipping takes
+/// what is left: the disk is the buffer, so shipping later costs nothing but lag, while a
+/// shipper competing for the cores slows the app's JS thread (measured by
+/// bench/ship-app.js). Linux sets nice per thread; elsewhere (where it would apply to the
+/// whole process) nothing is changed. Returns the thread's nice value, or None where it
+/// is not changed.
+pub fn lower_priority() -> Option<i32> {
+  #[cfg(target_os = "linux")]
+  {
+    // SAFETY: nice and getpriority take plain integers and touch no memory. On Linux,
+    // both act on the calling thread only (a thread is a task with its own nice value);
+    // the kernel caps the value at 19, and raising one's own needs no privilege.
+    unsafe {
+      libc::nice(NICE_BELOW_APP);
+      Some(libc::getpriority(libc::PRIO_PROCESS, 0))
+    }
+  }
+  #[cfg(not(target_os = "linux"))]
+  {
+    None
+  }
+}
+
 /// Starts the thread.
 pub fn start(
   config: ShipConfig,
@@ -404,5 +431,29 @@ pub fn start(
 ) -> io::Result<std::thread::JoinHandle<()>> {
   std::thread::Builder::new()
     .name("prodkit-ship".into())
-    .spawn(move || run(config, target, stats, control))
+    .spawn(move || {
+      lower_priority();
+      run(config, target, stats, control)
+    })
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+  use super::*;
+
+  fn own_nice() -> i32 {
+    // SAFETY: getpriority takes plain integers and touches no memory.
+    unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+  }
+
+  #[test]
+  fn the_shipper_thread_runs_below_the_app_and_the_app_keeps_its_priority() {
+    let app = own_nice();
+    let shipper = std::thread::spawn(|| (lower_priority(), own_nice()))
+      .join()
+      .unwrap();
+    let want = (app + NICE_BELOW_APP).min(19);
+    assert_eq!(shipper, (Some(want), want));
+    assert_eq!(own_nice(), app, "the thread that started it is not changed");
+  }
 }
