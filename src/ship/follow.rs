@@ -367,19 +367,56 @@ impl Follower {
     self.checkpoint.save(&self.log)
   }
 
-  /// Bytes on disk not acknowledged yet (a `.gz` counts at its compressed size).
+  /// Bytes on disk not acknowledged yet (a `.gz` counts at its compressed size). The
+  /// checkpoint's offset is in uncompressed bytes of the one file it names, so it is taken off
+  /// that file alone, in that file's units: subtracted from the whole log's size, a `.gz`
+  /// acknowledged far into (its uncompressed offset past the compressed size of everything
+  /// left) read as no lag with the current file not shipped at all, and `prodkit ship
+  /// --until-caught-up` exited there.
   pub fn lag_bytes(&self) -> u64 {
     let Ok(candidates) = self.candidates() else {
       return 0;
     };
-    let total: u64 = candidates
-      .iter()
-      .filter_map(|c| c.plain.as_ref().or(c.gzip.as_ref()))
-      .filter_map(|p| fs::metadata(p).ok())
-      .map(|m| m.len())
-      .sum();
-    let acked = self.checkpoint.file.as_ref().map_or(0, |p| p.offset);
-    total.saturating_sub(acked)
+    let mut position = self.checkpoint.file.as_ref();
+    let mut total = 0u64;
+    for c in &candidates {
+      let plain = c.plain.as_ref().and_then(|p| fs::metadata(p).ok());
+      let on_disk = match (&plain, &c.gzip) {
+        (Some(meta), _) => meta.len(),
+        (None, Some(gz)) => fs::metadata(gz).map_or(0, |m| m.len()),
+        (None, None) => 0,
+      };
+      let at = position.filter(|pos| Self::is_position(c, pos));
+      total += match (at, &plain, &c.gzip) {
+        (None, _, _) => on_disk,
+        (Some(pos), Some(_), _) => on_disk.saturating_sub(pos.offset),
+        (Some(pos), None, Some(gz)) => gz_unacknowledged(gz, on_disk, pos.offset),
+        (Some(_), None, None) => 0,
+      };
+      if at.is_some() {
+        position = None;
+      }
+    }
+    total
+  }
+}
+
+/// What is left of a `.gz` acknowledged up to `offset` uncompressed bytes, in compressed bytes
+/// (proportionally): 0 at its end. Its uncompressed size is gzip's trailer (ISIZE, the size
+/// modulo 2^32: a file acknowledged to an offset equal to it modulo 2^32 is taken as finished).
+/// Unknown: all of it.
+fn gz_unacknowledged(gz: &Path, compressed: u64, offset: u64) -> u64 {
+  let isize = (|| -> io::Result<u64> {
+    let mut file = File::open(gz)?;
+    file.seek(SeekFrom::End(-4))?;
+    let mut trailer = [0u8; 4];
+    file.read_exact(&mut trailer)?;
+    Ok(u64::from(u32::from_le_bytes(trailer)))
+  })();
+  match isize {
+    Ok(size) if size == offset & 0xffff_ffff => 0,
+    Ok(size) if size > offset => (compressed * (size - offset)).div_ceil(size),
+    _ => compressed,
   }
 }
 
@@ -502,6 +539,43 @@ mod tests {
     let p2 = again.next_batch(64, Duration::ZERO).unwrap().unwrap();
     assert_eq!((p1.id.clone(), p1.data.clone()), (p2.id, p2.data));
     assert_eq!(p1.lines(), [&b"d2"[..], b"d3"]);
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn the_lag_counts_the_current_file_while_a_gz_is_acknowledged_to_its_end() {
+    let dir = empty_temp_dir("ship", "lag");
+    let log = dir.join("app.log");
+    let naming = Naming::new(&log);
+    // A rotated file that compresses well: 200 KB of lines, a few KB once gzipped.
+    let line = format!("{{\"msg\":\"{}\"}}\n", "x".repeat(90));
+    append(&log, &line.repeat(2000));
+    let size = fs::metadata(&log).unwrap().len();
+    fs::rename(&log, naming.plain(1000)).unwrap();
+    crate::log::compress::gzip_rotated(&naming.plain(1000)).unwrap();
+    append(&log, "current 1\ncurrent 2\n");
+    let mut f = Follower::new(&log, Checkpoint::default(), 16 * 1024);
+    assert!(f.lag_bytes() > 20);
+    let mut halfway = None;
+    loop {
+      let p = f.next_batch(16 * 1024, Duration::ZERO).unwrap().unwrap();
+      f.ack(&p).unwrap();
+      if p.end == size {
+        break;
+      }
+      if halfway.is_none() && p.end > size / 2 {
+        halfway = Some(f.lag_bytes());
+      }
+    }
+    let halfway = halfway.unwrap();
+    assert!(halfway > 20, "partway into the .gz: {halfway}");
+    // The .gz acknowledged to its end (its checkpoint offset far past everything's compressed
+    // size): the current file is still to ship.
+    assert_eq!(f.lag_bytes(), 20, "the current file alone is left");
+    let p = f.next_batch(16 * 1024, Duration::ZERO).unwrap().unwrap();
+    assert_eq!(p.lines(), [&b"current 1"[..], b"current 2"]);
+    f.ack(&p).unwrap();
+    assert_eq!(f.lag_bytes(), 0);
     fs::remove_dir_all(&dir).unwrap();
   }
 
