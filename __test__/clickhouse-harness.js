@@ -15,8 +15,7 @@ const fs = require('node:fs')
 const http = require('node:http')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { waitFor } = require('./helpers')
-const { freePort } = require('./rsyslog-harness')
+const { waitFor, freePort } = require('./helpers')
 
 // Debian installs /usr/sbin/clickhouse-server; ClickHouse's own packages /usr/bin/clickhouse
 // (one binary: `clickhouse server`) with /usr/bin/clickhouse-server linked to it.

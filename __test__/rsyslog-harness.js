@@ -127,4 +127,4 @@ function testCertificates (dir) {
   return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') }
 }
 
-module.exports = { Rsyslog, needsRsyslog, freePort, testCertificates }
+module.exports = { Rsyslog, needsRsyslog, testCertificates }

@@ -12,9 +12,9 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const prodkit = require('..')
-const { ROOT, runNode, waitFor } = require('./helpers')
+const { ROOT, runNode, waitFor, freePort } = require('./helpers')
 const { CLI, workspace, sidecar, kill, assertDelivered } = require('./ship-harness')
-const { Rsyslog, needsRsyslog, freePort, testCertificates } = require('./rsyslog-harness')
+const { Rsyslog, needsRsyslog, testCertificates } = require('./rsyslog-harness')
 
 const LONG = { timeoutMs: 120_000 }
 
