@@ -134,4 +134,31 @@ function load (port, { concurrency = 8 } = {}) {
   }
 }
 
-module.exports = { startCluster, get, load, readLines, FIXTURES }
+// Keeps wrk (2 threads, 50 keep-alive connections) loading http://127.0.0.1:port/ until
+// stop(), which interrupts it (wrk then prints its report) and resolves wrk's own counts:
+// requests, socket errors (connect, read, write, timeout) and non-2xx answers. wrk honours
+// "Connection: close" (it reconnects), as a browser or a proxy does. The timeout is wrk's
+// per-request limit, long so that a slow answer on a busy machine is not a failure.
+function wrkLoad (port, { connections = 50, threads = 2 } = {}) {
+  const wrk = spawn('wrk', [`-t${threads}`, `-c${connections}`, '-d600s', '--timeout', '30s', `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  wrk.stdout.setEncoding('utf8').on('data', (d) => { output += d })
+  wrk.stderr.setEncoding('utf8').on('data', (d) => { output += d })
+  const exited = new Promise((resolve, reject) => {
+    wrk.on('error', (err) => reject(new Error(`wrk could not start (apt-get install wrk): ${err.message}`)))
+    wrk.on('exit', resolve)
+  })
+  exited.catch(() => {})
+  return {
+    async stop () {
+      wrk.kill('SIGINT')
+      await exited
+      const count = (re) => { const m = re.exec(output); return m ? Number(m[1]) : 0 }
+      const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output)
+      const [connect, read, write, timeout] = errors ? errors.slice(1).map(Number) : [0, 0, 0, 0]
+      return { requests: count(/(\d+) requests in/), connect, read, write, timeout, non2xx: count(/Non-2xx or 3xx responses: (\d+)/), output }
+    }
+  }
+}
+
+module.exports = { startCluster, get, load, wrkLoad, readLines, FIXTURES }

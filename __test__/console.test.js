@@ -13,7 +13,7 @@ const net = require('node:net')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { ROOT, tempDir } = require('./helpers')
-const { startCluster, get, load } = require('./cluster-harness')
+const { startCluster, get, load, wrkLoad } = require('./cluster-harness')
 
 const CLI = path.join(ROOT, 'bin', 'prodkit')
 const APP = path.join(__dirname, 'fixtures', 'console', 'app.js')
@@ -120,37 +120,46 @@ test('status finds the cluster by the folder\'s package.json and shows every pro
   assert.equal(fs.statSync(app.runtime).mode & 0o777, 0o700)
 })
 
-// The load is the harness's keep-alive request loops (Node's http.Agent), not autocannon or
-// wrk: a draining worker answers its last request on a connection with "Connection:
-// close", and autocannon writes its next request on that connection anyway, counting a
-// reset that no client honouring the header sees (see nginx-reload.test.js).
-test('scale 4 then scale 1 under load: no failed request, the removed workers drained (exit 0), status follows', async (t) => {
+// The load is wrk (2 threads, 50 keep-alive connections), as the issue asks: a draining
+// worker answers its last request on a connection with "Connection: close", and wrk then
+// reconnects, as a browser or a proxy does. (autocannon writes its next request on that
+// connection anyway and counts a reset no such client sees; see nginx-reload.test.js.)
+// Progress is read from the workers' own request counts (status), not from wrk, which
+// reports only when stopped.
+test('scale 4 then scale 1 under wrk: no failed request, the removed workers drained (exit 0), status follows', async (t) => {
   const app = appFolder(t)
   const c = await startRun(t, app)
   const port = await c.port()
-  const traffic = load(port, { concurrency: 8 })
-  await until(() => traffic.stats.ok > 50, 'some answers')
+  const answered = async () => (await status(app)).workers.reduce((sum, w) => sum + w.requests, 0)
+  const traffic = wrkLoad(port)
+  let stopped = false
+  t.after(() => stopped || traffic.stop())
+  await until(async () => (await answered()) > 50, 'some answers')
 
   const up = await cli(app, ['scale', '4'])
   assert.equal(up.code, 0, up.stderr)
   assert.match(up.stdout, /scaled from 2 to 4 workers/)
   let s = await status(app)
   assert.deepEqual([s.workersWanted, s.workers.filter((w) => w.state === 'ready').length], [4, 4])
-  // Under load, the figures are live: requests per second over the last second.
+  // Under load, the figures are live: requests per second over the last second. (wrk's
+  // keep-alive connections stay with the workers that accepted them, so the new workers
+  // may see none until a connection is closed.)
   await until(async () => (await status(app)).workers.some((w) => w.requestsPerSec > 0), 'a worker with requests per second above 0')
-  const before = traffic.stats.ok
-  await until(() => traffic.stats.ok > before + 100, 'answers from 4 workers')
 
   const down = await cli(app, ['scale', '1'])
   assert.equal(down.code, 0, down.stderr)
   assert.match(down.stdout, /scaled from 4 to 1 workers/)
-  const after = traffic.stats.ok
-  await until(() => traffic.stats.ok > after + 100, 'answers from the one worker left')
-  const stats = await traffic.stop()
-  assert.equal(stats.failed, 0, `failed requests: ${stats.errors.slice(0, 5).join(', ')}`)
+  s = await until(async () => { const now = await status(app); return now.workers.length === 1 && now }, 'one worker listed')
+  const last = s.workers[0].requests
+  await until(async () => (await status(app)).workers[0].requests > last + 100, 'answers from the one worker left')
+  stopped = true
+  const wrk = await traffic.stop()
+  assert.ok(wrk.requests > 0, wrk.output)
+  assert.deepEqual(
+    { connect: wrk.connect, read: wrk.read, write: wrk.write, timeout: wrk.timeout, non2xx: wrk.non2xx },
+    { connect: 0, read: 0, write: 0, timeout: 0, non2xx: 0 },
+    `wrk counted failed requests:\n${wrk.output}`)
 
-  s = await status(app)
-  assert.equal(s.workers.length, 1)
   const lines = c.lines()
   const exits = c.primaryLines(lines, /^worker \d+ exited \(/)
   assert.equal(exits.length, 3, 'three workers drained')
