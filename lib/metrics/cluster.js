@@ -14,7 +14,7 @@
 
 const cluster = require('node:cluster')
 const { mergePlain, emptyBins, plain } = require('./sketch')
-const { encode, decode } = require('./wire')
+const { encode, revive, escapeLabel, parsePairs, isWire } = require('./wire')
 
 const REQUEST = 'prodkit:metrics:request'
 const REPLY = 'prodkit:metrics:reply'
@@ -47,9 +47,8 @@ function collectWorkers (timeoutMs) {
     }
     const onMessage = (msg) => {
       if (msg && msg.type === REPLY && msg.id === id) {
-        let families = null
-        try { families = decode(msg.families) } catch {} // a malformed report counts as missing
-        done({ worker: String(worker.id), families })
+        // A malformed report counts as missing.
+        done({ worker: String(worker.id), families: isWire(msg.families) ? msg.families : null })
       }
     }
     const timer = setTimeout(() => done({ worker: String(worker.id), families: null }), timeoutMs)
@@ -62,15 +61,6 @@ function collectWorkers (timeoutMs) {
   })))
 }
 
-// A series' identity. Label objects come from the same metric definitions in every
-// process, so their keys are in the same order: no sort needed (a different order would
-// only keep two series apart, never merge two different ones).
-function labelKey (labels) {
-  let key = ''
-  for (const k in labels) key += k + '\u0001' + labels[k] + '\u0000'
-  return key
-}
-
 function sameNumbers (a, b) {
   if (a === b) return true
   if (!a || !b || a.length !== b.length) return false
@@ -78,73 +68,136 @@ function sameNumbers (a, b) {
   return true
 }
 
-// Merges the workers' families into one list.
-function mergeFamilies (reports) {
+// Merges reports in the wire form (lib/metrics/wire.js) into merged families:
+//   { name, help, type, extra, keys, names, values, exemplars, index }
+// one entry per series in keys (its rendered labels, the identity it is merged by), names
+// (its label names, for default labels), values (counter, gauge: the number; histogram:
+// [sum, count, ...counts]; summary: { sum, count, bins }) and exemplars. Nothing is parsed:
+// the numbers are added where they lie, the label text is kept for rendering
+// (families.js renderMerged).
+function mergeWire (reports) {
   const merged = new Map()
   for (const { worker, families } of reports) {
-    for (const family of families) {
-      let target = merged.get(family.name)
-      if (!target) {
-        target = { ...family, samples: [], index: new Map() }
-        merged.set(family.name, target)
+    let workerPair = null
+    for (const f of families) {
+      const type = f[2]
+      let target = merged.get(f[0])
+      if (target === undefined) {
+        target = { name: f[0], help: f[1], type, extra: f[4], keys: [], names: [], values: [], exemplars: [], index: new Map() }
+        merged.set(f[0], target)
       }
-      if (target.type !== family.type) continue
-      const sameBuckets = family.type === 'histogram'
-        ? sameNumbers(target.buckets, family.buckets)
-        : family.type !== 'summary' || sameNumbers(target.percentiles, family.percentiles)
-      for (const sample of family.samples) {
-        if (family.type === 'gauge' || !sameBuckets) {
-          // Gauges do not add up across processes (a heap size, a queue depth): keep each.
-          if (!sameBuckets) continue
-          target.samples.push({ ...sample, labels: { ...sample.labels, worker } })
-          continue
+      if (target.type !== type) continue
+      if ((type === 'histogram' || type === 'summary') && !sameNumbers(target.extra, f[4])) continue
+      const familyNames = f[3]
+      const keys = f[5]
+      const flat = f[6]
+      let exemplarOf = null
+      if (f[7] !== null) {
+        exemplarOf = new Map()
+        for (const [i, e] of f[7]) exemplarOf.set(i, e)
+      }
+      if (type === 'gauge') {
+        // Gauges do not add up across processes (a heap size, a queue depth): keep each.
+        if (workerPair === null) workerPair = 'worker="' + escapeLabel(worker) + '"'
+        for (let i = 0; i < keys.length; i++) {
+          target.keys.push(keys[i] ? keys[i] + ',' + workerPair : workerPair)
+          target.names.push(familyNames || f[8][i])
+          target.values.push(flat[i])
+          target.exemplars.push(exemplarOf === null ? undefined : exemplarOf.get(i))
         }
-        const key = labelKey(sample.labels)
-        const existing = target.index.get(key)
-        if (!existing) {
-          const copy = family.type === 'histogram'
-            ? { labels: sample.labels, counts: [...sample.counts], sum: sample.sum, count: sample.count }
-            : family.type === 'summary'
-              ? { labels: sample.labels, sum: sample.sum, count: sample.count, bins: mergePlain(emptyBins(), sample.sketch) }
-              : { labels: sample.labels, value: sample.value }
-          if (sample.exemplars) copy.exemplars = [...sample.exemplars]
-          if (sample.exemplar) copy.exemplar = sample.exemplar
-          target.index.set(key, copy)
-          target.samples.push(copy)
-        } else if (family.type === 'histogram') {
-          sample.counts.forEach((c, i) => { existing.counts[i] += c })
-          existing.sum += sample.sum
-          existing.count += sample.count
-          if (sample.exemplars) {
-            existing.exemplars = existing.exemplars || []
-            sample.exemplars.forEach((e, i) => { if (e && (!existing.exemplars[i] || existing.exemplars[i].timestamp < e.timestamp)) existing.exemplars[i] = e })
+        continue
+      }
+      const stride = type === 'histogram' ? f[4].length + 3 : type === 'summary' ? 3 : 1
+      const index = target.index
+      for (let i = 0, at = 0; i < keys.length; i++, at += stride) {
+        const key = keys[i]
+        const e = exemplarOf === null ? undefined : exemplarOf.get(i)
+        const j = index.get(key)
+        if (j === undefined) {
+          index.set(key, target.keys.length)
+          target.keys.push(key)
+          target.names.push(familyNames || f[8][i])
+          target.values.push(type === 'histogram'
+            ? flat.slice(at, at + stride)
+            : type === 'summary'
+              ? { sum: flat[at], count: flat[at + 1], bins: mergePlain(emptyBins(), flat[at + 2]) }
+              : flat[at])
+          target.exemplars.push(e === undefined ? undefined : type === 'histogram' ? [...e] : e)
+        } else if (type === 'histogram') {
+          const into = target.values[j]
+          for (let k = 0; k < stride; k++) into[k] += flat[at + k]
+          if (e !== undefined) {
+            const existing = target.exemplars[j] || (target.exemplars[j] = [])
+            e.forEach((x, k) => { if (x && (!existing[k] || existing[k].timestamp < x.timestamp)) existing[k] = x })
           }
-        } else if (family.type === 'summary') {
-          mergePlain(existing.bins, sample.sketch)
-          existing.sum += sample.sum
-          existing.count += sample.count
+        } else if (type === 'summary') {
+          const into = target.values[j]
+          mergePlain(into.bins, flat[at + 2])
+          into.sum += flat[at]
+          into.count += flat[at + 1]
         } else {
-          if (sample.exemplar && (!existing.exemplar || existing.exemplar.timestamp < sample.exemplar.timestamp)) existing.exemplar = sample.exemplar
-          existing.value += sample.value
+          const existing = target.exemplars[j]
+          if (e && (!existing || existing.timestamp < e.timestamp)) target.exemplars[j] = e
+          target.values[j] += flat[at]
         }
       }
     }
   }
-  return [...merged.values()].map(({ index, ...family }) => {
-    if (family.type === 'summary') {
-      family.samples = family.samples.map(({ bins, ...s }) => (bins ? { ...s, sketch: plain(bins) } : s))
+  return [...merged.values()]
+}
+
+// A merged family back in the wire form (what is kept of exited workers).
+function toWire (m) {
+  const stride = m.type === 'histogram' ? m.extra.length + 3 : m.type === 'summary' ? 3 : 1
+  const flat = new Array(m.keys.length * stride)
+  let exemplars = null
+  for (let i = 0; i < m.keys.length; i++) {
+    const v = m.values[i]
+    if (m.type === 'histogram') for (let k = 0; k < stride; k++) flat[i * stride + k] = v[k]
+    else if (m.type === 'summary') { flat[i * 3] = v.sum; flat[i * 3 + 1] = v.count; flat[i * 3 + 2] = plain(v.bins) }
+    else flat[i] = v
+    if (m.exemplars[i] !== undefined) (exemplars || (exemplars = [])).push([i, m.exemplars[i]])
+  }
+  return [m.name, m.help, m.type, null, m.extra, [...m.keys], flat, exemplars, [...m.names], 0]
+}
+
+// A merged family as a plain family (families.js's shape).
+function toPlain (m) {
+  const samples = m.keys.map((key, i) => {
+    const labels = parsePairs(key, m.type === 'gauge' ? [...m.names[i], 'worker'] : m.names[i])
+    const v = m.values[i]
+    const e = m.exemplars[i]
+    if (m.type === 'histogram') {
+      const sample = { labels, counts: v.slice(2), sum: v[0], count: v[1] }
+      if (e !== undefined) sample.exemplars = e
+      return sample
     }
-    return family
+    if (m.type === 'summary') return { labels, sum: v.sum, count: v.count, sketch: plain(v.bins) }
+    const sample = { labels, value: v }
+    if (e !== undefined) sample.exemplar = e
+    return sample
   })
+  const family = { name: m.name, help: m.help, type: m.type, samples }
+  if (m.type === 'histogram') family.buckets = m.extra
+  if (m.type === 'summary') family.percentiles = m.extra
+  return family
+}
+
+// Merges plain families (families.js's shape) into one list of plain families.
+function mergeFamilies (reports) {
+  return mergeWire(reports.map(({ worker, families }) => ({ worker, families: encode(families).map(revive) }))).map(toPlain)
 }
 
 // The cumulative part of a report: counters, histograms, and summaries' sum and count
 // (an empty window). What is kept of a worker that is missing or gone.
 function cumulativeOnly (families) {
   const empty = plain(emptyBins())
-  return families.filter((f) => f.type !== 'gauge').map((f) => (f.type === 'summary'
-    ? { ...f, samples: f.samples.map((s) => ({ labels: s.labels, sum: s.sum, count: s.count, sketch: empty })) }
-    : f))
+  return families.filter((f) => f[2] !== 'gauge').map((f) => {
+    if (f[2] !== 'summary') return f
+    const flat = f[6].slice()
+    for (let k = 2; k < flat.length; k += 3) flat[k] = empty
+    return [f[0], f[1], f[2], f[3], f[4], f[5], flat, f[7], f[8], f[9]]
+  })
 }
 
 // In the primary: workers' reports across scrapes, so that merged counters never go back.
@@ -156,7 +209,7 @@ class ClusterMerger {
       const families = this.last.get(String(worker.id))
       if (families === undefined) return
       this.last.delete(String(worker.id))
-      this.retired = mergeFamilies([{ worker: 'retired', families: this.retired }, { worker: 'retired', families: cumulativeOnly(families) }])
+      this.retired = mergeWire([{ worker: 'retired', families: this.retired }, { worker: 'retired', families: cumulativeOnly(families) }]).map(toWire)
     }
     if (cluster.isPrimary) cluster.on('exit', this.onExit)
   }
@@ -164,7 +217,7 @@ class ClusterMerger {
   // `own`: the primary's families; `reports`: collectWorkers()'s answer. Returns the merged
   // families and which workers were missing.
   merge (own, reports) {
-    const parts = [{ worker: 'primary', families: own }]
+    const parts = [{ worker: 'primary', families: encode(own).map(revive) }]
     const up = []
     const missing = []
     for (const report of reports) {
@@ -180,7 +233,7 @@ class ClusterMerger {
       }
     }
     if (this.retired.length) parts.push({ worker: 'retired', families: this.retired })
-    const merged = mergeFamilies(parts)
+    const merged = mergeWire(parts)
     merged.push({
       name: 'prodkit_cluster_worker_up',
       help: 'Whether a worker answered this scrape in time (0: its counters are those of its last report, its gauges are missing).',
@@ -195,4 +248,4 @@ class ClusterMerger {
   }
 }
 
-module.exports = { answerPrimary, collectWorkers, mergeFamilies, ClusterMerger }
+module.exports = { answerPrimary, collectWorkers, mergeFamilies, mergeWire, ClusterMerger }

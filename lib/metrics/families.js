@@ -20,12 +20,7 @@ const { quantilesOf, mergePlain, emptyBins } = require('./sketch')
 
 const UNITS = ['seconds', 'bytes']
 
-const NEEDS_ESCAPE = /[\\"\n]/
-
-function escapeLabel (value) {
-  const text = String(value)
-  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c)) : text
-}
+const { escapeLabel } = require('./wire')
 
 function escapeHelp (help, openMetrics) {
   return openMetrics
@@ -120,9 +115,71 @@ function renderFamily (family, options = {}) {
   return out
 }
 
+// A family merged by lib/metrics/cluster.js (mergeWire): the same text renderFamily would
+// write for it, from its rendered label strings and numbers as they are.
+function renderMergedFamily (m, options = {}) {
+  const om = options.openMetrics === true
+  const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
+  const name = (options.prefix || '') + m.name
+  let out = header(name, m.help, m.type, om)
+  const keys = m.keys
+  // The default labels a series carries: those its own labels do not have (by label names).
+  let prefixes = null
+  const pairsOf = (i) => {
+    if (defaults === null) return keys[i]
+    const names = m.names[i]
+    if (prefixes === null) prefixes = new Map()
+    let prefix = prefixes.get(names)
+    if (prefix === undefined) {
+      prefix = ''
+      for (const key in defaults) if (!names.includes(key)) prefix += (prefix ? ',' : '') + key + '="' + escapeLabel(defaults[key]) + '"'
+      prefixes.set(names, prefix)
+    }
+    return prefix && keys[i] ? prefix + ',' + keys[i] : prefix || keys[i]
+  }
+  if (m.type === 'histogram') {
+    const les = m.extra.map((le) => 'le="' + formatNumber(le) + '"')
+    les.push('le="+Inf"')
+    const bucketName = name + '_bucket'
+    for (let i = 0; i < keys.length; i++) {
+      const pairs = pairsOf(i)
+      const v = m.values[i]
+      const ex = om && m.exemplars[i] !== undefined ? m.exemplars[i] : null
+      const open = pairs ? bucketName + '{' + pairs + ',' : bucketName + '{'
+      let cumulative = 0
+      for (let k = 0; k < les.length; k++) {
+        cumulative += v[k + 2]
+        out += open + les[k] + '} ' + cumulative + (ex ? exemplarText(ex[k]) : '') + '\n'
+      }
+      const plain = pairs ? '{' + pairs + '}' : ''
+      out += name + '_sum' + plain + ' ' + formatNumber(v[0]) + '\n' + name + '_count' + plain + ' ' + v[1] + '\n'
+    }
+  } else if (m.type === 'summary') {
+    for (let i = 0; i < keys.length; i++) {
+      const pairs = pairsOf(i)
+      const v = m.values[i]
+      const values = quantilesOf(v.bins, m.extra)
+      m.extra.forEach((q, k) => {
+        out += name + braces(pairs, 'quantile="' + formatNumber(q) + '"') + ' ' + formatNumber(values[k]) + '\n'
+      })
+      const plain = braces(pairs, '')
+      out += name + '_sum' + plain + ' ' + formatNumber(v.sum) + '\n' + name + '_count' + plain + ' ' + v.count + '\n'
+    }
+  } else {
+    const sampleName = om && m.type === 'counter' && !name.endsWith('_total') ? name + '_total' : name
+    for (let i = 0; i < keys.length; i++) {
+      const pairs = pairsOf(i)
+      const e = om ? m.exemplars[i] : undefined
+      out += (pairs ? sampleName + '{' + pairs + '} ' : sampleName + ' ') + formatNumber(m.values[i]) + (e ? exemplarText(e) : '') + '\n'
+    }
+  }
+  return out
+}
+
+// Plain families and merged ones (lib/metrics/cluster.js), in order.
 function render (families, options) {
   let out = ''
-  for (const family of families) out += renderFamily(family, options)
+  for (const family of families) out += family.keys !== undefined ? renderMergedFamily(family, options) : renderFamily(family, options)
   return out
 }
 

@@ -152,6 +152,7 @@ class Metric {
     this.labelNames = options.labelNames
     this.makeChild = makeChild
     this.children = new Map()
+    this.labelSets = new Map() // child key -> its labels object (family())
     this.rejections = rejections
     this.unlabelled = this.labelNames.length === 0 ? this.child('') : null
   }
@@ -194,9 +195,16 @@ class Metric {
   family () {
     const samples = []
     for (const [key, child] of this.children) {
-      const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
-      const labels = {}
-      this.labelNames.forEach((name, i) => { labels[name] = parts[i] ?? '' })
+      // One frozen labels object per series, made once: the cluster wire form renders it
+      // once and caches the text by identity (lib/metrics/wire.js).
+      let labels = this.labelSets.get(key)
+      if (labels === undefined) {
+        const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
+        labels = {}
+        this.labelNames.forEach((name, i) => { labels[name] = parts[i] ?? '' })
+        Object.freeze(labels)
+        this.labelSets.set(key, labels)
+      }
       if (this.type === 'histogram') {
         const sample = { labels, counts: Array.from(child.counts), sum: child.sum, count: child.count }
         if (child.exemplars) sample.exemplars = [...child.exemplars].map((e) => e || null)
