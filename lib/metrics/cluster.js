@@ -20,14 +20,44 @@ const REQUEST = 'prodkit:metrics:request'
 const REPLY = 'prodkit:metrics:reply'
 let nextId = 1
 
-// In a worker: answer the primary's requests with `families()`.
-function answerPrimary (families) {
+// Whether two reports in the wire form have the same layout: the same families in the same
+// order, with the same help, labels and series (only their numbers may differ).
+function sameLayout (a, b) {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const f = a[i]
+    const g = b[i]
+    if (f[0] !== g[0] || f[1] !== g[1] || f[2] !== g[2] || !sameStrings(f[3], g[3]) || !sameNumbers(f[4], g[4]) || !sameStrings(f[5], g[5])) return false
+    if (f[3] === null) {
+      for (let k = 0; k < f[8].length; k++) if (!sameStrings(f[8][k], g[8][k])) return false
+    }
+  }
+  return true
+}
+
+function sameStrings (a, b) {
+  if (a === b) return true
+  if (!a || !b || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+// In a worker: answer the primary's requests with `report()` (families in the wire form). A report whose layout (the
+// families, their help, labels and series) is the one the primary says it holds (`have`)
+// goes as numbers only; any other as a whole, under a new layout id.
+function answerPrimary (report) {
   if (!cluster.isWorker) return { close () {} }
+  let layout = null // { id, families }: the layout of the last whole report
+  let nextLayout = 1
   const onMessage = (msg) => {
     if (!msg || msg.type !== REQUEST) return
     const send = (payload) => { if (process.connected) process.send(payload, () => {}) }
-    Promise.resolve().then(families).then(
-      (list) => send({ type: REPLY, id: msg.id, families: encode(list) }),
+    Promise.resolve().then(report).then(
+      (wire) => {
+        if (layout === null || !sameLayout(layout.families, wire)) layout = { id: nextLayout++, families: wire }
+        if (msg.have === layout.id) send({ type: REPLY, id: msg.id, layout: layout.id, values: wire.map((f) => [f[6], f[7], f[9]]) })
+        else send({ type: REPLY, id: msg.id, layout: layout.id, families: wire })
+      },
       (err) => send({ type: REPLY, id: msg.id, families: [], error: String(err && err.message) })
     )
   }
@@ -35,28 +65,54 @@ function answerPrimary (families) {
   return { close: () => process.off('message', onMessage) }
 }
 
-// In the primary: every live worker's families, within timeoutMs.
-function collectWorkers (timeoutMs) {
+// A numbers-only reply put back into whole families with the layout the primary holds;
+// null when it does not fit.
+function withLayout (layout, msg) {
+  if (layout === undefined || layout.id !== msg.layout || !Array.isArray(msg.values) || msg.values.length !== layout.families.length) return null
+  const out = new Array(layout.families.length)
+  for (let i = 0; i < out.length; i++) {
+    const f = layout.families[i]
+    const v = msg.values[i]
+    if (!Array.isArray(v)) return null
+    out[i] = [f[0], f[1], f[2], f[3], f[4], f[5], v[0], v[1], f[8], v[2]]
+  }
+  return out
+}
+
+// In the primary: every live worker's families, within timeoutMs. `layouts` (worker id ->
+// { id, families }) keeps each worker's last whole report, so that the next can come as
+// numbers only.
+function collectWorkers (timeoutMs, layouts = new Map()) {
   const workers = Object.values(cluster.workers || {}).filter((w) => w && w.isConnected())
   return Promise.all(workers.map((worker) => new Promise((resolve) => {
     const id = nextId++
+    const wid = String(worker.id)
+    const held = layouts.get(wid)
     const done = (result) => {
       clearTimeout(timer)
       worker.off('message', onMessage)
       resolve(result)
     }
     const onMessage = (msg) => {
-      if (msg && msg.type === REPLY && msg.id === id) {
-        // A malformed report counts as missing.
-        done({ worker: String(worker.id), families: isWire(msg.families) ? msg.families : null })
+      if (!msg || msg.type !== REPLY || msg.id !== id) return
+      let families = null
+      if (msg.values !== undefined) {
+        families = withLayout(held, msg)
+      } else if (Array.isArray(msg.families)) {
+        families = msg.families
+        if (typeof msg.layout === 'number') layouts.set(wid, { id: msg.layout, families })
       }
+      // A malformed report counts as missing (and the next is asked for whole).
+      if (families !== null && !isWire(families)) families = null
+      if (families === null) layouts.delete(wid)
+      done({ worker: wid, families })
     }
-    const timer = setTimeout(() => done({ worker: String(worker.id), families: null }), timeoutMs)
+    const timer = setTimeout(() => done({ worker: wid, families: null }), timeoutMs)
     worker.on('message', onMessage)
     try {
-      worker.send({ type: REQUEST, id }, () => {})
+      worker.send({ type: REQUEST, id, have: held === undefined ? 0 : held.id }, () => {})
     } catch {
-      done({ worker: String(worker.id), families: null })
+      done({ worker: wid, families: null })
     }
   })))
 }
@@ -205,7 +261,9 @@ class ClusterMerger {
   constructor () {
     this.last = new Map() // worker id -> its last families
     this.retired = [] // the merged cumulative families of exited workers
+    this.layouts = new Map() // worker id -> its last whole report's layout (collectWorkers)
     this.onExit = (worker) => {
+      this.layouts.delete(String(worker.id))
       const families = this.last.get(String(worker.id))
       if (families === undefined) return
       this.last.delete(String(worker.id))
@@ -214,10 +272,10 @@ class ClusterMerger {
     if (cluster.isPrimary) cluster.on('exit', this.onExit)
   }
 
-  // `own`: the primary's families; `reports`: collectWorkers()'s answer. Returns the merged
+  // `own`: the primary's families (wire form); `reports`: collectWorkers()'s answer. Returns the merged
   // families and which workers were missing.
   merge (own, reports) {
-    const parts = [{ worker: 'primary', families: encode(own).map(revive) }]
+    const parts = [{ worker: 'primary', families: own.map(revive) }]
     const up = []
     const missing = []
     for (const report of reports) {

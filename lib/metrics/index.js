@@ -15,6 +15,7 @@ const { Thresholds } = require('./thresholds')
 const { answerPrimary, collectWorkers, ClusterMerger } = require('./cluster')
 const { HttpServerMetrics } = require('./http-server')
 const { render, decorateText } = require('./families')
+const { encode } = require('./wire')
 const { negotiate, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } = require('./negotiate')
 const { DEFAULT_BUCKETS, refreshOtel } = require('./registry')
 const { shippingFamilies } = require('../ship/metrics')
@@ -207,8 +208,9 @@ class Metrics {
     return { ...this.cached.json, ...this.runtime.snapshot(), app }
   }
 
-  // What a worker reports to the primary: its runtime and app families, and its own
-  // process figures under names that do not clash with the primary's.
+  // What a worker reports to the primary, in the cluster wire form (lib/metrics/wire.js):
+  // its runtime and app families, and its own process figures under names that do not
+  // clash with the primary's.
   async workerFamilies () {
     await this.registry.collect(this.options.collectTimeoutMs)
     return this.processFamilies()
@@ -216,14 +218,16 @@ class Metrics {
 
   processFamilies () {
     const s = this.sampler.summary()
-    const families = this.families()
+    const own = [...this.runtime.families(), ...shippingFamilies(this.log)]
     if (s.seq > 0) {
-      families.push(
+      own.push(
         { name: 'prodkit_worker_resident_memory_bytes', help: 'Resident memory of a cluster process.', type: 'gauge', samples: [{ labels: {}, value: s.residentMemoryBytes }] },
         { name: 'prodkit_worker_cpu_usage_ratio', help: 'CPU of a cluster process over the last interval (1 is one core).', type: 'gauge', samples: [{ labels: {}, value: s.cpuRatio }] }
       )
     }
-    return families
+    const wire = encode(own)
+    const tail = s.seq > 0 ? wire.splice(wire.length - 2, 2) : []
+    return [...wire, ...this.registry.wireFamilies(), ...tail]
   }
 
   // In a cluster's primary: the primary's process and system figures, and every
@@ -231,7 +235,7 @@ class Metrics {
   // is counted from its last report and flagged; the scrape still answers.
   async clusterPrometheus (format = 'prometheus') {
     const openMetrics = format === 'openmetrics'
-    const [reports, own] = await Promise.all([collectWorkers(this.options.clusterTimeoutMs), this.workerFamilies()])
+    const [reports, own] = await Promise.all([collectWorkers(this.options.clusterTimeoutMs, this.merger.layouts), this.workerFamilies()])
     const { merged, missing } = this.merger.merge(own, reports)
     this.missingReports += missing.length
     merged.push(

@@ -15,6 +15,7 @@ const { performance } = require('node:perf_hooks')
 const { fail, isPlainObject } = require('../log/options')
 const { otelApi, activeTraceFields } = require('../context/trace')
 const { WindowedSketch, quantilesOf, plain } = require('./sketch')
+const { encodeFamily, escapeLabel } = require('./wire')
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
@@ -153,6 +154,7 @@ class Metric {
     this.makeChild = makeChild
     this.children = new Map()
     this.labelSets = new Map() // child key -> its labels object (family())
+    this.wireKeys = [] // the rendered labels of the children, in order (wire())
     this.rejections = rejections
     this.unlabelled = this.labelNames.length === 0 ? this.child('') : null
   }
@@ -221,6 +223,45 @@ class Metric {
     if (this.type === 'histogram') return { name: this.name, help: this.help, type: 'histogram', buckets: this.buckets, samples }
     if (this.type === 'summary') return { name: this.name, help: this.help, type: 'summary', percentiles: this.percentiles, samples }
     return { name: this.name, help: this.help, type: this.type, samples }
+  }
+
+  // The family in the cluster wire form (lib/metrics/wire.js), straight from the series:
+  // what a worker reports at each scrape. The rendered label strings are kept (series are
+  // only ever added, in the children map's order), so a report renders no label.
+  wire () {
+    const keys = this.wireKeys
+    if (keys.length !== this.children.size) {
+      let i = 0
+      for (const key of this.children.keys()) {
+        if (i++ < keys.length) continue
+        const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
+        let text = ''
+        this.labelNames.forEach((name, k) => { text += (k ? ',' : '') + name + '="' + escapeLabel(parts[k] ?? '') + '"' })
+        keys.push(text)
+      }
+    }
+    const flat = []
+    let exemplars = null
+    let strings = 0
+    let i = 0
+    for (const child of this.children.values()) {
+      if (this.type === 'histogram') {
+        flat.push(child.sum, child.count)
+        for (let k = 0; k < child.counts.length; k++) flat.push(child.counts[k])
+        if (child.exemplars) (exemplars || (exemplars = [])).push([i, [...child.exemplars].map((e) => e || null)])
+      } else if (this.type === 'summary') {
+        flat.push(child.sum, child.count, plain(child.window.bins()))
+      } else {
+        flat.push(child.value)
+        if (child.exemplar) (exemplars || (exemplars = [])).push([i, child.exemplar])
+      }
+      i++
+    }
+    for (let k = 0; k < flat.length; k++) {
+      if (typeof flat[k] === 'number' && !Number.isFinite(flat[k])) { flat[k] = String(flat[k]); strings = 1 }
+    }
+    const extra = this.type === 'histogram' ? this.buckets : this.type === 'summary' ? this.percentiles : null
+    return [this.name, this.help, this.type, this.children.size ? this.labelNames : [], extra, keys.slice(), flat, exemplars, null, strings]
   }
 }
 
@@ -409,10 +450,26 @@ class Registry {
     if (n === 1 && this.onCollectError) this.onCollectError(name, err)
   }
 
+  // families() in the cluster wire form.
+  wireFamilies () {
+    refreshOtel()
+    const out = []
+    for (const metric of this.metrics.values()) out.push(metric.wire())
+    for (const family of this.ownFamilies()) out.push(encodeFamily(family))
+    return out
+  }
+
   families () {
     refreshOtel()
     const out = []
     for (const metric of this.metrics.values()) out.push(metric.family())
+    out.push(...this.ownFamilies())
+    return out
+  }
+
+  // The registry's own figures: rejected updates and collect() failures.
+  ownFamilies () {
+    const out = []
     out.push({
       name: 'prodkit_metrics_rejected_updates_total',
       help: 'Metric updates ignored because of a bad value or label (the first is logged).',
