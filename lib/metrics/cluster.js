@@ -27,7 +27,7 @@ function sameLayout (a, b) {
   for (let i = 0; i < a.length; i++) {
     const f = a[i]
     const g = b[i]
-    if (f[0] !== g[0] || f[1] !== g[1] || f[2] !== g[2] || !sameStrings(f[3], g[3]) || !sameNumbers(f[4], g[4]) || !sameStrings(f[5], g[5])) return false
+    if (f[0] !== g[0] || f[1] !== g[1] || f[2] !== g[2] || !sameStrings(f[3], g[3]) || !sameNumbers(f[4], g[4]) || !sameStrings(f[5], g[5]) || !sameNumbers(f[10], g[10])) return false
     if (f[3] === null) {
       for (let k = 0; k < f[8].length; k++) if (!sameStrings(f[8][k], g[8][k])) return false
     }
@@ -74,7 +74,7 @@ function withLayout (layout, msg) {
     const f = layout.families[i]
     const v = msg.values[i]
     if (!Array.isArray(v)) return null
-    out[i] = [f[0], f[1], f[2], f[3], f[4], f[5], v[0], v[1], f[8], v[2]]
+    out[i] = [f[0], f[1], f[2], f[3], f[4], f[5], v[0], v[1], f[8], v[2], f[10]]
   }
   return out
 }
@@ -139,7 +139,7 @@ function mergeWire (reports) {
       const type = f[2]
       let target = merged.get(f[0])
       if (target === undefined) {
-        target = { name: f[0], help: f[1], type, extra: f[4], keys: [], names: [], values: [], exemplars: [], index: new Map() }
+        target = { name: f[0], help: f[1], type, extra: f[4], keys: [], names: [], values: [], exemplars: [], created: [], index: new Map() }
         merged.set(f[0], target)
       }
       if (target.type !== type) continue
@@ -147,6 +147,7 @@ function mergeWire (reports) {
       const familyNames = f[3]
       const keys = f[5]
       const flat = f[6]
+      const created = f[10] || null
       let exemplarOf = null
       if (f[7] !== null) {
         exemplarOf = new Map()
@@ -179,7 +180,9 @@ function mergeWire (reports) {
               ? { sum: flat[at], count: flat[at + 1], bins: mergePlain(emptyBins(), flat[at + 2]) }
               : flat[at])
           target.exemplars.push(e === undefined ? undefined : type === 'histogram' ? [...e] : e)
+          target.created.push(created === null ? undefined : created[i])
         } else if (type === 'histogram') {
+          if (created !== null && !(target.created[j] <= created[i])) target.created[j] = created[i]
           const into = target.values[j]
           for (let k = 0; k < stride; k++) into[k] += flat[at + k]
           if (e !== undefined) {
@@ -187,11 +190,13 @@ function mergeWire (reports) {
             e.forEach((x, k) => { if (x && (!existing[k] || existing[k].timestamp < x.timestamp)) existing[k] = x })
           }
         } else if (type === 'summary') {
+          if (created !== null && !(target.created[j] <= created[i])) target.created[j] = created[i]
           const into = target.values[j]
           mergePlain(into.bins, flat[at + 2])
           into.sum += flat[at]
           into.count += flat[at + 1]
         } else {
+          if (created !== null && !(target.created[j] <= created[i])) target.created[j] = created[i]
           const existing = target.exemplars[j]
           if (e && (!existing || existing.timestamp < e.timestamp)) target.exemplars[j] = e
           target.values[j] += flat[at]
@@ -214,7 +219,13 @@ function toWire (m) {
     else flat[i] = v
     if (m.exemplars[i] !== undefined) (exemplars || (exemplars = [])).push([i, m.exemplars[i]])
   }
-  return [m.name, m.help, m.type, null, m.extra, [...m.keys], flat, exemplars, [...m.names], 0]
+  const created = m.type !== 'gauge' && m.created.length > 0 && m.created.every((c) => c !== undefined) ? [...m.created] : null
+  return [m.name, m.help, m.type, null, m.extra, [...m.keys], flat, exemplars, [...m.names], 0, created]
+}
+
+function withCreated (sample, created) {
+  if (created !== undefined) sample.created = created
+  return sample
 }
 
 // A merged family as a plain family (families.js's shape).
@@ -226,12 +237,12 @@ function toPlain (m) {
     if (m.type === 'histogram') {
       const sample = { labels, counts: v.slice(2), sum: v[0], count: v[1] }
       if (e !== undefined) sample.exemplars = e
-      return sample
+      return withCreated(sample, m.created[i])
     }
-    if (m.type === 'summary') return { labels, sum: v.sum, count: v.count, sketch: plain(v.bins) }
+    if (m.type === 'summary') return withCreated({ labels, sum: v.sum, count: v.count, sketch: plain(v.bins) }, m.created[i])
     const sample = { labels, value: v }
     if (e !== undefined) sample.exemplar = e
-    return sample
+    return withCreated(sample, m.created[i])
   })
   const family = { name: m.name, help: m.help, type: m.type, samples }
   if (m.type === 'histogram') family.buckets = m.extra
@@ -252,7 +263,7 @@ function cumulativeOnly (families) {
     if (f[2] !== 'summary') return f
     const flat = f[6].slice()
     for (let k = 2; k < flat.length; k += 3) flat[k] = empty
-    return [f[0], f[1], f[2], f[3], f[4], f[5], flat, f[7], f[8], f[9]]
+    return [f[0], f[1], f[2], f[3], f[4], f[5], flat, f[7], f[8], f[9], f[10]]
   })
 }
 

@@ -6,6 +6,7 @@
 // the Rust text is copied only when a new sample exists.
 
 const http = require('node:http')
+const { performance } = require('node:perf_hooks')
 const cluster = require('node:cluster')
 const { MetricsSampler } = require('../native')
 const { Registry } = require('./registry')
@@ -20,6 +21,10 @@ const { negotiate, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } = require('./negotia
 const { DEFAULT_BUCKETS, refreshOtel } = require('./registry')
 const { shippingFamilies } = require('../ship/metrics')
 const { fail, isPlainObject } = require('../log/options')
+
+// When this process started (seconds since the epoch): the OpenMetrics `_created` of the
+// counters, histograms and summaries that do not know their own (runtime, shipping, cluster).
+const PROCESS_START = performance.timeOrigin / 1000
 
 const KNOWN = ['intervalMs', 'port', 'host', 'httpClient', 'httpServer', 'thresholds', 'clusterTimeoutMs', 'collectTimeoutMs', 'prefix', 'defaultLabels']
 const THRESHOLD_KEYS = ['eventLoopDelayP99Ms', 'residentMemoryBytes', 'cpuRatio', 'intervals']
@@ -159,7 +164,7 @@ class Metrics {
   }
 
   renderOptions (openMetrics) {
-    return { prefix: this.options.prefix, defaultLabels: this.defaultLabels, openMetrics }
+    return { prefix: this.options.prefix, defaultLabels: this.defaultLabels, openMetrics, created: PROCESS_START }
   }
 
   // The Rust sampler's text, fetched again only when there is a new sample (and decorated

@@ -155,6 +155,7 @@ class Metric {
     this.children = new Map()
     this.labelSets = new Map() // child key -> its labels object (family())
     this.wireKeys = [] // the rendered labels of the children, in order (wire())
+    this.wireCreated = [] // and their creation times
     this.rejections = rejections
     this.unlabelled = this.labelNames.length === 0 ? this.child('') : null
   }
@@ -163,6 +164,7 @@ class Metric {
     let child = this.children.get(key)
     if (child === undefined) {
       child = this.makeChild()
+      child.created = Date.now() / 1000 // OpenMetrics _created
       this.children.set(key, child)
     }
     return child
@@ -208,15 +210,16 @@ class Metric {
         this.labelSets.set(key, labels)
       }
       if (this.type === 'histogram') {
-        const sample = { labels, counts: Array.from(child.counts), sum: child.sum, count: child.count }
+        const sample = { labels, counts: Array.from(child.counts), sum: child.sum, count: child.count, created: child.created }
         if (child.exemplars) sample.exemplars = [...child.exemplars].map((e) => e || null)
         samples.push(sample)
       } else if (this.type === 'summary') {
         const bins = child.window.bins()
-        samples.push({ labels, sum: child.sum, count: child.count, quantiles: quantilesOf(bins, this.percentiles), sketch: plain(bins) })
+        samples.push({ labels, sum: child.sum, count: child.count, quantiles: quantilesOf(bins, this.percentiles), sketch: plain(bins), created: child.created })
       } else {
         const sample = { labels, value: child.value }
         if (child.exemplar) sample.exemplar = child.exemplar
+        if (this.type === 'counter') sample.created = child.created
         samples.push(sample)
       }
     }
@@ -230,10 +233,12 @@ class Metric {
   // only ever added, in the children map's order), so a report renders no label.
   wire () {
     const keys = this.wireKeys
+    const created = this.wireCreated
     if (keys.length !== this.children.size) {
       let i = 0
-      for (const key of this.children.keys()) {
+      for (const [key, child] of this.children) {
         if (i++ < keys.length) continue
+        created.push(child.created)
         const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
         let text = ''
         this.labelNames.forEach((name, k) => { text += (k ? ',' : '') + name + '="' + escapeLabel(parts[k] ?? '') + '"' })
@@ -261,7 +266,7 @@ class Metric {
       if (typeof flat[k] === 'number' && !Number.isFinite(flat[k])) { flat[k] = String(flat[k]); strings = 1 }
     }
     const extra = this.type === 'histogram' ? this.buckets : this.type === 'summary' ? this.percentiles : null
-    return [this.name, this.help, this.type, this.children.size ? this.labelNames : [], extra, keys.slice(), flat, exemplars, null, strings]
+    return [this.name, this.help, this.type, this.children.size ? this.labelNames : [], extra, keys.slice(), flat, exemplars, null, strings, this.type === 'gauge' || keys.length === 0 ? null : created.slice()]
   }
 }
 

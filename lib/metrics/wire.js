@@ -7,7 +7,7 @@
 // the series' identity for merging and what the primary writes out, and the numbers are one
 // flat array per family:
 //
-//   [name, help, type, labelNames, buckets | percentiles | null, keys, flat, exemplars | null, perSeriesNames | null, strings]
+//   [name, help, type, labelNames, buckets | percentiles | null, keys, flat, exemplars | null, perSeriesNames | null, strings, created | null]
 //   keys:           one rendered label string per series ('' for none)
 //   counter, gauge: flat = [value] per series
 //   histogram:      flat = [sum, count, ...counts] per series
@@ -16,6 +16,7 @@
 //   labelNames is null when the series do not all carry the same label names; then
 //   perSeriesNames holds each series' names.
 //   strings:        1 when NaN or ±Infinity in flat went as strings (JSON has no such numbers).
+//   created:        each series' creation time (seconds; OpenMetrics _created), or null.
 //
 // A labels object seen again (the registry hands out the same frozen object for a series
 // at every scrape) is rendered once: its text is cached by identity.
@@ -105,7 +106,9 @@ function encodeFamily (family) {
   for (let k = 0; k < flat.length; k++) {
     if (typeof flat[k] === 'number' && !Number.isFinite(flat[k])) { flat[k] = String(flat[k]); strings = 1 }
   }
-  return [family.name, family.help, family.type, names, extra, keys, flat, exemplars, perSeries, strings]
+  let created = null
+  if (family.type !== 'gauge' && samples.length > 0 && samples.every((x) => typeof x.created === 'number')) created = samples.map((x) => x.created)
+  return [family.name, family.help, family.type, names, extra, keys, flat, exemplars, perSeries, strings, created]
 }
 
 // NaN and ±Infinity back from their strings (in place).
@@ -118,7 +121,7 @@ function revive (encoded) {
 }
 
 function decodeFamily (encoded) {
-  const [name, help, type, names, extra, keys, flat, exemplars, perSeries] = revive(encoded)
+  const [name, help, type, names, extra, keys, flat, exemplars, perSeries, , created] = revive(encoded)
   const family = { name, help, type, samples: [] }
   const stride = type === 'histogram' ? 2 + extra.length + 1 : type === 'summary' ? 3 : 1
   for (let i = 0; i < keys.length; i++) {
@@ -138,6 +141,7 @@ function decodeFamily (encoded) {
       else family.samples[i].exemplar = e
     }
   }
+  if (created) created.forEach((c, i) => { family.samples[i].created = c })
   if (type === 'histogram') family.buckets = extra
   if (type === 'summary') family.percentiles = extra
   return family
@@ -157,6 +161,7 @@ function isWire (encoded) {
     const stride = type === 'histogram' ? (Array.isArray(f[4]) ? f[4].length + 3 : -1) : type === 'summary' ? (Array.isArray(f[4]) ? 3 : -1) : type === 'counter' || type === 'gauge' ? 1 : -1
     if (stride < 0 || f[6].length !== f[5].length * stride) return false
     if (f[7] !== null && !Array.isArray(f[7])) return false
+    if (f[10] != null && (!Array.isArray(f[10]) || f[10].length !== f[5].length)) return false
     revive(f)
   }
   return true
