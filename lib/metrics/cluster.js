@@ -42,21 +42,54 @@ function sameStrings (a, b) {
   return true
 }
 
-// In a worker: answer the primary's requests with `report()` (families in the wire form). A report whose layout (the
-// families, their help, labels and series) is the one the primary says it holds (`have`)
-// goes as numbers only; any other as a whole, under a new layout id.
+// A family's numbers in two reports are the same: values, exemplars (the same objects:
+// the registry keeps an exemplar until a newer one replaces it).
+function sameValues (a, b) {
+  if (!sameNumbers(a[0], b[0]) || a[2] !== b[2]) return false
+  const x = a[1]
+  const y = b[1]
+  if (x === y) return true
+  if (x === null || y === null || x.length !== y.length) return false
+  for (let k = 0; k < x.length; k++) {
+    if (x[k][0] !== y[k][0]) return false
+    const e = x[k][1]
+    const f = y[k][1]
+    if (e !== f && !(Array.isArray(e) && Array.isArray(f) && sameNumbers(e, f))) return false
+  }
+  return true
+}
+
+// In a worker: answer the primary's requests with `report()` (families in the wire form),
+// in the smallest form the primary can rebuild the report from:
+//   { layout, report, families }      whole, when the primary does not hold this layout
+//                                     (`have`): the families, their help, labels and series;
+//   { layout, report, values }        every family's numbers, when it holds the layout;
+//   { layout, report, base, delta }   only the families whose numbers changed since the
+//                                     report `base`, when that is the one it holds (0 for
+//                                     a family unchanged).
 function answerPrimary (report) {
   if (!cluster.isWorker) return { close () {} }
   let layout = null // { id, families }: the layout of the last whole report
   let nextLayout = 1
+  let sent = null // { report, layout, values }: the last reply's numbers
+  let nextReport = 1
   const onMessage = (msg) => {
     if (!msg || msg.type !== REQUEST) return
     const send = (payload) => { if (process.connected) process.send(payload, () => {}) }
     Promise.resolve().then(report).then(
       (wire) => {
         if (layout === null || !sameLayout(layout.families, wire)) layout = { id: nextLayout++, families: wire }
-        if (msg.have === layout.id) send({ type: REPLY, id: msg.id, layout: layout.id, values: wire.map((f) => [f[6], f[7], f[9]]) })
-        else send({ type: REPLY, id: msg.id, layout: layout.id, families: wire })
+        const id = nextReport++
+        const values = wire.map((f) => [f[6], f[7], f[9]])
+        if (msg.have !== layout.id) {
+          send({ type: REPLY, id: msg.id, layout: layout.id, report: id, families: wire })
+        } else if (sent !== null && sent.layout === layout.id && msg.base === sent.report) {
+          const before = sent.values
+          send({ type: REPLY, id: msg.id, layout: layout.id, report: id, base: msg.base, delta: values.map((v, i) => (sameValues(before[i], v) ? 0 : v)) })
+        } else {
+          send({ type: REPLY, id: msg.id, layout: layout.id, report: id, values })
+        }
+        sent = { report: id, layout: layout.id, values }
       },
       (err) => send({ type: REPLY, id: msg.id, families: [], error: String(err && err.message) })
     )
@@ -65,23 +98,40 @@ function answerPrimary (report) {
   return { close: () => process.off('message', onMessage) }
 }
 
-// A numbers-only reply put back into whole families with the layout the primary holds;
-// null when it does not fit.
-function withLayout (layout, msg) {
-  if (layout === undefined || layout.id !== msg.layout || !Array.isArray(msg.values) || msg.values.length !== layout.families.length) return null
-  const out = new Array(layout.families.length)
-  for (let i = 0; i < out.length; i++) {
-    const f = layout.families[i]
-    const v = msg.values[i]
-    if (!Array.isArray(v)) return null
-    out[i] = [f[0], f[1], f[2], f[3], f[4], f[5], v[0], v[1], f[8], v[2], f[10]]
+// A family of the layout with these numbers ([flat, exemplars, strings]).
+function withValues (f, v) {
+  return [f[0], f[1], f[2], f[3], f[4], f[5], v[0], v[1], f[8], v[2], f[10]]
+}
+
+// The whole report from a reply that is not whole, with what the primary holds of that
+// worker (`held`: its layout and latest reports); null when it does not fit.
+function rebuild (held, msg) {
+  if (held === undefined || held.id !== msg.layout) return null
+  const n = held.families.length
+  if (msg.values !== undefined) {
+    if (!Array.isArray(msg.values) || msg.values.length !== n) return null
+    const out = new Array(n)
+    for (let i = 0; i < n; i++) {
+      if (!Array.isArray(msg.values[i])) return null
+      out[i] = withValues(held.families[i], msg.values[i])
+    }
+    return out
+  }
+  const base = held.reports.get(msg.base)
+  if (base === undefined || !Array.isArray(msg.delta) || msg.delta.length !== n) return null
+  const out = new Array(n)
+  for (let i = 0; i < n; i++) {
+    const d = msg.delta[i]
+    if (d === 0) out[i] = base[i]
+    else if (Array.isArray(d)) out[i] = withValues(held.families[i], d)
+    else return null
   }
   return out
 }
 
 // In the primary: every live worker's families, within timeoutMs. `layouts` (worker id ->
-// { id, families }) keeps each worker's last whole report, so that the next can come as
-// numbers only.
+// { id, families, reports, last }) keeps each worker's last whole report (its layout) and
+// its latest reports, so that the next can come as numbers only, or as the changed ones.
 function collectWorkers (timeoutMs, layouts = new Map()) {
   const workers = Object.values(cluster.workers || {}).filter((w) => w && w.isConnected())
   return Promise.all(workers.map((worker) => new Promise((resolve) => {
@@ -96,21 +146,29 @@ function collectWorkers (timeoutMs, layouts = new Map()) {
     const onMessage = (msg) => {
       if (!msg || msg.type !== REPLY || msg.id !== id) return
       let families = null
-      if (msg.values !== undefined) {
-        families = withLayout(held, msg)
+      let entry = layouts.get(wid)
+      if (msg.values !== undefined || msg.delta !== undefined) {
+        families = rebuild(entry, msg)
       } else if (Array.isArray(msg.families)) {
         families = msg.families
-        if (typeof msg.layout === 'number') layouts.set(wid, { id: msg.layout, families })
+        entry = typeof msg.layout === 'number' ? { id: msg.layout, families, reports: new Map(), last: 0 } : undefined
+        if (entry !== undefined) layouts.set(wid, entry)
       }
       // A malformed report counts as missing (and the next is asked for whole).
       if (families !== null && !isWire(families)) families = null
-      if (families === null) layouts.delete(wid)
+      if (families === null) {
+        layouts.delete(wid)
+      } else if (entry !== undefined && typeof msg.report === 'number') {
+        entry.reports.set(msg.report, families)
+        entry.last = msg.report
+        if (entry.reports.size > 3) entry.reports.delete(entry.reports.keys().next().value)
+      }
       done({ worker: wid, families })
     }
     const timer = setTimeout(() => done({ worker: wid, families: null }), timeoutMs)
     worker.on('message', onMessage)
     try {
-      worker.send({ type: REQUEST, id, have: held === undefined ? 0 : held.id }, () => {})
+      worker.send({ type: REQUEST, id, have: held === undefined ? 0 : held.id, base: held === undefined ? 0 : held.last }, () => {})
     } catch {
       done({ worker: wid, families: null })
     }
