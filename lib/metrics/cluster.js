@@ -11,6 +11,14 @@
 // prodkit_cluster_worker_up{worker} is 0 for it); a worker that exits has its last
 // cumulative values kept for good (what it counted after its last report is lost).
 // Summary windows of a missing or dead worker are left out (they would be stale).
+//
+// Cost: a scrape's work in the primary is on its one thread, so reports come in the wire
+// form (lib/metrics/wire.js) and are merged where they lie (mergeWire: numbers added in
+// place, series matched by their rendered label text, nothing parsed back into objects);
+// a worker sends its layout (families, labels, series) only when the primary does not hold
+// it, then numbers only, and only the families that changed since the report the primary
+// holds. Any mismatch falls back to a whole report: what is merged is always a whole,
+// current report or a missing one.
 
 const cluster = require('node:cluster')
 const { mergePlain, emptyBins, plain } = require('./sketch')
