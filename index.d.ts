@@ -502,6 +502,8 @@ export interface MetricFamily {
     sketch?: { zero: number; count: number; pos: number[]; neg: number[] }
     exemplar?: Exemplar
     exemplars?: Array<Exemplar | null>
+    /** When the series was created (seconds since the epoch): counters, histograms and summaries (OpenMetrics `_created`). */
+    created?: number
   }>
 }
 

@@ -227,6 +227,7 @@ test('a real Prometheus server scrapes /metrics (it negotiates OpenMetrics): the
   const otel = require('@opentelemetry/api')
   t.after(() => { otel.trace.disable(); otel.context.disable(); otel.propagation.disable() })
   const { metrics } = setup(t, { port: 0, defaultLabels: { app: 'shop' } })
+  const madeAt = Date.now() / 1000
   metrics.counter('scraped_orders_total').inc(40)
   const traceId = otel.trace.getTracer('t').startActiveSpan('order', (span) => {
     metrics.counter('scraped_orders_total').inc(2)
@@ -265,7 +266,7 @@ test('a real Prometheus server scrapes /metrics (it negotiates OpenMetrics): the
   assert.ok(Number(rss.data.result[0].value[1]) > 0)
   const query = async (q) => (await getJson(`${api}/query?query=${encodeURIComponent(q)}`)).data.result
   assert.ok(Math.abs(Number((await query('scraped_latency_seconds{quantile="0.5"}'))[0].value[1]) - 0.25) <= 0.0025, 'the summary quantile, within 1%')
-  assert.equal((await query('scraped_size_bytes_bucket{le="100"}'))[0].value[1], '1')
+  assert.equal((await query('scraped_size_bytes_bucket{le="100.0"}'))[0].value[1], '1', 'OpenMetrics le values are canonical numbers')
   // Exemplars exist only in OpenMetrics: Prometheus asked for it and parsed it.
   const exemplars = await waitFor(async () => {
     const r = await getJson(`${api}/query_exemplars?query=${encodeURIComponent('scraped_orders_total')}&start=0&end=${Date.now() / 1000 + 60}`)
@@ -273,6 +274,10 @@ test('a real Prometheus server scrapes /metrics (it negotiates OpenMetrics): the
   }, { what: 'the counter\'s exemplar in Prometheus', timeoutMs: 30_000 })
   assert.equal(exemplars[0].exemplars[0].labels.trace_id, traceId)
   assert.equal(exemplars[0].exemplars[0].value, '2')
+  // OpenMetrics _created lines: Prometheus 2.x parses them and stores them as series.
+  const created = await query('{__name__=~"scraped_.*_created"}')
+  assert.deepEqual(created.map((r) => r.metric.__name__).sort(), ['scraped_latency_seconds_created', 'scraped_orders_created', 'scraped_size_bytes_created'])
+  for (const r of created) assert.ok(Math.abs(Number(r.value[1]) - madeAt) < 60, `${r.metric.__name__} ${r.value[1]} near ${madeAt}`)
 })
 
 test('the /metrics server binds to 127.0.0.1, serves GET /metrics and 404 elsewhere; express.metricsHandler serves the same', async (t) => {
@@ -597,8 +602,8 @@ test('OpenMetrics on Accept: application/openmetrics-text: content type, counter
   assert.match(text, /# TYPE job_size_bytes histogram\n# UNIT job_size_bytes bytes\n/)
   const exemplar = new RegExp(`^jobs_total\\{kind="a"\\} 3 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 2 \\d+\\.\\d{3}$`, 'm')
   assert.match(text, exemplar)
-  assert.match(text, new RegExp(`^job_size_bytes_bucket\\{le="100"\\} 1 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 50 `, 'm'))
-  assert.match(text, /^job_size_bytes_bucket\{le="10"\} 0$/m, 'no exemplar where nothing was observed under a span')
+  assert.match(text, new RegExp(`^job_size_bytes_bucket\\{le="100.0"\\} 1 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 50 `, 'm'))
+  assert.match(text, /^job_size_bytes_bucket\{le="10.0"\} 0$/m, 'no exemplar where nothing was observed under a span')
   assert.match(text, /^lat_seconds\{quantile="0.5"\} /m)
   const plain = await fetch(url, { headers: { accept: 'text/plain;version=0.0.4' } })
   assert.equal(plain.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
@@ -638,4 +643,42 @@ test('the cluster wire form: decode(encode(families)) gives the same families (l
   const text = render(merged)
   assert.ok(Math.abs(valueOf(text, 's{quantile="0.5"}') - 3) <= 0.04, 'the median of 1..6 from merged sketches, not an average of medians')
   assert.equal(valueOf(text, 's_count'), 4)
+})
+
+test('OpenMetrics: a _created line after every counter, histogram and summary series (its creation, the earliest across a cluster; else the process start), le and quantile values as canonical numbers; Prometheus text unchanged', async (t) => {
+  const { metrics } = setup(t)
+  const before = Date.now() / 1000
+  metrics.counter('made_total', { labelNames: ['k'] }).inc({ k: 'a' })
+  metrics.histogram('took_seconds', { buckets: [0.5, 1, 1e6] }).observe(0.7)
+  metrics.summary('size_bytes', { percentiles: [0.5, 1] }).observe(3)
+  const after = Date.now() / 1000
+  const om = await metrics.scrape('openmetrics')
+  const created = (series) => {
+    const value = valueOf(om, series)
+    assert.ok(value >= Math.floor(before * 1000) / 1000 && value <= after + 0.001, `${series} ${value} in [${before}, ${after}]`)
+  }
+  assert.match(om, /^made_total\{k="a"\} 1\nmade_created\{k="a"\} \d+\.\d{3}$/m, '_created right after its counter')
+  created('made_created{k="a"}')
+  assert.match(om, /^took_seconds_bucket\{le="0.5"\} 0\ntook_seconds_bucket\{le="1.0"\} 1\ntook_seconds_bucket\{le="1e\+06"\} 1\ntook_seconds_bucket\{le="\+Inf"\} 1\ntook_seconds_sum 0.7\ntook_seconds_count 1\ntook_seconds_created \d+\.\d{3}$/m)
+  created('took_seconds_created')
+  assert.match(om, /^size_bytes\{quantile="0.5"\} \S+\nsize_bytes\{quantile="1.0"\} \S+\nsize_bytes_sum 3\nsize_bytes_count 1\nsize_bytes_created \d+\.\d{3}$/m)
+  created('size_bytes_created')
+  // Families that do not know their series' creation: the process start.
+  const start = valueOf(om, 'prodkit_metrics_rejected_updates_created')
+  assert.ok(Math.abs(start - require('node:perf_hooks').performance.timeOrigin / 1000) < 0.002, `process start ${start}`)
+  assert.doesNotMatch(om, /^nodejs_heap_size_used_bytes_created/m, 'no _created for gauges')
+  const text = await metrics.scrape('prometheus')
+  assert.doesNotMatch(text, /_created/, 'Prometheus text 0.0.4 has no _created')
+  assert.match(text, /^took_seconds_bucket\{le="1"\} 1$/m, 'nor canonical numbers (unchanged)')
+
+  // Across a cluster: the earliest creation of a series, kept through the wire form.
+  const { encode, decode } = require('../lib/metrics/wire')
+  const { render } = require('../lib/metrics/families')
+  const family = (created) => [{ name: 'c_total', help: 'c', type: 'counter', samples: [{ labels: { k: 'a' }, value: 1, created }] }]
+  const reports = [[1, 1700000005], [2, 1700000001], [3, 1700000009]].map(([w, c]) => ({ worker: String(w), families: decode(JSON.parse(JSON.stringify(encode(family(c))))) }))
+  const merged = mergeFamilies(reports)
+  assert.equal(merged[0].samples[0].created, 1700000001)
+  assert.match(render(merged, { openMetrics: true }), /^c_total\{k="a"\} 3\nc_created\{k="a"\} 1700000001\.000$/m)
+  const unknown = mergeFamilies([{ worker: '1', families: [{ name: 'd_total', help: 'd', type: 'counter', samples: [{ labels: {}, value: 1 }] }] }])
+  assert.match(render(unknown, { openMetrics: true, created: 1600000000 }), /^d_total 1\nd_created 1600000000\.000$/m)
 })

@@ -14,23 +14,45 @@
 // Render options: `prefix` goes before every family name; `defaultLabels` go on every
 // series (a series' own label of the same name wins); `openMetrics` writes OpenMetrics:
 // counter families named without `_total` (their samples keep it), `# UNIT` for names
-// ending in a base unit, exemplars on counters and histogram buckets, and `# EOF`.
+// ending in a base unit, exemplars on counters and histogram buckets, `le` and `quantile`
+// values in canonical form (1.0, +Inf), a `_created` line after each counter, histogram and
+// summary series (its `created`, else the `created` render option: the process's start),
+// and `# EOF`.
 
 const { quantilesOf, mergePlain, emptyBins } = require('./sketch')
 
 const UNITS = ['seconds', 'bytes']
 
-const NEEDS_ESCAPE = /[\\"\n]/
-
-function escapeLabel (value) {
-  const text = String(value)
-  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c)) : text
-}
+const { escapeLabel } = require('./wire')
 
 function escapeHelp (help, openMetrics) {
   return openMetrics
     ? help.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c))
     : help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+}
+
+// OpenMetrics' canonical form of a number, required for `le` and `quantile` label values
+// (the form of Go's and Python's clients): the shortest digits that read back the same,
+// with a decimal point (1.0, 0.005, 100000.0), in exponent form below 1e-4 and from 1e6
+// (1e-05, 2.5e+06), and +Inf, -Inf, NaN.
+function canonicalNumber (value) {
+  if (Number.isNaN(value)) return 'NaN'
+  if (value === Infinity) return '+Inf'
+  if (value === -Infinity) return '-Inf'
+  if (value === 0) return '0.0'
+  const exp = value.toExponential()
+  const e = exp.indexOf('e')
+  const power = Number(exp.slice(e + 1))
+  if (power < -4 || power >= 6) return exp.slice(0, e) + 'e' + (power < 0 ? '-' : '+') + String(Math.abs(power)).padStart(2, '0')
+  const text = String(value)
+  return text.includes('.') ? text : text + '.0'
+}
+
+// OpenMetrics `_created` lines: a series' creation time, or the render's fallback (the
+// process's start) for series that do not know theirs.
+function createdLine (name, plain, created, fallback) {
+  const at = created === undefined ? fallback : created
+  return at === undefined ? '' : name + '_created' + plain + ' ' + at.toFixed(3) + '\n'
 }
 
 function formatNumber (value) {
@@ -87,8 +109,10 @@ function renderFamily (family, options = {}) {
   const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
   const name = (options.prefix || '') + family.name
   let out = header(name, family.help, family.type, om)
+  const number = om ? canonicalNumber : formatNumber
+  const fallback = om ? options.created : undefined
   if (family.type === 'histogram') {
-    const les = family.buckets.map((le) => 'le="' + formatNumber(le) + '"')
+    const les = family.buckets.map((le) => 'le="' + number(le) + '"')
     les.push('le="+Inf"')
     for (const s of family.samples) {
       const pairs = labelPairs(s.labels, defaults)
@@ -100,29 +124,104 @@ function renderFamily (family, options = {}) {
       }
       const plain = braces(pairs, '')
       out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
+      if (om) out += createdLine(name, plain, s.created, fallback)
     }
   } else if (family.type === 'summary') {
     for (const s of family.samples) {
       const pairs = labelPairs(s.labels, defaults)
       const values = s.quantiles || quantilesOf(mergePlain(emptyBins(), s.sketch), family.percentiles)
       family.percentiles.forEach((q, i) => {
-        out += name + braces(pairs, 'quantile="' + formatNumber(q) + '"') + ' ' + formatNumber(values[i]) + '\n'
+        out += name + braces(pairs, 'quantile="' + number(q) + '"') + ' ' + formatNumber(values[i]) + '\n'
       })
       const plain = braces(pairs, '')
       out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
+      if (om) out += createdLine(name, plain, s.created, fallback)
     }
   } else {
-    const sampleName = om && family.type === 'counter' && !name.endsWith('_total') ? name + '_total' : name
+    const counter = om && family.type === 'counter'
+    const sampleName = counter && !name.endsWith('_total') ? name + '_total' : name
+    const base = counter ? sampleName.slice(0, -6) : name
     for (const s of family.samples) {
-      out += sampleName + braces(labelPairs(s.labels, defaults), '') + ' ' + formatNumber(s.value) + (om && s.exemplar ? exemplarText(s.exemplar) : '') + '\n'
+      const plain = braces(labelPairs(s.labels, defaults), '')
+      out += sampleName + plain + ' ' + formatNumber(s.value) + (om && s.exemplar ? exemplarText(s.exemplar) : '') + '\n'
+      if (counter) out += createdLine(base, plain, s.created, fallback)
     }
   }
   return out
 }
 
+// A family merged by lib/metrics/cluster.js (mergeWire): the same text renderFamily would
+// write for it, from its rendered label strings and numbers as they are.
+function renderMergedFamily (m, options = {}) {
+  const om = options.openMetrics === true
+  const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
+  const name = (options.prefix || '') + m.name
+  let out = header(name, m.help, m.type, om)
+  const keys = m.keys
+  // The default labels a series carries: those its own labels do not have (by label names).
+  let prefixes = null
+  const pairsOf = (i) => {
+    if (defaults === null) return keys[i]
+    const names = m.names[i]
+    if (prefixes === null) prefixes = new Map()
+    let prefix = prefixes.get(names)
+    if (prefix === undefined) {
+      prefix = ''
+      for (const key in defaults) if (!names.includes(key)) prefix += (prefix ? ',' : '') + key + '="' + escapeLabel(defaults[key]) + '"'
+      prefixes.set(names, prefix)
+    }
+    return prefix && keys[i] ? prefix + ',' + keys[i] : prefix || keys[i]
+  }
+  const number = om ? canonicalNumber : formatNumber
+  const fallback = om ? options.created : undefined
+  if (m.type === 'histogram') {
+    const les = m.extra.map((le) => 'le="' + number(le) + '"')
+    les.push('le="+Inf"')
+    const bucketName = name + '_bucket'
+    for (let i = 0; i < keys.length; i++) {
+      const pairs = pairsOf(i)
+      const v = m.values[i]
+      const ex = om && m.exemplars[i] !== undefined ? m.exemplars[i] : null
+      const open = pairs ? bucketName + '{' + pairs + ',' : bucketName + '{'
+      let cumulative = 0
+      for (let k = 0; k < les.length; k++) {
+        cumulative += v[k + 2]
+        out += open + les[k] + '} ' + cumulative + (ex ? exemplarText(ex[k]) : '') + '\n'
+      }
+      const plain = pairs ? '{' + pairs + '}' : ''
+      out += name + '_sum' + plain + ' ' + formatNumber(v[0]) + '\n' + name + '_count' + plain + ' ' + v[1] + '\n'
+      if (om) out += createdLine(name, plain, m.created[i], fallback)
+    }
+  } else if (m.type === 'summary') {
+    for (let i = 0; i < keys.length; i++) {
+      const pairs = pairsOf(i)
+      const v = m.values[i]
+      const values = quantilesOf(v.bins, m.extra)
+      m.extra.forEach((q, k) => {
+        out += name + braces(pairs, 'quantile="' + number(q) + '"') + ' ' + formatNumber(values[k]) + '\n'
+      })
+      const plain = braces(pairs, '')
+      out += name + '_sum' + plain + ' ' + formatNumber(v.sum) + '\n' + name + '_count' + plain + ' ' + v.count + '\n'
+      if (om) out += createdLine(name, plain, m.created[i], fallback)
+    }
+  } else {
+    const counter = om && m.type === 'counter'
+    const sampleName = counter && !name.endsWith('_total') ? name + '_total' : name
+    const base = counter ? sampleName.slice(0, -6) : name
+    for (let i = 0; i < keys.length; i++) {
+      const pairs = pairsOf(i)
+      const e = om ? m.exemplars[i] : undefined
+      out += (pairs ? sampleName + '{' + pairs + '} ' : sampleName + ' ') + formatNumber(m.values[i]) + (e ? exemplarText(e) : '') + '\n'
+      if (counter) out += createdLine(base, pairs ? '{' + pairs + '}' : '', m.created[i], fallback)
+    }
+  }
+  return out
+}
+
+// Plain families and merged ones (lib/metrics/cluster.js), in order.
 function render (families, options) {
   let out = ''
-  for (const family of families) out += renderFamily(family, options)
+  for (const family of families) out += family.keys !== undefined ? renderMergedFamily(family, options) : renderFamily(family, options)
   return out
 }
 
@@ -178,4 +277,4 @@ function decorateText (text, options = {}) {
   return out
 }
 
-module.exports = { render, renderFamily, decorateText, escapeLabel, formatNumber }
+module.exports = { render, renderFamily, decorateText, escapeLabel, formatNumber, canonicalNumber }

@@ -6,6 +6,7 @@
 // the Rust text is copied only when a new sample exists.
 
 const http = require('node:http')
+const { performance } = require('node:perf_hooks')
 const cluster = require('node:cluster')
 const { MetricsSampler } = require('../native')
 const { Registry } = require('./registry')
@@ -15,10 +16,15 @@ const { Thresholds } = require('./thresholds')
 const { answerPrimary, collectWorkers, ClusterMerger } = require('./cluster')
 const { HttpServerMetrics } = require('./http-server')
 const { render, decorateText } = require('./families')
+const { encode } = require('./wire')
 const { negotiate, CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } = require('./negotiate')
 const { DEFAULT_BUCKETS, refreshOtel } = require('./registry')
 const { shippingFamilies } = require('../ship/metrics')
 const { fail, isPlainObject } = require('../log/options')
+
+// When this process started (seconds since the epoch): the OpenMetrics `_created` of the
+// counters, histograms and summaries that do not know their own (runtime, shipping, cluster).
+const PROCESS_START = performance.timeOrigin / 1000
 
 const KNOWN = ['intervalMs', 'port', 'host', 'httpClient', 'httpServer', 'thresholds', 'clusterTimeoutMs', 'collectTimeoutMs', 'prefix', 'defaultLabels']
 const THRESHOLD_KEYS = ['eventLoopDelayP99Ms', 'residentMemoryBytes', 'cpuRatio', 'intervals']
@@ -158,7 +164,7 @@ class Metrics {
   }
 
   renderOptions (openMetrics) {
-    return { prefix: this.options.prefix, defaultLabels: this.defaultLabels, openMetrics }
+    return { prefix: this.options.prefix, defaultLabels: this.defaultLabels, openMetrics, created: PROCESS_START }
   }
 
   // The Rust sampler's text, fetched again only when there is a new sample (and decorated
@@ -207,8 +213,9 @@ class Metrics {
     return { ...this.cached.json, ...this.runtime.snapshot(), app }
   }
 
-  // What a worker reports to the primary: its runtime and app families, and its own
-  // process figures under names that do not clash with the primary's.
+  // What a worker reports to the primary, in the cluster wire form (lib/metrics/wire.js):
+  // its runtime and app families, and its own process figures under names that do not
+  // clash with the primary's.
   async workerFamilies () {
     await this.registry.collect(this.options.collectTimeoutMs)
     return this.processFamilies()
@@ -216,14 +223,16 @@ class Metrics {
 
   processFamilies () {
     const s = this.sampler.summary()
-    const families = this.families()
+    const own = [...this.runtime.families(), ...shippingFamilies(this.log)]
     if (s.seq > 0) {
-      families.push(
+      own.push(
         { name: 'prodkit_worker_resident_memory_bytes', help: 'Resident memory of a cluster process.', type: 'gauge', samples: [{ labels: {}, value: s.residentMemoryBytes }] },
         { name: 'prodkit_worker_cpu_usage_ratio', help: 'CPU of a cluster process over the last interval (1 is one core).', type: 'gauge', samples: [{ labels: {}, value: s.cpuRatio }] }
       )
     }
-    return families
+    const wire = encode(own)
+    const tail = s.seq > 0 ? wire.splice(wire.length - 2, 2) : []
+    return [...wire, ...this.registry.wireFamilies(), ...tail]
   }
 
   // In a cluster's primary: the primary's process and system figures, and every
@@ -231,7 +240,7 @@ class Metrics {
   // is counted from its last report and flagged; the scrape still answers.
   async clusterPrometheus (format = 'prometheus') {
     const openMetrics = format === 'openmetrics'
-    const [reports, own] = await Promise.all([collectWorkers(this.options.clusterTimeoutMs), this.workerFamilies()])
+    const [reports, own] = await Promise.all([collectWorkers(this.options.clusterTimeoutMs, this.merger.layouts), this.workerFamilies()])
     const { merged, missing } = this.merger.merge(own, reports)
     this.missingReports += missing.length
     merged.push(

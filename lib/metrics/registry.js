@@ -15,6 +15,7 @@ const { performance } = require('node:perf_hooks')
 const { fail, isPlainObject } = require('../log/options')
 const { otelApi, activeTraceFields } = require('../context/trace')
 const { WindowedSketch, quantilesOf, plain } = require('./sketch')
+const { encodeFamily, escapeLabel } = require('./wire')
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
@@ -152,6 +153,9 @@ class Metric {
     this.labelNames = options.labelNames
     this.makeChild = makeChild
     this.children = new Map()
+    this.labelSets = new Map() // child key -> its labels object (family())
+    this.wireKeys = [] // the rendered labels of the children, in order (wire())
+    this.wireCreated = [] // and their creation times
     this.rejections = rejections
     this.unlabelled = this.labelNames.length === 0 ? this.child('') : null
   }
@@ -160,6 +164,7 @@ class Metric {
     let child = this.children.get(key)
     if (child === undefined) {
       child = this.makeChild()
+      child.created = Date.now() / 1000 // OpenMetrics _created
       this.children.set(key, child)
     }
     return child
@@ -194,25 +199,74 @@ class Metric {
   family () {
     const samples = []
     for (const [key, child] of this.children) {
-      const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
-      const labels = {}
-      this.labelNames.forEach((name, i) => { labels[name] = parts[i] ?? '' })
+      // One frozen labels object per series, made once: the cluster wire form renders it
+      // once and caches the text by identity (lib/metrics/wire.js).
+      let labels = this.labelSets.get(key)
+      if (labels === undefined) {
+        const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
+        labels = {}
+        this.labelNames.forEach((name, i) => { labels[name] = parts[i] ?? '' })
+        Object.freeze(labels)
+        this.labelSets.set(key, labels)
+      }
       if (this.type === 'histogram') {
-        const sample = { labels, counts: Array.from(child.counts), sum: child.sum, count: child.count }
+        const sample = { labels, counts: Array.from(child.counts), sum: child.sum, count: child.count, created: child.created }
         if (child.exemplars) sample.exemplars = [...child.exemplars].map((e) => e || null)
         samples.push(sample)
       } else if (this.type === 'summary') {
         const bins = child.window.bins()
-        samples.push({ labels, sum: child.sum, count: child.count, quantiles: quantilesOf(bins, this.percentiles), sketch: plain(bins) })
+        samples.push({ labels, sum: child.sum, count: child.count, quantiles: quantilesOf(bins, this.percentiles), sketch: plain(bins), created: child.created })
       } else {
         const sample = { labels, value: child.value }
         if (child.exemplar) sample.exemplar = child.exemplar
+        if (this.type === 'counter') sample.created = child.created
         samples.push(sample)
       }
     }
     if (this.type === 'histogram') return { name: this.name, help: this.help, type: 'histogram', buckets: this.buckets, samples }
     if (this.type === 'summary') return { name: this.name, help: this.help, type: 'summary', percentiles: this.percentiles, samples }
     return { name: this.name, help: this.help, type: this.type, samples }
+  }
+
+  // The family in the cluster wire form (lib/metrics/wire.js), straight from the series:
+  // what a worker reports at each scrape. The rendered label strings are kept (series are
+  // only ever added, in the children map's order), so a report renders no label.
+  wire () {
+    const keys = this.wireKeys
+    const created = this.wireCreated
+    if (keys.length !== this.children.size) {
+      let i = 0
+      for (const [key, child] of this.children) {
+        if (i++ < keys.length) continue
+        created.push(child.created)
+        const parts = key === '' && this.labelNames.length === 0 ? [] : key.split('\u0000')
+        let text = ''
+        this.labelNames.forEach((name, k) => { text += (k ? ',' : '') + name + '="' + escapeLabel(parts[k] ?? '') + '"' })
+        keys.push(text)
+      }
+    }
+    const flat = []
+    let exemplars = null
+    let strings = 0
+    let i = 0
+    for (const child of this.children.values()) {
+      if (this.type === 'histogram') {
+        flat.push(child.sum, child.count)
+        for (let k = 0; k < child.counts.length; k++) flat.push(child.counts[k])
+        if (child.exemplars) (exemplars || (exemplars = [])).push([i, [...child.exemplars].map((e) => e || null)])
+      } else if (this.type === 'summary') {
+        flat.push(child.sum, child.count, plain(child.window.bins()))
+      } else {
+        flat.push(child.value)
+        if (child.exemplar) (exemplars || (exemplars = [])).push([i, child.exemplar])
+      }
+      i++
+    }
+    for (let k = 0; k < flat.length; k++) {
+      if (typeof flat[k] === 'number' && !Number.isFinite(flat[k])) { flat[k] = String(flat[k]); strings = 1 }
+    }
+    const extra = this.type === 'histogram' ? this.buckets : this.type === 'summary' ? this.percentiles : null
+    return [this.name, this.help, this.type, this.children.size ? this.labelNames : [], extra, keys.slice(), flat, exemplars, null, strings, this.type === 'gauge' || keys.length === 0 ? null : created.slice()]
   }
 }
 
@@ -401,10 +455,26 @@ class Registry {
     if (n === 1 && this.onCollectError) this.onCollectError(name, err)
   }
 
+  // families() in the cluster wire form.
+  wireFamilies () {
+    refreshOtel()
+    const out = []
+    for (const metric of this.metrics.values()) out.push(metric.wire())
+    for (const family of this.ownFamilies()) out.push(encodeFamily(family))
+    return out
+  }
+
   families () {
     refreshOtel()
     const out = []
     for (const metric of this.metrics.values()) out.push(metric.family())
+    out.push(...this.ownFamilies())
+    return out
+  }
+
+  // The registry's own figures: rejected updates and collect() failures.
+  ownFamilies () {
+    const out = []
     out.push({
       name: 'prodkit_metrics_rejected_updates_total',
       help: 'Metric updates ignored because of a bad value or label (the first is logged).',
