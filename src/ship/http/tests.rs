@@ -92,11 +92,16 @@ fn bad_urls_say_what_is_wrong_and_never_show_credentials() {
     ("loki://h?timeout=soon", "option timeout"),
     ("loki://h?timeout=0", "option timeout"),
     ("loki://h?bogus=1", "unknown option `bogus`"),
+    (
+      "loki://h?compress=zstd",
+      "option compress: `zstd` is not gzip or none",
+    ),
+    ("splunk://h?ack=soon", "option ack"),
     ("loki://h?label.level=x", "option label.level"),
     ("loki://h?ca=/etc/ssl/ca.pem", "option ca is for HTTPS"),
     (
       "loki+https://h?ca=/nonexistent/ca.pem",
-      "cannot read /nonexistent/ca.pem",
+      "option ca: cannot read the CA file /nonexistent/ca.pem",
     ),
     ("splunk://h:8088", "PRODKIT_SHIP_TOKEN"),
     ("clickhouse://h/t", ""),
@@ -130,11 +135,22 @@ fn a_ca_file_without_certificates_is_refused() {
     &format!("otlp+https://h?ca={}", path.display()),
     no_credentials(),
   );
+  // The syslog target loads its CA file with the same function, and says the same.
+  let syslog = crate::ship::tls::client_config(Some(&path.display().to_string())).err();
+  let missing = crate::ship::tls::client_config(Some("/nonexistent/ca.pem")).err();
   std::fs::remove_dir_all(&dir).unwrap();
   let message = result.err().expect("an error");
+  let expected = format!(
+    "option ca: the CA file {} holds no PEM certificate",
+    path.display()
+  );
+  assert!(message.contains(&expected), "{message}");
+  let syslog = syslog.expect("an error for syslog too");
+  assert!(syslog.starts_with(&expected), "{syslog}");
+  let missing = missing.expect("an error for a missing file");
   assert!(
-    message.contains("option ca") && message.contains("no PEM certificate"),
-    "{message}"
+    missing.starts_with("option ca: cannot read the CA file /nonexistent/ca.pem"),
+    "{missing}"
   );
 }
 
@@ -527,11 +543,76 @@ fn otlp_partial_success_is_reported() {
     &mut *target(&server.url("otlp", ""), no_credentials()),
     &sample(),
   ));
-  assert!(lines.is_empty(), "OTLP does not say which: {lines:?}");
+  assert_eq!(
+    lines,
+    vec![0, 1, 2, 3],
+    "OTLP does not say which: the request's lines are set aside"
+  );
   assert!(
-    reason.contains("refused 2 log records") && reason.contains("too old"),
+    reason.contains("refused 2 of 4 log records") && reason.contains("too old"),
     "{reason}"
   );
+  assert_eq!(server.requests().len(), 1, "not sent again");
+
+  // A 200 with a partialSuccess of 0 (a warning only) or none is stored.
+  let warning = Recorder::start(|_| {
+    ok(json!({"partialSuccess":{"rejectedLogRecords":0,"errorMessage":"slow down"}}))
+  });
+  assert_acked(send(
+    &mut *target(&warning.url("otlp", ""), no_credentials()),
+    &sample(),
+  ));
+
+  // Through the shipper: the lines go to `.rejected`, counted, and the checkpoint moves on.
+  let dir = std::env::temp_dir().join(format!(
+    "prodkit-otlp-partial-{}-{}",
+    std::process::id(),
+    line_now()
+  ));
+  std::fs::create_dir_all(&dir).unwrap();
+  let log = dir.join("app.log");
+  let body: String = LINES.iter().map(|l| format!("{l}\n")).collect();
+  std::fs::write(&log, &body).unwrap();
+  let shipped = ship_file(&log, &server.url("otlp", ""), 4);
+  let rejected_file = std::fs::read_to_string(dir.join("app.log.rejected")).unwrap_or_default();
+  std::fs::remove_dir_all(&dir).unwrap();
+  let stats = shipped.expect("caught up");
+  assert_eq!(stats, (4, 4), "(lines shipped, lines set aside)");
+  assert_eq!(rejected_file, body);
+}
+
+fn line_now() -> u64 {
+  super::line::now_ns()
+}
+
+/// Runs the real shipper thread on `log` until it has shipped `lines` lines (a generous
+/// deadline), then stops it: (lines shipped, lines set aside).
+fn ship_file(log: &std::path::Path, url: &str, lines: u64) -> Result<(u64, u64), String> {
+  use crate::ship::shipper::{start, Control, ShipConfig, ShipStats};
+  use std::sync::atomic::Ordering;
+  use std::sync::Arc;
+  let mut config = ShipConfig::new(log);
+  config.flush = std::time::Duration::from_millis(50);
+  let stats = Arc::new(ShipStats::default());
+  let control = Arc::new(Control::default());
+  let thread = start(
+    config,
+    target(url, no_credentials()),
+    stats.clone(),
+    control.clone(),
+  )
+  .map_err(|e| e.to_string())?;
+  let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+  while stats.lines.load(Ordering::Relaxed) < lines && std::time::Instant::now() < deadline {
+    std::thread::sleep(std::time::Duration::from_millis(20));
+  }
+  control.stop();
+  thread.join().map_err(|_| "the shipper thread panicked")?;
+  let shipped = stats.lines.load(Ordering::Relaxed);
+  if shipped < lines {
+    return Err(format!("{shipped} of {lines} lines shipped in 60 s"));
+  }
+  Ok((shipped, stats.rejected_lines.load(Ordering::Relaxed)))
 }
 
 // ---- ClickHouse (recorded: a new server's dedup token and error codes) ------------------------
