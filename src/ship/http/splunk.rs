@@ -132,6 +132,15 @@ impl Splunk {
     })
   }
 
+  /// `/services/collector/ack`, behind the same prefix as the event path (a proxy's).
+  fn ack_path(&self) -> String {
+    let prefix = self
+      .path
+      .find("/services/collector")
+      .map_or("", |at| &self.path[..at]);
+    format!("{prefix}/services/collector/ack")
+  }
+
   /// Asks HEC until it reports every request of `ids` indexed, or the longest wait has passed.
   fn wait_indexed(&self, mut ids: Vec<u64>, wait: Duration) -> Result<(), String> {
     let shown = self.client.shown();
@@ -143,7 +152,7 @@ impl Splunk {
       let query = serde_json::json!({ "acks": ids }).to_string();
       let last = match self
         .client
-        .post("/services/collector/ack", &headers, query.as_bytes())
+        .post(&self.ack_path(), &headers, query.as_bytes())
       {
         Reply::Answer {
           status: 200, body, ..
@@ -225,7 +234,7 @@ fn read_answer(shown: &str, status: u16, body: &str, ack_ids: Option<&mut Vec<u6
       "{shown}: HEC wants a data channel: add ?channel=<GUID> ({said})"
     )),
     (_, 14) => Part::Retry(format!(
-      "{shown}: indexer acknowledgment is disabled for this token: drop ?channel ({said})"
+      "{shown}: indexer acknowledgment is disabled for this token: drop ?ack and ?channel ({said})"
     )),
     (400, _) => match answer.invalid_event_number {
       Some(index) => Part::RefusedOne {
