@@ -142,7 +142,9 @@ export interface ShipOptions {
    * for a private CA), `'clickhouse://host:8123/db.table'`, `'elasticsearch://host:9200/index'`,
    * `'loki://host:3100'`, `'splunk://host:8088'`, `'otlp://host:4318'` (each as `STORE+https://`
    * for TLS). Credentials come from environment variables (`PRODKIT_SHIP_USER` and
-   * `PRODKIT_SHIP_PASSWORD`, or `PRODKIT_SHIP_TOKEN`), never from the URL.
+   * `PRODKIT_SHIP_PASSWORD`, or `PRODKIT_SHIP_TOKEN`), never from the URL. The HTTP stores send
+   * bodies of 1 KiB and more gzip-compressed (`?compress=none` to turn it off); Splunk waits for
+   * indexer acknowledgment with `?ack=on`.
    */
   to: string
   /** Largest batch of whole lines sent at once: `'1MiB'`, `65536`... (from 1024 bytes to 64 MiB). Default 1 MiB. */

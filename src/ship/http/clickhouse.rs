@@ -233,14 +233,12 @@ impl Target for ClickHouse {
             .to_string(),
         );
       }
-      match self.client.post(&path, &headers, &body) {
-        Reply::Answer {
-          status,
-          headers,
-          body,
-        } => part_of(self.client.shown(), status, &headers, &body),
-        Reply::Failed(e) => Part::Retry(format!("{}: {e}", self.client.shown())),
-      }
+      let shown = self.client.shown();
+      self
+        .client
+        .post_part(&path, &headers, &body, |status, headers, answer| {
+          part_of(shown, status, headers, answer)
+        })
     })
   }
 

@@ -170,13 +170,16 @@ fn ships_to_a_real_clickhouse() {
     })
     .collect();
   let lines: Vec<&[u8]> = owned.iter().map(|l| l.as_bytes()).collect();
+  // gzip (the default, named here): the 2000 rows go as one compressed body, which
+  // ClickHouse decodes (Content-Encoding: gzip); the row checks below prove it read them.
   let url = format!("clickhouse://127.0.0.1:{port}/default.logs");
+  let gzip_url = format!("{url}?compress=gzip");
   let shipper = Credentials {
     user: Some("shipper".into()),
     password: Some("pw".into()),
     ..Credentials::default()
   };
-  let mut target = open_with(&url, shipper).unwrap().unwrap();
+  let mut target = open_with(&gzip_url, shipper.clone()).unwrap().unwrap();
   match ship(&mut *target, "file-1:0", &lines) {
     Outcome::Rejected { lines, reason } => {
       assert_eq!(lines, vec![700], "{reason}");
@@ -195,6 +198,23 @@ fn ships_to_a_real_clickhouse() {
       .query("SELECT count() FROM default.logs WHERE msg = 'not json: a torn line'")
       .trim(),
     "1"
+  );
+  // The same rows uncompressed (?compress=none) into a second table: the same content.
+  server.query("CREATE TABLE default.plain AS default.logs");
+  let mut target = open_with(
+    &format!("clickhouse://127.0.0.1:{port}/default.plain?compress=none"),
+    shipper,
+  )
+  .unwrap()
+  .unwrap();
+  assert!(matches!(
+    ship(&mut *target, "file-1:0", &lines),
+    Outcome::Rejected { .. }
+  ));
+  let digest = "SELECT sum(cityHash64(level, time, msg, card)) FROM default.";
+  assert_eq!(
+    server.query(&format!("{digest}logs")),
+    server.query(&format!("{digest}plain"))
   );
 
   // Column mode: every line whole in one String column, whatever it holds.

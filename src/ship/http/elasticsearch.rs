@@ -23,7 +23,7 @@
 //! Credentials: `PRODKIT_SHIP_USER`/`PRODKIT_SHIP_PASSWORD` (basic), or `PRODKIT_SHIP_TOKEN` as
 //! an API key (`Authorization: ApiKey <token>`, the base64 `id:api_key` Elasticsearch returns).
 
-use super::client::{classify, summary, Client, Reply};
+use super::client::{classify, summary, Client};
 use super::line;
 use super::parts::{send_in_parts, Part};
 use super::Endpoint;
@@ -165,13 +165,15 @@ impl Target for Elasticsearch {
         body.push(b'\n');
       }
       let shown = self.client.shown();
-      match self.client.post(&self.path, &headers, &body) {
-        Reply::Answer {
-          status: 200, body, ..
-        } => read_answer(shown, &body, part.len()),
-        Reply::Answer { status, body, .. } => classify(shown, status, &body),
-        Reply::Failed(e) => Part::Retry(format!("{shown}: {e}")),
-      }
+      self.client.post_part(
+        &self.path,
+        &headers,
+        &body,
+        |status, _, answer| match status {
+          200 => read_answer(shown, answer, part.len()),
+          _ => classify(shown, status, answer),
+        },
+      )
     })
   }
 

@@ -18,9 +18,9 @@
 //! and bisected; 413 halved; 429 and 5xx retried. Credentials: basic, or `PRODKIT_SHIP_TOKEN`
 //! as a bearer token.
 
-use super::client::{classify, Client, Reply};
+use super::client::Client;
 use super::line;
-use super::parts::{send_in_parts, Part};
+use super::parts::send_in_parts;
 use super::Endpoint;
 use crate::ship::target::{Batch, Outcome, Target};
 use std::collections::BTreeMap;
@@ -114,11 +114,7 @@ impl Target for Loki {
     let now = line::now_ns();
     send_in_parts(batch.lines.len(), |part| {
       let body = self.body(batch, part, now);
-      let shown = self.client.shown();
-      match self.client.post(&self.path, &headers, &body) {
-        Reply::Answer { status, body, .. } => classify(shown, status, &body),
-        Reply::Failed(e) => Part::Retry(format!("{shown}: {e}")),
-      }
+      self.client.post_classified(&self.path, &headers, &body)
     })
   }
 

@@ -22,11 +22,14 @@
 //! `?service=NAME` sets the resource's `service.name`.
 //!
 //! Answers: 2xx stored, unless the answer's `partialSuccess.rejectedLogRecords` says some were
-//! refused: OTLP does not say which, so the batch is reported as refused with no line set aside
-//! and the reason names the count (the spec says not to retry those). 400 refused and bisected;
-//! 413 halved; 429, 5xx retried. Credentials: basic, or `PRODKIT_SHIP_TOKEN` as a bearer token.
+//! refused. OTLP does not say which, and the spec says not to send them again, so every line
+//! of that request is set aside in the `.rejected` file (the refused ones are among them; the
+//! others are stored too) and counted as refused, and the reason, reported once for the batch,
+//! names the collector's count and `errorMessage`. Setting aside more than was refused is the
+//! choice that loses nothing: the operator can find every refused record in the file. 400
+//! refused and bisected; 413 halved; 429, 5xx retried. Credentials: basic, or `PRODKIT_SHIP_TOKEN` as a bearer token.
 
-use super::client::{classify, summary, Client, Reply};
+use super::client::{classify, summary, Client};
 use super::line;
 use super::parts::{send_in_parts, Part};
 use super::Endpoint;
@@ -115,7 +118,8 @@ fn record(raw: &[u8], observed: u64) -> Value {
   Value::Object(record)
 }
 
-fn read_answer(shown: &str, status: u16, body: &str) -> Part {
+/// Reads an export answer for a part of `n` records.
+fn read_answer(shown: &str, status: u16, body: &str, n: usize) -> Part {
   if !(200..300).contains(&status) {
     return classify(shown, status, body);
   }
@@ -128,11 +132,17 @@ fn read_answer(shown: &str, status: u16, body: &str) -> Part {
   if rejected == 0 {
     return Part::Stored;
   }
+  // OTLP does not say which records it refused, and says not to send them again: the whole
+  // part is set aside (the refused records are among its lines), once, with the count.
   let message = partial["errorMessage"].as_str().unwrap_or("");
-  Part::StoredWithLoss(format!(
-    "{shown} refused {rejected} log records without saying which (OTLP partial success): {}",
-    summary(message)
-  ))
+  Part::Items {
+    refused: (0..n).collect(),
+    reason: format!(
+      "{shown} refused {rejected} of {n} log records without saying which (OTLP partial \
+       success; the {n} lines of the request are set aside): {}",
+      summary(message)
+    ),
+  }
 }
 
 impl Target for Otlp {
@@ -153,10 +163,11 @@ impl Target for Otlp {
       });
       let body = serde_json::to_vec(&request).unwrap_or_default();
       let shown = self.client.shown();
-      match self.client.post(&self.path, &headers, &body) {
-        Reply::Answer { status, body, .. } => read_answer(shown, status, &body),
-        Reply::Failed(e) => Part::Retry(format!("{shown}: {e}")),
-      }
+      self
+        .client
+        .post_part(&self.path, &headers, &body, |status, _, answer| {
+          read_answer(shown, status, answer, part.len())
+        })
     })
   }
 

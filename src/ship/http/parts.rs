@@ -27,8 +27,6 @@ pub(crate) enum Part {
   /// This line (index into the part) is refused; the store says nothing about the others,
   /// which are sent again without it.
   RefusedOne { index: usize, reason: String },
-  /// The store has the part but says that some records were refused, without saying which.
-  StoredWithLoss(String),
   /// Nothing known to be stored: resend the whole batch later.
   Retry(String),
 }
@@ -37,7 +35,7 @@ impl Part {
   /// What the store said, as text (for a request that is not a batch: a version query).
   pub fn reason(self) -> String {
     match self {
-      Part::Retry(r) | Part::RefusedAll(r) | Part::TooLarge(r) | Part::StoredWithLoss(r) => r,
+      Part::Retry(r) | Part::RefusedAll(r) | Part::TooLarge(r) => r,
       Part::Items { reason, .. } | Part::RefusedOne { reason, .. } => reason,
       Part::Stored => "stored".to_string(),
     }
@@ -87,7 +85,6 @@ pub(crate) fn send_in_parts(n: usize, mut send: impl FnMut(&[usize]) -> Part) ->
           queue.push_front(rest);
         }
       }
-      Part::StoredWithLoss(reason) => reasons.push(reason),
       Part::Retry(reason) => return Outcome::Retry { reason },
     }
   }

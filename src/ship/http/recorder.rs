@@ -2,7 +2,8 @@
 //! every request (method, target, headers, body) and answers what the test's handler says:
 //! a status and body, no answer at all until the client gives up (a store too slow: the
 //! client's timeout), or a connection reset. Keep-alive connections are served in order, as
-//! ureq reuses them.
+//! ureq reuses them. A gzip body (`Content-Encoding: gzip`) is decoded as the stores do, and
+//! must decode whole; the bytes that came over the wire are counted.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,7 +18,10 @@ pub(crate) struct Request {
   pub target: String,
   /// Header names in lower case.
   pub headers: Vec<(String, String)>,
+  /// The body as the store reads it: decoded when it came with `Content-Encoding: gzip`.
   pub body: Vec<u8>,
+  /// How many body bytes came over the wire (compressed or not).
+  pub wire_len: usize,
 }
 
 impl Request {
@@ -252,10 +256,25 @@ fn read_request(reader: &mut BufReader<impl Read>) -> Option<Request> {
   );
   let mut body = vec![0u8; length];
   reader.read_exact(&mut body).ok()?;
+  // Content-Encoding as the stores read it (RFC 9110 8.4): gzip, or none at all. A gzip body
+  // must be one whole gzip member that decodes, as a store's decoder would demand.
+  let encoding = headers
+    .iter()
+    .find(|(k, _)| k == "content-encoding")
+    .map(|(_, v)| v.to_ascii_lowercase());
+  if let Some(encoding) = encoding {
+    assert_eq!(encoding, "gzip", "a Content-Encoding the stores here read");
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&body[..])
+      .read_to_end(&mut decoded)
+      .expect("a gzip body that decodes");
+    body = decoded;
+  }
   Some(Request {
     method,
     target,
     headers,
+    wire_len: length,
     body,
   })
 }

@@ -12,9 +12,18 @@
 //! the line as a string; `time` is the line's `time` in epoch seconds (HEC's own time when the
 //! line has none). Options add the metadata HEC takes per event: `index`, `source`,
 //! `sourcetype`, `host`. `channel=<GUID>` sends `X-Splunk-Request-Channel`, which HEC requires
-//! when indexer acknowledgment is on; prodkit reads HEC's 200 as the acknowledgment and does
-//! not poll `/services/collector/ack` (with indexer acknowledgment a 200 means received, not yet
-//! indexed).
+//! when indexer acknowledgment is on for the token.
+//!
+//! Indexer acknowledgment (`?ack=on`, or `?ack=<longest wait>`; 60 s with `on`):
+//! (https://docs.splunk.com/Documentation/Splunk/latest/Data/AboutHECIDXAck) HEC's 200 then
+//! carries an `ackId` for each request, and only means "received". prodkit asks
+//! `POST /services/collector/ack` with `{"acks":[ids]}` on the same channel (a random GUID made
+//! at open when the URL names none) until the answer (`{"acks":{"0":true}}`) says every request
+//! of the batch is indexed, pausing 250 ms, then twice as long each time up to 5 s. Only then is
+//! the batch acknowledged. Past the longest wait (an indexer that died, an ackId HEC forgot),
+//! the batch is a `Retry`: sent again whole, at-least-once. A 200 without an `ackId` means the
+//! token has acknowledgment off: retried with that reason. Without `ack`, HEC's 200 is the
+//! acknowledgment, as before.
 //!
 //! Answers: `{"text":"Success","code":0}` stored. A 400 naming `invalid-event-number` (HEC
 //! codes 6, 12, 13: invalid data format, event field required or blank) refuses that event: it
@@ -26,9 +35,16 @@
 use super::client::{classify, summary, Client, Reply};
 use super::line;
 use super::parts::{send_in_parts, Part};
-use super::Endpoint;
+use super::{parse_duration, Endpoint};
 use crate::ship::target::{Batch, Outcome, Target};
 use serde::Deserialize;
+use std::time::{Duration, Instant};
+
+/// The longest wait for indexing with `ack=on`.
+const ACK_WAIT: Duration = Duration::from_secs(60);
+/// The first pause between two acknowledgment queries, doubled each time up to `ACK_PAUSE_MAX`.
+const ACK_PAUSE: Duration = Duration::from_millis(250);
+const ACK_PAUSE_MAX: Duration = Duration::from_secs(5);
 
 pub(crate) struct Splunk {
   client: Client,
@@ -36,6 +52,8 @@ pub(crate) struct Splunk {
   /// `"index":...,"source":...,` ready to put before `"event"` in each event.
   metadata: String,
   headers: Vec<(&'static str, String)>,
+  /// With `?ack`: the longest wait for HEC to report a batch indexed.
+  ack: Option<Duration>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +64,26 @@ struct HecAnswer {
   code: Option<u32>,
   #[serde(rename = "invalid-event-number", default)]
   invalid_event_number: Option<usize>,
+  #[serde(rename = "ackId", default)]
+  ack_id: Option<u64>,
+}
+
+/// A random GUID for `X-Splunk-Request-Channel` (version 4 layout), when `ack` is asked for and
+/// the URL names no channel.
+fn new_channel() -> Result<String, String> {
+  let mut b = [0u8; 16];
+  getrandom::fill(&mut b).map_err(|e| format!("cannot make a channel id: {e}"))?;
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  let hex: String = b.iter().map(|x| format!("{x:02X}")).collect();
+  Ok(format!(
+    "{}-{}-{}-{}-{}",
+    &hex[0..8],
+    &hex[8..12],
+    &hex[12..16],
+    &hex[16..20],
+    &hex[20..32]
+  ))
 }
 
 impl Splunk {
@@ -60,8 +98,23 @@ impl Splunk {
         ));
       }
     }
-    let channel = endpoint.take("channel");
-    endpoint.no_more_options("index, source, sourcetype, host, channel")?;
+    let mut channel = endpoint.take("channel");
+    let ack = match endpoint.take("ack").as_deref() {
+      None | Some("off") => None,
+      Some("on") => Some(ACK_WAIT),
+      Some(wait) => match parse_duration(wait) {
+        Some(d) if !d.is_zero() => Some(d),
+        _ => {
+          return Err(endpoint.error(format!(
+            "option ack: `{wait}` is not on, off or the longest wait for indexing (30s, 2m)"
+          )))
+        }
+      },
+    };
+    if ack.is_some() && channel.is_none() {
+      channel = Some(new_channel().map_err(|e| endpoint.error(e))?);
+    }
+    endpoint.no_more_options("index, source, sourcetype, host, channel, ack")?;
     let Some(token) = endpoint.credentials.token.clone() else {
       return Err(endpoint.error("Splunk HEC needs its token in PRODKIT_SHIP_TOKEN"));
     };
@@ -75,7 +128,55 @@ impl Splunk {
       path,
       metadata,
       headers,
+      ack,
     })
+  }
+
+  /// `/services/collector/ack`, behind the same prefix as the event path (a proxy's).
+  fn ack_path(&self) -> String {
+    let prefix = self
+      .path
+      .find("/services/collector")
+      .map_or("", |at| &self.path[..at]);
+    format!("{prefix}/services/collector/ack")
+  }
+
+  /// Asks HEC until it reports every request of `ids` indexed, or the longest wait has passed.
+  fn wait_indexed(&self, mut ids: Vec<u64>, wait: Duration) -> Result<(), String> {
+    let shown = self.client.shown();
+    let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
+    headers.extend(self.headers.iter().map(|(k, v)| (*k, v.as_str())));
+    let deadline = Instant::now() + wait;
+    let mut pause = ACK_PAUSE;
+    loop {
+      let query = serde_json::json!({ "acks": ids }).to_string();
+      let last = match self
+        .client
+        .post(&self.ack_path(), &headers, query.as_bytes())
+      {
+        Reply::Answer {
+          status: 200, body, ..
+        } => {
+          let answer: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+          ids.retain(|id| answer["acks"][id.to_string()] != serde_json::Value::Bool(true));
+          if ids.is_empty() {
+            return Ok(());
+          }
+          format!("HEC answered {}", summary(&body))
+        }
+        Reply::Answer { status, body, .. } => read_answer(shown, status, &body, None).reason(),
+        Reply::Failed(e) => e,
+      };
+      if Instant::now() + pause > deadline {
+        return Err(format!(
+          "{shown}: {} request(s) of the batch not reported indexed within {} ms ({last}); sending the batch again",
+          ids.len(),
+          wait.as_millis()
+        ));
+      }
+      std::thread::sleep(pause);
+      pause = (pause * 2).min(ACK_PAUSE_MAX);
+    }
   }
 
   fn event(&self, raw: &[u8], body: &mut Vec<u8>) {
@@ -100,15 +201,32 @@ impl Splunk {
   }
 }
 
-fn read_answer(shown: &str, status: u16, body: &str) -> Part {
+/// Reads an event answer; with `ack_ids` (indexer acknowledgment on), a 2xx must carry the
+/// request's `ackId`, which is kept there.
+fn read_answer(shown: &str, status: u16, body: &str, ack_ids: Option<&mut Vec<u64>>) -> Part {
   let answer: Option<HecAnswer> = serde_json::from_str(body).ok();
   let Some(answer) = answer else {
-    return classify(shown, status, body);
+    return match (status, ack_ids) {
+      (200..=299, Some(_)) => Part::Retry(format!(
+        "{shown}: HEC answered {status} without an ackId: {}",
+        summary(body)
+      )),
+      _ => classify(shown, status, body),
+    };
   };
   let code = answer.code.unwrap_or(u32::MAX);
   let said = format!("HEC code {code}: {}", summary(&answer.text));
   match (status, code) {
-    (200..=299, _) => Part::Stored,
+    (200..=299, _) => match (ack_ids, answer.ack_id) {
+      (None, _) => Part::Stored,
+      (Some(ids), Some(id)) => {
+        ids.push(id);
+        Part::Stored
+      }
+      (Some(_), None) => Part::Retry(format!(
+        "{shown}: HEC gave no ackId: indexer acknowledgment is off for this token; enable it or drop ?ack ({said})"
+      )),
+    },
     (_, 7) => Part::Retry(format!(
       "{shown}: the index is not allowed for this token ({said})"
     )),
@@ -116,7 +234,7 @@ fn read_answer(shown: &str, status: u16, body: &str) -> Part {
       "{shown}: HEC wants a data channel: add ?channel=<GUID> ({said})"
     )),
     (_, 14) => Part::Retry(format!(
-      "{shown}: indexer acknowledgment is disabled for this token: drop ?channel ({said})"
+      "{shown}: indexer acknowledgment is disabled for this token: drop ?ack and ?channel ({said})"
     )),
     (400, _) => match answer.invalid_event_number {
       Some(index) => Part::RefusedOne {
@@ -133,17 +251,31 @@ impl Target for Splunk {
   fn send(&mut self, batch: &Batch) -> Outcome {
     let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
     headers.extend(self.headers.iter().map(|(k, v)| (*k, v.as_str())));
-    send_in_parts(batch.lines.len(), |part| {
+    let mut ack_ids = Vec::new();
+    let outcome = send_in_parts(batch.lines.len(), |part| {
       let mut body = Vec::new();
       for &i in part {
         self.event(batch.lines[i], &mut body);
       }
       let shown = self.client.shown();
-      match self.client.post(&self.path, &headers, &body) {
-        Reply::Answer { status, body, .. } => read_answer(shown, status, &body),
-        Reply::Failed(e) => Part::Retry(format!("{shown}: {e}")),
+      let ids = self.ack.is_some().then_some(&mut ack_ids);
+      self
+        .client
+        .post_part(&self.path, &headers, &body, |status, _, answer| {
+          read_answer(shown, status, answer, ids)
+        })
+    });
+    match (self.ack, outcome) {
+      (Some(wait), outcome @ (Outcome::Acked | Outcome::Rejected { .. }))
+        if !ack_ids.is_empty() =>
+      {
+        match self.wait_indexed(ack_ids, wait) {
+          Ok(()) => outcome,
+          Err(reason) => Outcome::Retry { reason },
+        }
       }
-    })
+      (_, outcome) => outcome,
+    }
   }
 
   fn describe(&self) -> String {

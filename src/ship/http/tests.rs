@@ -92,11 +92,16 @@ fn bad_urls_say_what_is_wrong_and_never_show_credentials() {
     ("loki://h?timeout=soon", "option timeout"),
     ("loki://h?timeout=0", "option timeout"),
     ("loki://h?bogus=1", "unknown option `bogus`"),
+    (
+      "loki://h?compress=zstd",
+      "option compress: `zstd` is not gzip or none",
+    ),
+    ("splunk://h?ack=soon", "option ack"),
     ("loki://h?label.level=x", "option label.level"),
     ("loki://h?ca=/etc/ssl/ca.pem", "option ca is for HTTPS"),
     (
       "loki+https://h?ca=/nonexistent/ca.pem",
-      "cannot read /nonexistent/ca.pem",
+      "option ca: cannot read the CA file /nonexistent/ca.pem",
     ),
     ("splunk://h:8088", "PRODKIT_SHIP_TOKEN"),
     ("clickhouse://h/t", ""),
@@ -121,6 +126,23 @@ fn bad_urls_say_what_is_wrong_and_never_show_credentials() {
 }
 
 #[test]
+fn gzip_is_the_default_but_for_a_store_on_this_machine() {
+  let gzip = |url: &str| super::parse(url, no_credentials()).unwrap().unwrap().gzip;
+  assert!(gzip("loki://logs.internal"));
+  assert!(gzip("loki://10.0.0.9:3100"));
+  assert!(!gzip("loki://logs.internal?compress=none"));
+  for local in [
+    "loki://localhost",
+    "loki://127.0.0.1",
+    "loki://127.1.2.3",
+    "loki://[::1]:3100",
+  ] {
+    assert!(!gzip(local), "{local}");
+    assert!(gzip(&format!("{local}?compress=gzip")), "{local}");
+  }
+}
+
+#[test]
 fn a_ca_file_without_certificates_is_refused() {
   let dir = std::env::temp_dir().join(format!("prodkit-ship-ca-{}", std::process::id()));
   std::fs::create_dir_all(&dir).unwrap();
@@ -130,11 +152,22 @@ fn a_ca_file_without_certificates_is_refused() {
     &format!("otlp+https://h?ca={}", path.display()),
     no_credentials(),
   );
+  // The syslog target loads its CA file with the same function, and says the same.
+  let syslog = crate::ship::tls::client_config(Some(&path.display().to_string())).err();
+  let missing = crate::ship::tls::client_config(Some("/nonexistent/ca.pem")).err();
   std::fs::remove_dir_all(&dir).unwrap();
   let message = result.err().expect("an error");
+  let expected = format!(
+    "option ca: the CA file {} holds no PEM certificate",
+    path.display()
+  );
+  assert!(message.contains(&expected), "{message}");
+  let syslog = syslog.expect("an error for syslog too");
+  assert!(syslog.starts_with(&expected), "{syslog}");
+  let missing = missing.expect("an error for a missing file");
   assert!(
-    message.contains("option ca") && message.contains("no PEM certificate"),
-    "{message}"
+    missing.starts_with("option ca: cannot read the CA file /nonexistent/ca.pem"),
+    "{missing}"
   );
 }
 
@@ -527,11 +560,76 @@ fn otlp_partial_success_is_reported() {
     &mut *target(&server.url("otlp", ""), no_credentials()),
     &sample(),
   ));
-  assert!(lines.is_empty(), "OTLP does not say which: {lines:?}");
+  assert_eq!(
+    lines,
+    vec![0, 1, 2, 3],
+    "OTLP does not say which: the request's lines are set aside"
+  );
   assert!(
-    reason.contains("refused 2 log records") && reason.contains("too old"),
+    reason.contains("refused 2 of 4 log records") && reason.contains("too old"),
     "{reason}"
   );
+  assert_eq!(server.requests().len(), 1, "not sent again");
+
+  // A 200 with a partialSuccess of 0 (a warning only) or none is stored.
+  let warning = Recorder::start(|_| {
+    ok(json!({"partialSuccess":{"rejectedLogRecords":0,"errorMessage":"slow down"}}))
+  });
+  assert_acked(send(
+    &mut *target(&warning.url("otlp", ""), no_credentials()),
+    &sample(),
+  ));
+
+  // Through the shipper: the lines go to `.rejected`, counted, and the checkpoint moves on.
+  let dir = std::env::temp_dir().join(format!(
+    "prodkit-otlp-partial-{}-{}",
+    std::process::id(),
+    line_now()
+  ));
+  std::fs::create_dir_all(&dir).unwrap();
+  let log = dir.join("app.log");
+  let body: String = LINES.iter().map(|l| format!("{l}\n")).collect();
+  std::fs::write(&log, &body).unwrap();
+  let shipped = ship_file(&log, &server.url("otlp", ""), 4);
+  let rejected_file = std::fs::read_to_string(dir.join("app.log.rejected")).unwrap_or_default();
+  std::fs::remove_dir_all(&dir).unwrap();
+  let stats = shipped.expect("caught up");
+  assert_eq!(stats, (4, 4), "(lines shipped, lines set aside)");
+  assert_eq!(rejected_file, body);
+}
+
+fn line_now() -> u64 {
+  super::line::now_ns()
+}
+
+/// Runs the real shipper thread on `log` until it has shipped `lines` lines (a generous
+/// deadline), then stops it: (lines shipped, lines set aside).
+fn ship_file(log: &std::path::Path, url: &str, lines: u64) -> Result<(u64, u64), String> {
+  use crate::ship::shipper::{start, Control, ShipConfig, ShipStats};
+  use std::sync::atomic::Ordering;
+  use std::sync::Arc;
+  let mut config = ShipConfig::new(log);
+  config.flush = std::time::Duration::from_millis(50);
+  let stats = Arc::new(ShipStats::default());
+  let control = Arc::new(Control::default());
+  let thread = start(
+    config,
+    target(url, no_credentials()),
+    stats.clone(),
+    control.clone(),
+  )
+  .map_err(|e| e.to_string())?;
+  let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+  while stats.lines.load(Ordering::Relaxed) < lines && std::time::Instant::now() < deadline {
+    std::thread::sleep(std::time::Duration::from_millis(20));
+  }
+  control.stop();
+  thread.join().map_err(|_| "the shipper thread panicked")?;
+  let shipped = stats.lines.load(Ordering::Relaxed);
+  if shipped < lines {
+    return Err(format!("{shipped} of {lines} lines shipped in 60 s"));
+  }
+  Ok((shipped, stats.rejected_lines.load(Ordering::Relaxed)))
 }
 
 // ---- ClickHouse (recorded: a new server's dedup token and error codes) ------------------------
@@ -658,5 +756,314 @@ fn https_with_a_private_ca_and_a_certificate_that_does_not_verify() {
   let mut untrusted = target(&server.url("loki+https", ""), no_credentials());
   let reason = retry(send(&mut *untrusted, &sample()));
   assert!(reason.to_lowercase().contains("certificate"), "{reason}");
+  assert_eq!(server.requests().len(), 1);
+}
+
+// ---- gzip request bodies ---------------------------------------------------------------------
+
+/// Lines like a service's: request logs with ids, paths, statuses and durations that vary.
+fn realistic_lines(n: usize) -> Vec<String> {
+  let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+  let mut next = move || {
+    seed = seed
+      .wrapping_mul(6_364_136_223_846_793_005)
+      .wrapping_add(1_442_695_040_888_963_407);
+    seed >> 33
+  };
+  let paths = [
+    "/api/orders",
+    "/api/orders/:id",
+    "/api/cart",
+    "/health",
+    "/api/users/:id/sessions",
+  ];
+  let methods = ["GET", "POST", "PUT", "DELETE"];
+  (0..n)
+    .map(|i| {
+      let status = [200, 200, 200, 201, 204, 304, 400, 404, 500][next() as usize % 9];
+      let level = if status >= 500 { 50 } else { 30 };
+      format!(
+        r#"{{"level":{level},"time":{},"pid":{},"hostname":"web-{}","name":"checkout","reqId":"{:08x}-{:04x}","req":{{"method":"{}","url":"{}","remoteAddress":"10.0.{}.{}"}},"res":{{"statusCode":{status}}},"responseTime":{}.{},"userId":{},"msg":"request completed"}}"#,
+        1_700_000_000_000u64 + i as u64 * 3 + next() % 3,
+        4000 + next() % 4,
+        next() % 3,
+        next(),
+        next() % 65536,
+        methods[next() as usize % 4],
+        paths[next() as usize % 5],
+        next() % 256,
+        next() % 256,
+        next() % 900,
+        next() % 1000,
+        next() % 100_000,
+      )
+    })
+    .collect()
+}
+
+/// What each store is opened with: Splunk needs its token, ClickHouse takes none.
+fn credentials_for(scheme: &str) -> Credentials {
+  match scheme {
+    "splunk" => token("t"),
+    _ => no_credentials(),
+  }
+}
+
+/// Each store with an answer of success, and its URL.
+fn store_recorders() -> Vec<(&'static str, Recorder, String)> {
+  let store = |scheme: &'static str, path: &str, answer: fn(&Request) -> Answer| {
+    let server = Recorder::start(answer);
+    let url = server.url(scheme, path);
+    (scheme, server, url)
+  };
+  vec![
+    store("clickhouse", "/db.logs", |r| {
+      if r.method == "GET" {
+        Answer::Status(200, "18.16.1\n".into())
+      } else {
+        Answer::Status(200, String::new())
+      }
+    }),
+    store("elasticsearch", "/logs", |_| {
+      ok(json!({"took":1,"errors":false,"items":[]}))
+    }),
+    store("loki", "", |_| Answer::Status(204, String::new())),
+    store("splunk", "", |_| ok(json!({"text":"Success","code":0}))),
+    store("otlp", "", |_| ok(json!({}))),
+  ]
+}
+
+#[test]
+fn bodies_from_1_kib_are_gzipped_for_every_store_and_read_back_whole() {
+  let owned = realistic_lines(500);
+  let lines: Vec<&[u8]> = owned.iter().map(|l| l.as_bytes()).collect();
+  for (scheme, server, url) in store_recorders() {
+    for compress in ["", "?compress=gzip", "?compress=none"] {
+      let mut t = target(&format!("{url}{compress}"), credentials_for(scheme));
+      assert_acked(send(&mut *t, &lines));
+      assert_acked(send(&mut *t, &sample()[..1]));
+    }
+    let posts: Vec<Request> = server
+      .requests()
+      .into_iter()
+      .filter(|r| r.method == "POST")
+      .collect();
+    assert_eq!(posts.len(), 6, "{scheme}");
+    for (i, r) in posts.iter().enumerate() {
+      // Only the big body with ?compress=gzip: a loopback store gets none by default.
+      let gzipped = i == 2;
+      assert_eq!(
+        r.header("content-encoding"),
+        gzipped.then_some("gzip"),
+        "{scheme} request {i}"
+      );
+      if gzipped {
+        assert!(
+          r.wire_len * 4 < r.body.len(),
+          "{scheme}: {} bytes for {}",
+          r.wire_len,
+          r.body.len()
+        );
+      } else {
+        assert_eq!(r.wire_len, r.body.len(), "{scheme} request {i}");
+      }
+    }
+    // The same request whether compressed or not: the store reads the same thing.
+    let text = |r: &Request| r.text().to_string();
+    if scheme != "otlp" {
+      assert_eq!(text(&posts[2]), text(&posts[4]), "{scheme}");
+    }
+    // OTLP carries the time of sending (observedTimeUnixNano): every line is there all the same.
+    for i in [0, 2, 4] {
+      assert_eq!(
+        text(&posts[i]).matches("request completed").count(),
+        500,
+        "{scheme}: every line in the decoded body"
+      );
+    }
+  }
+}
+
+/// The measurement the docs quote: bytes on the wire for one realistic 1 MiB batch (the
+/// default batchBytes), with and without gzip, per store, and the CPU time of compressing.
+/// `cargo test gzip_sizes -- --nocapture` prints the table.
+#[test]
+fn gzip_sizes_on_a_realistic_batch() {
+  let mut owned = Vec::new();
+  let mut total = 0;
+  for line in realistic_lines(20_000) {
+    if total + line.len() + 1 > 1 << 20 {
+      break;
+    }
+    total += line.len() + 1;
+    owned.push(line);
+  }
+  let lines: Vec<&[u8]> = owned.iter().map(|l| l.as_bytes()).collect();
+  eprintln!("batch: {} lines, {total} bytes of log file", owned.len());
+  for (scheme, server, url) in store_recorders() {
+    let url = format!("{url}?compress=gzip");
+    assert_acked(send(&mut *target(&url, credentials_for(scheme)), &lines));
+    let r = server
+      .requests()
+      .into_iter()
+      .find(|r| r.method == "POST")
+      .unwrap();
+    let started = std::time::Instant::now();
+    let fast = super::client::gzip(&r.body).unwrap();
+    let fast_time = started.elapsed();
+    let started = std::time::Instant::now();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, &r.body).unwrap();
+    let default = encoder.finish().unwrap();
+    let default_time = started.elapsed();
+    assert_eq!(r.wire_len, fast.len(), "{scheme}: level 1 is what is sent");
+    eprintln!(
+      "{scheme:<13} body {:>8} B  gzip-1 {:>7} B ({:.1}%, {:?})  gzip-6 {:>7} B ({:.1}%, {:?})",
+      r.body.len(),
+      fast.len(),
+      fast.len() as f64 * 100.0 / r.body.len() as f64,
+      fast_time,
+      default.len(),
+      default.len() as f64 * 100.0 / r.body.len() as f64,
+      default_time
+    );
+    assert!(
+      fast.len() * 3 < r.body.len(),
+      "{scheme}: gzip saves two thirds"
+    );
+  }
+}
+
+// ---- Splunk indexer acknowledgment -----------------------------------------------------------
+
+/// A HEC with indexer acknowledgment on, per Splunk's docs: each event request is answered
+/// with the next `ackId`; `POST /services/collector/ack` with `{"acks":[...]}` on the same
+/// channel answers `{"acks":{"<id>":bool}}`, false for the first `falses` queries of an id,
+/// then true once (an id reported true is forgotten, as HEC does).
+fn hec_with_ack(falses: u32) -> Recorder {
+  use std::collections::HashMap;
+  use std::sync::Mutex;
+  let state: Mutex<(u64, HashMap<u64, u32>, Option<String>)> =
+    Mutex::new((0, HashMap::new(), None));
+  Recorder::start(move |r| {
+    let Some(channel) = r.header("x-splunk-request-channel") else {
+      return Answer::Status(
+        400,
+        json!({"text":"Data channel is missing","code":10}).to_string(),
+      );
+    };
+    let mut state = state.lock().unwrap();
+    let known = state.2.get_or_insert_with(|| channel.to_string()).clone();
+    assert_eq!(channel, known, "one channel for the events and the queries");
+    assert_eq!(r.header("authorization"), Some("Splunk t"));
+    match r.target.as_str() {
+      "/services/collector/event" => {
+        let id = state.0;
+        state.0 += 1;
+        state.1.insert(id, falses);
+        ok(json!({"text":"Success","code":0,"ackId":id}))
+      }
+      "/services/collector/ack" => {
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        let query = r.json();
+        let ids = query["acks"].as_array().expect("{\"acks\":[...]}");
+        let mut acks = serde_json::Map::new();
+        for id in ids {
+          let id = id.as_u64().expect("ackIds are numbers");
+          let indexed = match state.1.get_mut(&id) {
+            Some(0) => {
+              state.1.remove(&id);
+              true
+            }
+            Some(n) => {
+              *n -= 1;
+              false
+            }
+            None => false,
+          };
+          acks.insert(id.to_string(), Value::Bool(indexed));
+        }
+        ok(json!({ "acks": acks }))
+      }
+      other => Answer::Status(404, format!("no {other}")),
+    }
+  })
+}
+
+#[test]
+fn splunk_ack_waits_until_hec_reports_the_batch_indexed() {
+  let server = hec_with_ack(2);
+  let mut hec = target(
+    &server.url(
+      "splunk",
+      "?ack=on&channel=FE0ECFAD-13D5-401B-847D-77833BD77131",
+    ),
+    token("t"),
+  );
+  assert_acked(send(&mut *hec, &sample()));
+  assert_acked(send(&mut *hec, &sample()));
+  let seen: Vec<(String, String)> = server
+    .requests()
+    .iter()
+    .map(|r| (r.target.clone(), r.text().to_string()))
+    .collect();
+  let ack = |id: u64| {
+    (
+      "/services/collector/ack".to_string(),
+      json!({ "acks": [id] }).to_string(),
+    )
+  };
+  assert_eq!(seen.len(), 8, "{seen:?}");
+  assert_eq!(seen[0].0, "/services/collector/event");
+  assert_eq!(seen[1..4], [ack(0), ack(0), ack(0)]);
+  assert_eq!(seen[4].0, "/services/collector/event");
+  assert_eq!(seen[5..8], [ack(1), ack(1), ack(1)]);
+
+  // Without a channel in the URL, one is made (a GUID) and used for both.
+  let server = hec_with_ack(0);
+  assert_acked(send(
+    &mut *target(&server.url("splunk", "?ack=on"), token("t")),
+    &sample(),
+  ));
+  let requests = server.requests();
+  assert_eq!(requests.len(), 2);
+  let channel = requests[0].header("x-splunk-request-channel").unwrap();
+  assert_eq!(channel.len(), 36, "{channel}");
+  assert_eq!(channel.matches('-').count(), 4, "{channel}");
+}
+
+#[test]
+fn splunk_ack_resends_a_batch_never_reported_indexed() {
+  let server = hec_with_ack(u32::MAX);
+  let mut hec = target(&server.url("splunk", "?ack=600ms"), token("t"));
+  let reason = retry(send(&mut *hec, &sample()));
+  assert!(
+    reason.contains("1 request(s) of the batch not reported indexed within 600 ms"),
+    "{reason}"
+  );
+  let queries = server
+    .requests()
+    .iter()
+    .filter(|r| r.target == "/services/collector/ack")
+    .count();
+  // 250 ms, then 500 ms would pass the 600 ms: two queries, with a backoff between them.
+  assert_eq!(queries, 2);
+
+  // A token without acknowledgment answers no ackId: retried, saying what to change.
+  let plain = Recorder::start(|_| ok(json!({"text":"Success","code":0})));
+  let reason = retry(send(
+    &mut *target(&plain.url("splunk", "?ack=on"), token("t")),
+    &sample(),
+  ));
+  assert!(
+    reason.contains("indexer acknowledgment is off for this token"),
+    "{reason}"
+  );
+  // Without ?ack, HEC's 200 is the acknowledgment: no query.
+  let server = hec_with_ack(5);
+  assert_acked(send(
+    &mut *target(&server.url("splunk", "?channel=C"), token("t")),
+    &sample(),
+  ));
   assert_eq!(server.requests().len(), 1);
 }
