@@ -11,14 +11,17 @@ export type LevelOrSilent = LevelName | 'silent'
  */
 export type LevelInput = LevelOrSilent | Uppercase<LevelOrSilent> | Capitalize<LevelOrSilent> | 10 | 20 | 30 | 40 | 50 | 60
 
-export interface LoggerOptions<Custom extends string = never> {
+/** `T`, not a place TypeScript infers it from (TypeScript 5.4's `NoInfer`, for older versions too). */
+type NotInferred<T> = [T][T extends unknown ? 0 : never]
+
+export interface LoggerOptions<Custom extends string = never, UseOnly extends boolean = boolean> {
   /**
    * Lowest level written. Default for `createLogger()`: `'info'`, as pino; for
    * `install()`'s logger: `LOG_LEVEL` when set, else `'info'` when `NODE_ENV=production`,
    * else `'debug'`. A name in any case or a number (`30`), or the name of one of
    * `customLevels`.
    */
-  level?: LevelInput | Custom
+  level?: LevelInput | NotInferred<Custom>
   /**
    * `'stdout'` (default), `'stderr'`, a file path (parent folders are created, the file
    * is appended to with mode 0640) or an open file descriptor (never closed by prodkit).
@@ -73,10 +76,11 @@ export interface LoggerOptions<Custom extends string = never> {
   customLevels?: Record<Custom, number>
   /**
    * `true`: only `customLevels` exist (no `info()`... unless a custom level takes that
-   * name; the types still list the standard methods). Needs `customLevels`, and a `level`
-   * among them unless one is named `info`. Default `false`.
+   * name; with the literal `true`, the standard methods are typed `never`, as in pino's
+   * typings). Needs `customLevels`, and a `level` among them unless one is named `info`.
+   * Default `false`.
    */
-  useOnlyCustomLevels?: boolean
+  useOnlyCustomLevels?: UseOnly
   /**
    * Which levels a threshold lets through: `'ASC'` (default: a level number at or above
    * the threshold's), `'DESC'` (at or below) or `(level, threshold) => boolean`.
@@ -238,7 +242,7 @@ export type EncryptOptions = {
   | { /** The key itself. */ key: string | Uint8Array; keyEnv?: never; keyFile?: never }
 )
 
-export interface ChildOptions {
+export interface ChildOptions<Custom extends string = never> {
   /** The child's level. Default: the parent's level when the child is made. */
   level?: LevelInput
   /** Put before the child's messages, after the parent's prefix. */
@@ -261,10 +265,9 @@ export interface ChildOptions {
   redact?: string[] | RedactOptions
   /**
    * More levels for this child and its children, added to the parent's (a name or number
-   * the parent has is refused, as pino); call them as `(child as any).audit()` or type the
-   * child yourself.
+   * the parent has is refused, as pino); typed: `child({}, { customLevels: { audit: 35 } }).audit()`.
    */
-  customLevels?: Record<string, number>
+  customLevels?: Record<Custom, number>
 }
 
 export interface LogStats {
@@ -291,8 +294,13 @@ export interface LogWriteError extends Error {
   code: string
 }
 
-/** A logger with `customLevels`: one method per custom level. */
-export type LoggerWith<Custom extends string> = Logger<Custom> & Record<Custom, LogFn>
+/**
+ * A logger with `customLevels`: one method per custom level; with `useOnlyCustomLevels:
+ * true`, the standard levels' methods that no custom level names are `never` (as pino's
+ * `Logger<CustomLevels, UseOnlyCustomLevels>`).
+ */
+export type LoggerWith<Custom extends string, UseOnly extends boolean = boolean> = Logger<Custom, UseOnly> & Record<Custom, LogFn> &
+  (UseOnly extends true ? { [K in Exclude<LevelName, Custom>]: never } : unknown)
 
 export interface LogFn {
   /** `log.info({ orderId }, 'order %s placed', id)` */
@@ -303,7 +311,7 @@ export interface LogFn {
   (value: unknown, ...args: unknown[]): void
 }
 
-export declare class Logger<Custom extends string = never> {
+export declare class Logger<Custom extends string = never, UseOnly extends boolean = boolean> {
   private constructor()
   trace: LogFn
   debug: LogFn
@@ -318,11 +326,11 @@ export declare class Logger<Custom extends string = never> {
   readonly levelVal: number
   /** pino's shape: `{ labels: { 10: 'trace', ... }, values: { trace: 10, ... } }`. */
   readonly levels: { readonly labels: Readonly<Record<number, LevelName>>; readonly values: Readonly<Record<LevelName, number>> }
-  isLevelEnabled(level: LevelName): boolean
+  isLevelEnabled(level: LevelName | Custom): boolean
   /** Logs nothing (pino's method for the level `'silent'`). */
   silent(...args: unknown[]): void
   /** A logger whose lines also carry `bindings` (a `level` key there is left out, as pino does). */
-  child(bindings?: Record<string, unknown>, options?: ChildOptions): LoggerWith<Custom>
+  child<ChildCustom extends string = never>(bindings?: Record<string, unknown>, options?: ChildOptions<ChildCustom>): LoggerWith<Custom | ChildCustom, UseOnly>
   /** The fields that base and child bindings add to each line (pid and hostname aside); protected fields are `'[Redacted]'`. */
   bindings(): Record<string, unknown>
   /** Adds fields to this logger's lines from now on (children made before keep theirs). */
@@ -985,7 +993,7 @@ export declare function install(options: InstallOptions & { metrics: false }): K
 export declare function install(options?: InstallOptions & { metrics?: MetricsOptions }): Kit<Metrics>
 export declare function install(options?: InstallOptions): Kit
 /** A standalone logger with its own writer thread. */
-export declare function createLogger<Custom extends string = never>(options?: LoggerOptions<Custom>): LoggerWith<Custom>
+export declare function createLogger<Custom extends string = never, UseOnly extends boolean = boolean>(options?: LoggerOptions<Custom, UseOnly>): LoggerWith<Custom, UseOnly>
 /** Numeric values of the levels: trace 10, debug 20, info 30, warn 40, error 50, fatal 60. */
 export declare const levels: Readonly<Record<LevelName, number>>
 /** A `serializers` entry: the value of its key -> what is logged. */

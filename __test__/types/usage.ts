@@ -51,6 +51,34 @@ audited.level = 'audit'
 audited.child({ a: 1 }).audit('child keeps the custom methods')
 // @ts-expect-error: not a custom level of this logger
 audited.notice('no')
+const auditEnabled: boolean = audited.isLevelEnabled('audit')
+// pino's typings: a child's own customLevels are typed on it (and its children), added to the parent's
+const traced = audited.child({ job: 'export' }, { customLevels: { verbose: 15 } })
+traced.verbose('child level')
+traced.audit('parent level')
+traced.child({}).verbose('grandchild keeps it')
+// @ts-expect-error: the child's levels are not the parent's
+audited.verbose('no')
+// @ts-expect-error: a custom level's number is a number
+createLogger({ customLevels: { audit: '35' } })
+// useOnlyCustomLevels: true: the standard methods no custom level names are gone (never), as in pino
+const syslog = createLogger({ customLevels: { emerg: 0, err: 3, info: 6 }, useOnlyCustomLevels: true, level: 'info' })
+syslog.emerg('down')
+syslog.info('a custom level named info stays')
+syslog.child({ a: 1 }).err('children too')
+// @ts-expect-error: warn is not one of the custom levels
+syslog.warn('no')
+// @ts-expect-error: nor on a child
+syslog.child({}).debug('no')
+// @ts-expect-error: the level is one of the custom levels
+createLogger({ customLevels: { audit: 35 }, useOnlyCustomLevels: true, level: 'notice' })
+createLogger({ customLevels: { audit: 35 }, useOnlyCustomLevels: false }).info('standard levels stay with false')
+createLogger({ levelComparison: 'DESC' }).close()
+createLogger({ levelComparison: (level: number, threshold: number) => level === threshold }).close()
+// @ts-expect-error: 'ASC', 'DESC' or a function
+createLogger({ levelComparison: 'desc' })
+// @ts-expect-error: the function answers a boolean
+createLogger({ levelComparison: (level: number, threshold: number) => level - threshold })
 // @ts-expect-error: a serializer is a function
 createLogger({ serializers: { user: 1 } })
 // @ts-expect-error: timestamp is a boolean or a function
