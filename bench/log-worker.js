@@ -17,14 +17,25 @@ const [contender, file, linesArg, fsyncArg] = process.argv.slice(2)
 const lines = Number(linesArg)
 const fsyncAtEnd = fsyncArg === 'fsync'
 
+// prodkit-compat and pino-compat: pino's shape options on, the same for both: a serializer
+// (the user's id only), formatters (the level as its label; each merge object with one more
+// field) and a mixin.
+const COMPAT = {
+  serializers: { user: (u) => ({ id: u.id }) },
+  formatters: { level: (label) => ({ level: label }), log: (obj) => ({ ...obj, checked: true }) },
+  mixin: () => ({ region: 'eu-west-1' })
+}
+
 function makeLogger () {
   switch (contender) {
     case 'prodkit':
     case 'prodkit-card':
     case 'prodkit-encrypt':
     case 'prodkit-ship':
+    case 'prodkit-compat':
     case 'baseline': {
       const options = { destination: file, service: 'bench', level: 'info' }
+      if (contender === 'prodkit-compat') Object.assign(options, COMPAT)
       if (contender === 'prodkit-encrypt') options.encrypt = { paths: SEALED_PATHS, key: BENCH_KEY }
       if (contender === 'prodkit-ship') options.ship = { to: process.env.PRODKIT_BENCH_SHIP_TO }
       const log = require('..').createLogger(options)
@@ -47,12 +58,14 @@ function makeLogger () {
     }
     case 'pino-sync':
     case 'pino-redact':
+    case 'pino-compat':
     case 'pino-async': {
       const pino = require('pino')
       const sync = contender !== 'pino-async'
       const dest = pino.destination({ dest: file, sync })
       const options = { base: { pid: process.pid, hostname: require('node:os').hostname(), service: 'bench' } }
       if (contender === 'pino-redact') options.redact = SEALED_PATHS
+      if (contender === 'pino-compat') Object.assign(options, COMPAT)
       const log = pino(options, dest)
       return {
         log,

@@ -2,7 +2,9 @@
 // `npm run bench:log`: prodkit's logger against pino 10 with its sync and async file
 // destinations. Same lines, same run, same disk, side by side. And field encryption: a
 // line with two sensitive fields (bench/log-line.js) encrypted by prodkit, as it is by
-// prodkit, and redacted by pino (sync destination).
+// prodkit, and redacted by pino (sync destination). And the cost of pino's shape options
+// (`serializers`, `formatters`, `mixin`) when on: prodkit-compat and pino-compat (sync
+// destination) log the common line with the same ones (bench/log-worker.js COMPAT).
 //
 //   node bench/log.js [--rounds 5] [--lines 200000] [--fsync]
 //
@@ -23,7 +25,7 @@ const { parseArgs } = require('node:util')
 
 const WORKER = path.join(__dirname, 'log-worker.js')
 const OUT_DIR = path.join(__dirname, 'out')
-const CONTENDERS = ['prodkit', 'pino-sync', 'pino-async', 'prodkit-card', 'prodkit-encrypt', 'pino-redact']
+const CONTENDERS = ['prodkit', 'pino-sync', 'pino-async', 'prodkit-card', 'prodkit-encrypt', 'pino-redact', 'prodkit-compat', 'pino-compat']
 const { BENCH_KEY, SEALED_PATHS } = require('./log-line')
 const prodkit = require('..')
 // Loads prodkit and opens a logger, logs nothing: the RSS prodkit's peak is measured from.
@@ -245,6 +247,10 @@ function ratios (s) {
     linesPerSecVsPinoAsync: check(prodkit.linesPerSec / s['pino-async'].linesPerSec, TARGETS.linesPerSecVsPino, 'higher'),
     encryptedJsVsPinoRedact: check(s['prodkit-encrypt'].jsNsPerLine / s['pino-redact'].jsNsPerLine, TARGETS.encryptedJsVsPinoRedact, 'lower'),
     encryptedJsVsPlain: s['prodkit-encrypt'].jsNsPerLine / s['prodkit-card'].jsNsPerLine,
+    // serializers + formatters + mixin on: the JS time per line they add, and the ratio.
+    compatAddedNs: s['prodkit-compat'].jsNsPerLine - prodkit.jsNsPerLine,
+    pinoCompatAddedNs: s['pino-compat'].jsNsPerLine - s['pino-sync'].jsNsPerLine,
+    compatJsVsPinoCompat: s['prodkit-compat'].jsNsPerLine / s['pino-compat'].jsNsPerLine,
     sealedFieldsPerSec: s['prodkit-encrypt'].linesPerSec * SEALED_PATHS.length
   }
 }
@@ -297,6 +303,9 @@ function report (options, summaries, r, mem) {
   out.push(`- lines/s, prodkit / pino-async: ${r.linesPerSecVsPinoAsync.value.toFixed(2)} (target ≥ ${TARGETS.linesPerSecVsPino}) ${mark(r.linesPerSecVsPinoAsync)}`)
   out.push(`- JS time, prodkit-encrypt / pino-redact: ${r.encryptedJsVsPinoRedact.value.toFixed(2)} (target < ${TARGETS.encryptedJsVsPinoRedact}) ${mark(r.encryptedJsVsPinoRedact)}` +
     `; prodkit-encrypt / prodkit-card (the same line in clear): ${r.encryptedJsVsPlain.toFixed(2)}`)
+  out.push(`- serializers + formatters + mixin on: prodkit-compat ${(summaries['prodkit-compat'].jsNsPerLine / 1000).toFixed(2)} µs/line` +
+    ` (${signed(r.compatAddedNs / 1000)} µs over prodkit's plain line), pino-compat ${(summaries['pino-compat'].jsNsPerLine / 1000).toFixed(2)} µs/line` +
+    ` (${signed(r.pinoCompatAddedNs / 1000)} µs over pino-sync); JS time, prodkit-compat / pino-compat: ${r.compatJsVsPinoCompat.toFixed(2)}`)
   out.push(`- fields encrypted end-to-end: ${Math.round(r.sealedFieldsPerSec).toLocaleString('en-US')} a second (2 a line, writer thread; \`npm run bench:seal\` measures the writer alone)`)
   out.push(`- memory: prodkit peak RSS ${mem.prodkitPeakRssMiB.toFixed(1)} MiB = baseline ${mem.baselinePeakRssMiB.toFixed(1)} MiB` +
     ` + ${mem.prodkitAboveBaselineMiB.toFixed(1)} MiB (queue limit ${mem.queueLimitMiB} MiB;` +
