@@ -1,9 +1,8 @@
 'use strict'
-// requestLogger's `bytes`: the body bytes the app hands to res.write/res.end, counted the
-// same way whether the hooks on Express's response prototype count them (the usual case)
-// or the response's own write/end are wrapped (a middleware before requestLogger replaced
-// them): a middleware mounted before requestLogger that rewrites the body is not seen, one
-// mounted after it is (what it passes on is what the app wrote, as far as requestLogger
+// requestLogger's `bytes`: the body bytes the app hands to res.write/res.end, counted by
+// requestLogger's wrappers of the response's write/end, also when another middleware
+// wraps them too: a middleware mounted before requestLogger that rewrites the body is not
+// seen, one mounted after it is (what it passes on is what the app wrote, as far as requestLogger
 // can tell). Two requestLoggers on one app each write their line with the same count.
 
 const test = require('node:test')
