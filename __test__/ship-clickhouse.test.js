@@ -78,7 +78,7 @@ test('4 processes × 50,000 lines, rotation and gzip, ClickHouse killed for 10 s
   const file = path.join(dir, 'app.log')
   const PROCESSES = 4
   const LINES = 50_000
-  const BATCH = 32 * 1024
+  const BATCH = 256 * 1024
   const args = ['--to', clickhouse.url(table, '?column=line'), '--batch-bytes', String(BATCH), '--flush-ms', '50', file]
   let shipper = sidecar(onCleanup, args, { env: SHIPPER })
   await waitFor(() => /shipping /.test(shipper.stderr), { ...LONG, what: 'the shipper to start' })

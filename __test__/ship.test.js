@@ -104,7 +104,7 @@ test('4 processes × 50,000 lines, rotation and gzip, rsyslog stopped for 10 s a
   const file = path.join(dir, 'app.log')
   const PROCESSES = 4
   const LINES = 50_000
-  const BATCH = 32 * 1024
+  const BATCH = 256 * 1024
   const args = ['--to', rsyslog.url(), '--batch-bytes', String(BATCH), '--flush-ms', '20', file]
   let shipper = sidecar(onCleanup, args)
   await waitFor(() => /shipping /.test(shipper.stderr), { ...LONG, what: 'the shipper to start' })
