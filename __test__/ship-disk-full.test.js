@@ -140,8 +140,8 @@ test('the log file\'s disk fills while shipping: what reached the disk is shippe
 
   // Space returns: the checkpoint is saved again, new lines are shipped.
   fs.rmSync(filler)
+  // (The writer retries with a backoff: this flush may end before it has written again.)
   reply = await app.ask({ from: 1500, to: 2000 })
-  assert.equal(reply.ok, true)
   await waitFor(() => has(range(1500, 2000)), { ...LONG, what: 'the lines after space returned shipped' })
   await waitFor(() => /checkpoint of .* is saved again/.test(app.stderr), { ...LONG, what: `the recovery reported (stderr: ${app.stderr})` })
   assert.doesNotMatch(app.stderr, /panicked|failed \(/)
