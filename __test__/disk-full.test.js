@@ -10,20 +10,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { ROOT, runNode, readJsonLines, readLogSet, parseJsonLines } = require('./helpers')
-
-// A tmpfs of `size` mounted on a new folder for the test; a skip reason if impossible.
-function tmpfs (t, size) {
-  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'prodkit-full-'))
-  t.after(() => {
-    spawnSync('umount', ['-l', mnt])
-    fs.rmSync(mnt, { recursive: true, force: true })
-  })
-  if (process.platform !== 'linux') return { skip: 'tmpfs is Linux only' }
-  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'prodkit-test', mnt], { encoding: 'utf8' })
-  if (mount.error || mount.status !== 0) return { skip: `cannot mount a tmpfs here: ${(mount.stderr || mount.error?.code || '').trim()}` }
-  return { mnt }
-}
+const { ROOT, runNode, readJsonLines, readLogSet, parseJsonLines, tmpfs } = require('./helpers')
 
 // A child that logs `lines` lines ({ w, i }, 'line') of about `pad` bytes more, 200 a turn
 // of the event loop, then closes the logger and prints its stats. DEST is the logger's

@@ -6,7 +6,7 @@ const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 const zlib = require('node:zlib')
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -167,4 +167,18 @@ function freePort () {
   })
 }
 
-module.exports = { freePort, ROOT, tempDir, readJsonLines, parseJsonLines, completeLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody }
+// (disk-full.test.js, ship-disk-full.test.js; root only: mount)
+// A tmpfs of `size` mounted on a new folder for the test; a skip reason if impossible.
+function tmpfs (t, size) {
+  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'prodkit-full-'))
+  t.after(() => {
+    spawnSync('umount', ['-l', mnt])
+    fs.rmSync(mnt, { recursive: true, force: true })
+  })
+  if (process.platform !== 'linux') return { skip: 'tmpfs is Linux only' }
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'prodkit-test', mnt], { encoding: 'utf8' })
+  if (mount.error || mount.status !== 0) return { skip: `cannot mount a tmpfs here: ${(mount.stderr || mount.error?.code || '').trim()}` }
+  return { mnt }
+}
+
+module.exports = { freePort, ROOT, tempDir, readJsonLines, parseJsonLines, completeLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody, tmpfs }

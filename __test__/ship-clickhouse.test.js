@@ -14,7 +14,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const prodkit = require('..')
 const { runNode, waitFor } = require('./helpers')
-const { workspace, sidecar, kill, assertDelivered } = require('./ship-harness')
+const { workspace, sidecar, startWriters, outage, kill, assertDelivered } = require('./ship-harness')
 const { ClickHouse, needsClickHouse } = require('./clickhouse-harness')
 
 const LONG = { timeoutMs: 120_000 }
@@ -64,9 +64,10 @@ test('a logger ships every line to ClickHouse as a row (row mode: the table keep
   assert.ok(s.lastSuccessMs > 0, JSON.stringify(s))
 })
 
-test('4 processes, rotation and gzip, ClickHouse killed and restarted on its data, the sidecar SIGKILLed twice: every line at least once, duplicates within one batch per interruption, nothing torn', async (t) => {
+test('4 processes × 50,000 lines, rotation and gzip, ClickHouse killed for 10 s and restarted on its data, the sidecar SIGKILLed twice: every line at least once (row count and distinct lines), duplicates within one batch per interruption, nothing torn', async (t) => {
   const command = needsClickHouse(t)
   if (!command) return
+  const started = Date.now()
   const { dir, onCleanup } = workspace(t, 'prodkit-ship-ch-mp')
   const clickhouse = new ClickHouse(dir, command)
   onCleanup(() => clickhouse.stop('SIGKILL'))
@@ -75,46 +76,26 @@ test('4 processes, rotation and gzip, ClickHouse killed and restarted on its dat
   await clickhouse.query('CREATE TABLE default.raw (line String) ENGINE = MergeTree ORDER BY tuple()')
   const table = 'default.raw'
   const file = path.join(dir, 'app.log')
-  const go = path.join(dir, 'second-half')
   const PROCESSES = 4
-  const LINES = 5000
-  const BATCH = 32 * 1024
+  const LINES = 50_000
+  const BATCH = 256 * 1024
   const args = ['--to', clickhouse.url(table, '?column=line'), '--batch-bytes', String(BATCH), '--flush-ms', '50', file]
-  // Retention keeps 2 rotated files: every other one must be kept until shipped.
-  const rotate = "{ size: '128KiB', keep: 2 }"
   let shipper = sidecar(onCleanup, args, { env: SHIPPER })
   await waitFor(() => /shipping /.test(shipper.stderr), { ...LONG, what: 'the shipper to start' })
-  // Each writer writes half its lines, then waits for the `go` file (the test makes it once
-  // ClickHouse is down) to write the rest: lines are written while the store is away.
-  const writers = []
-  for (let w = 0; w < PROCESSES; w++) {
-    writers.push(runNode(`
-      const fs = require('node:fs')
-      const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)}, rotate: ${rotate} })
-      let i = 0
-      const burst = () => {
-        const limit = fs.existsSync(${JSON.stringify(go)}) ? ${LINES} : ${LINES / 2}
-        for (let n = 0; n < 250 && i < limit; n++, i++) log.info({ w: ${w}, i, pad: 'x'.repeat(i % 200) }, 'shipped')
-        if (i < ${LINES}) setTimeout(burst, 5)
-        else log.flush().then((ok) => console.log(JSON.stringify({ ok })))
-      }
-      burst()`, { env: { PRODKIT_COMPRESS_PRIORITY: 'normal' }, timeoutMs: 300_000 }))
-  }
-  onCleanup(() => Promise.allSettled(writers))
+  // Retention keeps 2 rotated files: every other one must be kept until shipped. Each
+  // writer writes half its lines, the rest once ClickHouse is down.
+  const writers = startWriters(onCleanup, { file, go: path.join(dir, 'second-half'), processes: PROCESSES, lines: LINES, rotate: "{ size: '1MiB', keep: 2 }" })
   const total = PROCESSES * LINES
 
   let stored = await atLeast(clickhouse, table, total / 8, 'before the first kill')
   await kill(shipper)
   shipper = sidecar(onCleanup, args, { env: SHIPPER })
-  // Reachable before the `go` file: the first half is total / 2 lines.
+  // Reachable before the second half is written: the first half is total / 2 lines.
   stored = await atLeast(clickhouse, table, Math.min(stored + total / 8, total / 2), 'before the store is killed')
   await clickhouse.stop('SIGKILL')
-  fs.writeFileSync(go, '')
-  await waitFor(() => /shipping .* failed: /.test(shipper.stderr), { ...LONG, what: `the failure to be reported (stderr: ${shipper.stderr})` })
-  for (const result of await Promise.all(writers)) {
-    assert.equal(result.code, 0, result.stderr)
-    assert.equal(JSON.parse(result.stdout).ok, true)
-  }
+  fs.writeFileSync(path.join(dir, 'second-half'), '')
+  const failed = () => /shipping .* failed: /.test(shipper.stderr)
+  await outage({ failed, writers, what: `the failure to be reported (stderr: ${shipper.stderr})` })
   // Everything is on disk, rotated and mostly compressed: the store comes back to a backlog.
   const rotated = fs.readdirSync(dir).filter((n) => /^app\..*\.log(\.gz)?$/.test(n))
   assert.ok(rotated.some((n) => n.endsWith('.gz')), `some rotated files compressed: ${rotated}`)
@@ -132,8 +113,9 @@ test('4 processes, rotation and gzip, ClickHouse killed and restarted on its dat
   // Three interruptions: two kills of the shipper, one of the store.
   const counts = await clickhouse.counts(table, 'line')
   const { received, duplicates } = assertDelivered(counts, { processes: PROCESSES, lines: LINES, batchBytes: BATCH, interruptions: 3 })
-  assert.equal(received, await clickhouse.count(table))
-  t.diagnostic(`${received} rows stored for ${total} lines written: ${duplicates} duplicates after 3 interruptions`)
+  assert.equal(received, await clickhouse.count(table), 'the row count is the lines received')
+  assert.equal(Number(await clickhouse.query(`SELECT uniqExact(line) FROM ${table} FORMAT TSV`)), total, 'distinct rows: every line written')
+  t.diagnostic(`${received} rows stored for ${total} lines written: ${duplicates} duplicates after 3 interruptions; ${((Date.now() - started) / 1000).toFixed(0)} s`)
   assert.equal(fs.existsSync(file + '.rejected'), false)
 })
 

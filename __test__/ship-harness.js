@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { ROOT } = require('./helpers')
+const { ROOT, runNode, waitFor } = require('./helpers')
 
 const CLI = path.join(ROOT, 'bin', 'prodkit')
 
@@ -41,6 +41,52 @@ function sidecar (onCleanup, args, { env = {} } = {}) {
     await state.exited
   })
   return state
+}
+
+// The fault tests' writers: `processes` Node processes each logging `lines` lines
+// `{ w, i, pad: 'x'.repeat(i % 200) }` to one rotating `file`, 1,000 lines a turn of the
+// event loop. Each writes the first half, then waits for the file `go` to exist (the test
+// makes it once the store is down) before writing the rest, so that half is written while
+// the store is away. Returns { done: Promise of every writer's result, checked: exit code 0
+// and a flush that succeeded }; the test's cleanup waits for them.
+function startWriters (onCleanup, { file, go, processes, lines, rotate }) {
+  const writers = []
+  for (let w = 0; w < processes; w++) {
+    writers.push(runNode(`
+      const fs = require('node:fs')
+      const log = require('@oj/prodkit').createLogger({ destination: ${JSON.stringify(file)}, rotate: ${rotate} })
+      let i = 0
+      const turn = () => {
+        const limit = fs.existsSync(${JSON.stringify(go)}) ? ${lines} : ${lines / 2}
+        for (let n = 0; n < 1000 && i < limit; n++, i++) log.info({ w: ${w}, i, pad: 'x'.repeat(i % 200) }, 'shipped')
+        if (i >= ${lines}) log.flush().then((ok) => console.log(JSON.stringify({ ok, stats: log.stats() })))
+        else if (i < limit) setImmediate(turn)
+        else setTimeout(turn, 20)
+      }
+      turn()`, { env: { PRODKIT_COMPRESS_PRIORITY: 'normal' }, timeoutMs: 600_000 }))
+  }
+  onCleanup(() => Promise.allSettled(writers))
+  const done = Promise.all(writers).then((results) => {
+    for (const result of results) {
+      assert.equal(result.code, 0, result.stderr)
+      const { ok, stats } = JSON.parse(result.stdout)
+      assert.equal(ok, true, `a writer's flush: ${result.stdout}`)
+      assert.equal(stats.droppedLines + stats.lostLines, 0, `a writer dropped lines: ${result.stdout}`)
+    }
+    return results
+  })
+  done.catch(() => {}) // awaited by the test; not an unhandled rejection meanwhile
+  return { done }
+}
+
+// The store's outage in the fault tests: once the shipper has reported the failure (the
+// store is down as far as the shipper knows), the store stays down 10 s (the issue's
+// outage) and until every writer has finished, so the store comes back to a backlog.
+// `failed()` says whether the failure was reported. The 10 s is the outage's length, not a
+// synchronisation: nothing asserted depends on it.
+async function outage ({ failed, writers, what }) {
+  await waitFor(failed, { timeoutMs: 120_000, what })
+  await Promise.all([new Promise((resolve) => setTimeout(resolve, 10_000)), writers.done])
 }
 
 async function kill (state) {
@@ -80,4 +126,4 @@ function assertDelivered (counts, { processes, lines, batchBytes, interruptions 
   return { received, total, duplicates }
 }
 
-module.exports = { CLI, workspace, sidecar, kill, assertDelivered }
+module.exports = { CLI, workspace, sidecar, startWriters, outage, kill, assertDelivered }

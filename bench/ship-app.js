@@ -32,7 +32,12 @@ const { Rsyslog } = require('../__test__/rsyslog-harness')
 // syslog-same-priority (as root only): syslog with the shipper thread put back at the app's
 // priority, to measure what running it 10 nice levels below saves.
 const CONTENDERS = ['file', 'syslog', 'clickhouse', ...(process.getuid && process.getuid() === 0 ? ['syslog-same-priority'] : [])]
-// The issue's target: the JS time per line with shipping within 5% of without.
+// The issue's target: the JS time per line with shipping within 5% of without. Measured as
+// the JS (main) thread's own CPU time over the timed loop (bench/log-worker.js `threads`:
+// process.threadCpuUsage() where Node has it, else /proc/self/task/<pid>/schedstat), not
+// wall time (which counts the time the thread waits for a core that another process or the
+// shipper thread holds) nor the whole process's CPU (which includes the shipper thread: its
+// CPU per line is reported apart).
 const JS_TARGET = 1.05
 
 function parseOptions () {
@@ -157,8 +162,10 @@ function report (options, s, load) {
   }
   out.push('')
   for (const c of CONTENDERS.slice(1)) {
-    const ratio = s[c].jsNsPerLine / s.file.jsNsPerLine
-    out.push(`- JS time, ${c} / file: ${ratio.toFixed(3)} (target ≤ ${JS_TARGET}) ${ratio <= JS_TARGET ? 'PASS' : 'MISS'}`)
+    const ratio = s[c].jsThreadCpuNsPerLine / s.file.jsThreadCpuNsPerLine
+    const wall = s[c].jsNsPerLine / s.file.jsNsPerLine
+    out.push(`- JS thread CPU per line, ${c} / file: ${ratio.toFixed(3)} (target ≤ ${JS_TARGET}) ${ratio <= JS_TARGET ? 'PASS' : 'MISS'}; ` +
+      `shipper thread CPU ${us(s[c].shipperCpuNsPerLine)} µs/line; JS wall ${wall.toFixed(3)} (includes waiting for a core)`)
   }
   out.push(`- load average (1, 5, 15 min) before: ${load.before.join(', ')}; after: ${load.after.join(', ')}`)
   for (const c of CONTENDERS) for (const p of s[c].problems) out.push(`- FAILED ${c}: ${p}`)

@@ -9,7 +9,8 @@
 //! It is saved after every acknowledged batch as Vector's ledger should be: written to a
 //! temporary file, fsynced, renamed over the old one, and the folder fsynced, so that a crash
 //! at any point leaves either the old checkpoint or the new one, never a torn one, and a
-//! checkpoint is never ahead of what the store acknowledged. The archive thread reads it
+//! checkpoint is never ahead of what the store acknowledged. A save that fails (a full disk)
+//! leaves the old checkpoint and no temporary file; the shipper reports it and goes on. The archive thread reads it
 //! (`unshipped`) before retention deletes a rotated file.
 
 use std::fs;
@@ -93,12 +94,16 @@ impl Checkpoint {
     let path = path_for(log);
     let temp = with_suffix(&path, ".tmp");
     let json = serde_json::to_vec(self).map_err(io::Error::other)?;
-    {
-      let mut file = fs::File::create(&temp)?;
+    let written = fs::File::create(&temp).and_then(|mut file| {
       file.write_all(&json)?;
-      file.sync_all()?;
+      file.sync_all()
+    });
+    if let Err(err) = written.and_then(|()| fs::rename(&temp, &path)) {
+      // A full disk (ENOSPC) fails the write: the old checkpoint stays as it was, and the
+      // partial temporary file is removed so that it holds no space.
+      let _ = fs::remove_file(&temp);
+      return Err(err);
     }
-    fs::rename(&temp, &path)?;
     let dir = path
       .parent()
       .filter(|p| !p.as_os_str().is_empty())

@@ -100,6 +100,9 @@ pub struct Follower {
   waiting_since: Option<Instant>,
   /// Fragments at the end of rotated files, for the shipper to set aside.
   pub torn: Vec<Vec<u8>>,
+  /// A checkpoint save that failed when a rotated file was finished, for the shipper to
+  /// report.
+  pub unsaved: Option<io::Error>,
   /// Read-ahead bound.
   buffer_bytes: usize,
 }
@@ -117,6 +120,7 @@ impl Follower {
       open: None,
       waiting_since: None,
       torn: Vec::new(),
+      unsaved: None,
       buffer_bytes: (batch_bytes * 2).max(256 * 1024),
     }
   }
@@ -285,7 +289,7 @@ impl Follower {
         continue; // a line longer than the read-ahead: read on (the cap grows above)
       }
       if open.rotated.is_some() {
-        self.finish_file()?;
+        self.finish_file();
         continue;
       }
       // The current file, read to its end for now.
@@ -342,7 +346,7 @@ impl Follower {
   /// A rotated file read to its end: its torn tail set aside, and the checkpoint moved past
   /// it (saved by the caller with the next acknowledgment; saved here too, so that a quiet
   /// log does not re-read a finished file after a restart).
-  fn finish_file(&mut self) -> io::Result<()> {
+  fn finish_file(&mut self) {
     let open = self.open.take().expect("open");
     if !open.buf.is_empty() {
       self.torn.push(open.buf);
@@ -351,7 +355,11 @@ impl Follower {
       self.checkpoint.through = Some(self.checkpoint.through.map_or(ms, |t| t.max(ms)));
     }
     self.checkpoint.file = None;
-    self.checkpoint.save(&self.log)
+    // The file is done whether or not the save worked: a failed save (a full disk) is the
+    // shipper's to report (`unsaved`), not a read error, and the next save records it.
+    if let Err(err) = self.checkpoint.save(&self.log) {
+      self.unsaved = Some(err);
+    }
   }
 
   /// Records that the store has `batch`, durably.

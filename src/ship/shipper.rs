@@ -8,6 +8,12 @@
 //!   reported once (stderr) when it starts and once when shipping recovers, not per retry.
 //! - Rejected lines (the store refused them for good) and torn fragments are appended to
 //!   `<log>.rejected` and counted, never retried.
+//! - A full disk (ENOSPC) or any other failure to save the checkpoint or to write
+//!   `<log>.rejected` is reported once when it starts and once when a write works again,
+//!   never per batch, and shipping goes on: the lines on disk are still sent (a restart
+//!   before the checkpoint is saved again repeats the ones sent since), and the refused
+//!   lines that cannot be kept are counted. A partial `.rejected` append is cut back, so
+//!   that file holds whole lines only.
 //! - One shipper per log: the thread holds an exclusive lock on `<log>.ship.lock`; a second
 //!   shipper of the same log (a sidecar and the app, say) waits for it rather than ship the
 //!   same lines twice.
@@ -128,6 +134,10 @@ struct Run<'a> {
   /// The failure being reported, so that it is reported once.
   failing: Option<String>,
   rejected: Option<File>,
+  /// A checkpoint save failed and none has worked since (reported once).
+  checkpoint_failing: bool,
+  /// A `.rejected` write failed and none has worked since (reported once).
+  rejected_failing: bool,
 }
 
 impl Run<'_> {
@@ -156,37 +166,82 @@ impl Run<'_> {
     }
   }
 
-  /// Appends lines to `<log>.rejected`, each with a newline.
+  /// Reports the outcome of a checkpoint save: a failure once until a save works again.
+  fn checkpoint_saved(&mut self, result: io::Result<()>) {
+    match result {
+      Ok(()) => {
+        if std::mem::take(&mut self.checkpoint_failing) {
+          eprintln!(
+            "prodkit: the shipping checkpoint of {} is saved again.",
+            self.config.log.display()
+          );
+        }
+      }
+      Err(err) => {
+        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        if !std::mem::replace(&mut self.checkpoint_failing, true) {
+          eprintln!(
+            "prodkit: cannot save the shipping checkpoint of {} ({err}); shipping goes on, and a restart before it is saved again sends the lines shipped since once more (reported once until it is saved).",
+            self.config.log.display()
+          );
+        }
+      }
+    }
+  }
+
+  /// Appends `lines` to `<log>.rejected`, each with a newline, whole or not at all (a
+  /// partial append is cut back).
+  fn append_rejected(&mut self, path: &Path, lines: &[&[u8]]) -> io::Result<()> {
+    if self.rejected.is_none() {
+      self.rejected = Some(OpenOptions::new().create(true).append(true).open(path)?);
+    }
+    let file = self.rejected.as_mut().expect("opened above");
+    let mut out = Vec::new();
+    for line in lines {
+      out.extend_from_slice(line);
+      out.push(b'\n');
+    }
+    let before = file.metadata()?.len();
+    let written = file.write_all(&out);
+    if written.is_err() {
+      let _ = file.set_len(before);
+      // Opened again next time: the file may have been moved or recreated meanwhile.
+      self.rejected = None;
+    }
+    written
+  }
+
+  /// Sets lines aside in `<log>.rejected` and counts them.
   fn set_aside(&mut self, lines: &[&[u8]], reason: &str) {
     self
       .stats
       .rejected_lines
       .fetch_add(lines.len() as u64, Ordering::Relaxed);
     let path = with_suffix(&self.config.log, ".rejected");
-    if self.rejected.is_none() {
-      self.rejected = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok();
-    }
-    let written = self.rejected.as_mut().map(|file| {
-      let mut out = Vec::new();
-      for line in lines {
-        out.extend_from_slice(line);
-        out.push(b'\n');
+    match self.append_rejected(&path, lines) {
+      Ok(()) => {
+        if std::mem::take(&mut self.rejected_failing) {
+          eprintln!("prodkit: {} can be written again.", path.display());
+        }
+        eprintln!(
+          "prodkit: {} line(s) of {} set aside in {} ({reason}).",
+          lines.len(),
+          self.config.log.display(),
+          path.display()
+        );
       }
-      file.write_all(&out)
-    });
-    if !matches!(written, Some(Ok(()))) {
-      self.stats.errors.fetch_add(1, Ordering::Relaxed);
+      Err(err) => {
+        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        if !std::mem::replace(&mut self.rejected_failing, true) {
+          eprintln!(
+            "prodkit: cannot write {} ({err}): {} line(s) of {} ({reason}) are counted as rejected but not kept, and so are the next ones until it can be written (reported once).",
+            path.display(),
+            lines.len(),
+            self.config.log.display()
+          );
+        }
+      }
     }
-    eprintln!(
-      "prodkit: {} line(s) of {} set aside in {} ({reason}).",
-      lines.len(),
-      self.config.log.display(),
-      path.display()
-    );
   }
 
   /// Sends one batch until the store has it (true) or the shipper stops (false).
@@ -230,10 +285,9 @@ impl Run<'_> {
       s.batches.fetch_add(1, Ordering::Relaxed);
       s.last_success_ms.store(now_ms(), Ordering::Relaxed);
       s.current_ms.store(now_ms(), Ordering::Relaxed);
-      if let Err(err) = follower.ack(pending) {
-        // The store has the lines; a restart before the next save repeats them.
-        self.failed(&format!("cannot save the checkpoint: {err}"));
-      }
+      // The store has the lines; a restart before the next save repeats them.
+      let saved = follower.ack(pending);
+      self.checkpoint_saved(saved);
       return true;
     }
   }
@@ -269,6 +323,9 @@ impl Run<'_> {
         }
       }
       let next = follower.next_batch(self.config.batch_bytes, self.config.flush);
+      if let Some(err) = follower.unsaved.take() {
+        self.checkpoint_saved(Err(err));
+      }
       for torn in std::mem::take(&mut follower.torn) {
         self.set_aside(
           &[&torn],
@@ -375,6 +432,8 @@ pub fn run(
       control: &control,
       failing: None,
       rejected: None,
+      checkpoint_failing: false,
+      rejected_failing: false,
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| run.ship()));
     let Err(payload) = outcome else {
@@ -444,6 +503,80 @@ mod tests {
   fn own_nice() -> i32 {
     // SAFETY: getpriority takes plain integers and touches no memory.
     unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+  }
+
+  struct Nowhere;
+  impl Target for Nowhere {
+    fn send(&mut self, _: &Batch) -> Outcome {
+      Outcome::Retry {
+        reason: "not used".into(),
+      }
+    }
+    fn describe(&self) -> String {
+      "nowhere://".into()
+    }
+  }
+
+  #[test]
+  fn a_rejected_file_on_a_full_disk_is_counted_reported_once_and_written_again_later() {
+    let dir = crate::log::writer::empty_temp_dir("ship", "rejected-full");
+    let log = dir.join("app.log");
+    let rejected = with_suffix(&log, ".rejected");
+    // /dev/full: every write fails with ENOSPC, as on a full disk.
+    std::os::unix::fs::symlink("/dev/full", &rejected).unwrap();
+    let config = ShipConfig::new(&log);
+    let stats = ShipStats::default();
+    let control = Control::default();
+    let mut target = Nowhere;
+    let mut run = Run {
+      config: &config,
+      target: &mut target,
+      stats: &stats,
+      control: &control,
+      failing: None,
+      rejected: None,
+      checkpoint_failing: false,
+      rejected_failing: false,
+    };
+    run.set_aside(&[b"{\"a\":1}"], "test");
+    assert!(run.rejected_failing);
+    run.set_aside(&[b"{\"a\":2}", b"{\"a\":3}"], "test");
+    assert!(run.rejected_failing);
+    assert_eq!(stats.rejected_lines.load(Ordering::Relaxed), 3);
+    assert_eq!(stats.errors.load(Ordering::Relaxed), 2);
+    // Space again: the next lines are kept, whole.
+    std::fs::remove_file(&rejected).unwrap();
+    run.set_aside(&[b"{\"a\":4}"], "test");
+    assert!(!run.rejected_failing);
+    assert_eq!(std::fs::read(&rejected).unwrap(), b"{\"a\":4}\n");
+    assert_eq!(stats.errors.load(Ordering::Relaxed), 2);
+
+    // A checkpoint save on a full disk fails, the old checkpoint stays whole, and no
+    // temporary file is left; the failure is reported once until a save works.
+    let saved = Checkpoint {
+      v: 1,
+      through: Some(7),
+      ..Checkpoint::default()
+    };
+    saved.save(&log).unwrap();
+    let temp = with_suffix(&crate::ship::checkpoint::path_for(&log), ".tmp");
+    std::os::unix::fs::symlink("/dev/full", &temp).unwrap();
+    let newer = Checkpoint {
+      through: Some(8),
+      ..saved.clone()
+    };
+    let err = newer.save(&log).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
+    assert!(std::fs::symlink_metadata(&temp).is_err(), "temp removed");
+    assert_eq!(Checkpoint::load(&log).unwrap(), Some(saved));
+    run.checkpoint_saved(Err(err));
+    run.checkpoint_saved(Err(io::Error::from_raw_os_error(libc::ENOSPC)));
+    assert!(run.checkpoint_failing);
+    assert_eq!(stats.errors.load(Ordering::Relaxed), 4);
+    run.checkpoint_saved(newer.save(&log));
+    assert!(!run.checkpoint_failing);
+    assert_eq!(Checkpoint::load(&log).unwrap(), Some(newer));
+    std::fs::remove_dir_all(&dir).unwrap();
   }
 
   #[test]
