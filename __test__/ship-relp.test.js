@@ -14,7 +14,9 @@ const prodkit = require('..')
 const { waitFor, freePort, ROOT } = require('./helpers')
 const { workspace } = require('./ship-harness')
 const { Rsyslog, needsRsyslog } = require('./rsyslog-harness')
-const { startCluster } = require('./cluster-harness')
+const { startCluster, get, FIXTURES } = require('./cluster-harness')
+
+const CLI = path.join(ROOT, 'bin', 'prodkit')
 
 const LONG = { timeoutMs: 120_000 }
 const WINDOW = 16
@@ -100,3 +102,50 @@ test('an unreachable RELP host, or a bad relp:// URL, fails at creation naming t
   assert.match(out.stdout, /option log\.ship\.to .*cannot reach relp:\/\/127\.0\.0\.1:\d+/)
 })
 
+
+test('prodkit run --ship-to ships the shared log file once, from the primary; a worker given log.ship says once that it is ignored', async (t) => {
+  if (!needsRsyslog(t)) return
+  const { dir, onCleanup } = workspace(t, 'prodkit-relp')
+  const rsyslog = await new Rsyslog(dir, { input: 'imrelp' }).start()
+  onCleanup(() => rsyslog.stop('SIGKILL'))
+  const c = startCluster(t, {
+    command: ({ logFile }) => [CLI, 'run', '--workers', '2', '--log', logFile, '--ship-to', rsyslog.url(), path.join(FIXTURES, 'app.js')],
+    env: { APP_LOG_SHIP: rsyslog.url() }
+  })
+  const port = await c.port()
+  await c.readyWorkers(2)
+  for (let i = 0; i < 4; i++) assert.equal((await get(port, '/log?n=250')).status, 200)
+  // Every line of the shared file arrives once, in file order: one shipper (the primary's).
+  const fileLines = () => fs.readFileSync(c.logFile, 'utf8').split('\n').slice(0, -1)
+  await waitFor(() => {
+    const written = fileLines()
+    return written.filter((l) => l.includes('busy line')).length === 1000 && rsyslog.lines().length === written.length
+  }, { ...LONG, what: 'every line of the shared file at rsyslog' })
+  assert.deepEqual(rsyslog.lines(), fileLines())
+  // Each worker warned once (its stderr, captured into the shared log by the primary).
+  const warnings = c.lines().filter((l) => /option log\.ship .* is ignored in a cluster worker/.test(l.msg))
+  assert.equal(warnings.length, 2, JSON.stringify(warnings))
+  assert.equal(new Set(warnings.map((l) => l.msg.match(/pid (\d+)/)[1])).size, 2)
+  assert.match(warnings[0].msg, /prodkit run --log FILE --ship-to URL/)
+  c.child.kill('SIGTERM')
+  assert.equal((await c.exited).code, 0, c.stderr)
+})
+
+test('prodkit run --ship-to: an unreachable target or a missing --log is a usage error naming --ship-to', async (t) => {
+  const { dir } = workspace(t, 'prodkit-relp')
+  const closedPort = await freePort()
+  const app = path.join(FIXTURES, 'app.js')
+  const { spawnSync } = require('node:child_process')
+  const run = (args) => spawnSync(process.execPath, [CLI, 'run', '--workers', '1', ...args, app], {
+    encoding: 'utf8', env: { ...process.env, PRODKIT_RUNTIME_DIR: path.join(dir, 'run') }, timeout: 60_000
+  })
+  let out = run(['--log', path.join(dir, 'app.log'), '--ship-to', `relp://127.0.0.1:${closedPort}`])
+  assert.equal(out.status, 2, out.stderr)
+  assert.match(out.stderr.split('\n')[0], /^prodkit run: option --ship-to: cannot reach relp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/)
+  out = run(['--ship-to', 'relp://127.0.0.1:1'])
+  assert.equal(out.status, 2, out.stderr)
+  assert.match(out.stderr, /--ship-to needs --log FILE/)
+  out = run(['--log', path.join(dir, 'app.log'), '--ship-to', 'kafka://h:1'])
+  assert.equal(out.status, 2, out.stderr)
+  assert.match(out.stderr.split('\n')[0], /option --ship-to: unknown target kafka:\/\//)
+})
