@@ -1,6 +1,7 @@
 //! The RELP target: rsyslog's Reliable Event Logging Protocol (librelp; rsyslog's `imrelp`),
-//! `relp://host[:514][?window=N]`. Each line is one `syslog` command carrying the RFC 5424
-//! message that `syslog.rs` builds, and the server answers each command with an `rsp`.
+//! `relp://host[:514][?window=N]`, over TCP (not TLS yet: docs/shipping.md says why). Each
+//! line is one `syslog` command carrying the RFC 5424 message that `syslog.rs` builds, and
+//! the server answers each command with an `rsp`.
 //!
 //! Wire format (librelp's doc/relp.md): every frame is `TXNR SP COMMAND SP DATALEN [SP DATA]
 //! LF`; a session starts with `1 open` and the offers `relp_version=0`, `relp_software` and
@@ -24,12 +25,9 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::ClientConfig;
-
-use super::net::{connect, tls_connect};
+use super::net::connect;
 use super::syslog::message;
 use super::target::{Batch, Outcome, Target};
 
@@ -169,13 +167,9 @@ pub fn offers_syslog(data: &[u8]) -> bool {
   })
 }
 
-/// A stream a session runs over: TCP, or TLS over TCP.
-trait Conn: Read + Write + Send {}
-impl<T: Read + Write + Send> Conn for T {}
-
 struct Session {
-  conn: Box<dyn Conn>,
-  /// The TCP socket under `conn`, to look at it while idle.
+  conn: TcpStream,
+  /// A handle on the same socket, to look at it while idle.
   sock: TcpStream,
   txnr: u32,
   received: Vec<u8>,
@@ -263,8 +257,6 @@ pub struct Relp {
   port: u16,
   timeout: Duration,
   window: usize,
-  /// Some for `relp+tls://`.
-  tls: Option<Arc<ClientConfig>>,
   session: Option<Session>,
   progress: Option<Progress>,
   out: Vec<u8>,
@@ -278,7 +270,6 @@ impl Relp {
       port,
       timeout: Duration::from_secs(10),
       window: window.clamp(1, MAX_WINDOW),
-      tls: None,
       session: None,
       progress: None,
       out: Vec::new(),
@@ -286,27 +277,11 @@ impl Relp {
     }
   }
 
-  /// Over TLS with this client configuration.
-  pub fn with_tls(mut self, config: Arc<ClientConfig>) -> Relp {
-    self.tls = Some(config);
-    self
-  }
-
   /// Connects and opens a session: the server must answer `open` with 200 and offer the
   /// `syslog` command.
   fn open(&self, timeout: Duration) -> io::Result<Session> {
-    let (conn, sock): (Box<dyn Conn>, TcpStream) = match &self.tls {
-      None => {
-        let stream = connect(&self.host, self.port, timeout)?;
-        let sock = stream.try_clone()?;
-        (Box::new(stream), sock)
-      }
-      Some(config) => {
-        let stream = tls_connect(&self.host, self.port, config, timeout)?;
-        let sock = stream.sock.try_clone()?;
-        (Box::new(stream), sock)
-      }
-    };
+    let conn = connect(&self.host, self.port, timeout)?;
+    let sock = conn.try_clone()?;
     let mut session = Session {
       conn,
       sock,
@@ -340,7 +315,7 @@ impl Relp {
   }
 
   /// Opens a session and closes it: the start-up check (reachable, speaks RELP, takes
-  /// syslog, and over TLS a certificate that verifies).
+  /// syslog).
   pub fn check(&self, timeout: Duration) -> io::Result<()> {
     let mut session = self.open(timeout)?;
     close(&mut session, timeout);
@@ -466,12 +441,7 @@ impl Target for Relp {
   }
 
   fn describe(&self) -> String {
-    let scheme = if self.tls.is_some() {
-      "relp+tls"
-    } else {
-      "relp"
-    };
-    format!("{scheme}://{}:{}", self.host, self.port)
+    format!("relp://{}:{}", self.host, self.port)
   }
 }
 
