@@ -142,7 +142,8 @@ export interface LoggerOptions<Custom extends string = never, UseOnly extends bo
 /** Where and how a logger's file is shipped (docs/shipping.md). */
 export interface ShipOptions {
   /**
-   * The target URL: `'syslog+tcp://host:514'`, `'syslog+tls://host:6514'` (add `?ca=/path/ca.pem`
+   * The target URL: `'relp://host:514'` (rsyslog's acknowledged protocol; `?window=N`),
+   * `'syslog+tcp://host:514'`, `'syslog+tls://host:6514'` (add `?ca=/path/ca.pem`
    * for a private CA), `'clickhouse://host:8123/db.table'`, `'elasticsearch://host:9200/index'`,
    * `'loki://host:3100'`, `'splunk://host:8088'`, `'otlp://host:4318'` (each as `STORE+https://`
    * for TLS). Credentials come from environment variables (`PRODKIT_SHIP_USER` and

@@ -34,10 +34,12 @@ function accepts (port) {
 // default in-memory queue).
 class Rsyslog {
   // `tls`: { ca, cert, key } (PEM files): imtcp over TLS (rsyslog-gnutls), syslog+tls://.
-  constructor (dir, { queue = 'direct', tls = null } = {}) {
+  // `input`: 'imtcp' (syslog+tcp://, syslog+tls://) or 'imrelp' (relp://, rsyslog-relp).
+  constructor (dir, { queue = 'direct', tls = null, input = 'imtcp' } = {}) {
     this.dir = dir
     this.queue = queue
     this.tls = tls
+    this.input = input
     this.out = path.join(dir, 'received.log')
     this.heads = path.join(dir, 'heads.log')
     this.child = null
@@ -53,8 +55,11 @@ class Rsyslog {
       ? ` DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${tls.ca}" DefaultNetstreamDriverCertFile="${tls.cert}" DefaultNetstreamDriverKeyFile="${tls.key}"`
       : ''})
 main_queue(queue.type="${this.queue === 'direct' ? 'Direct' : 'LinkedList'}")
-module(load="imtcp"${tls ? ' StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.Authmode="anon"' : ''})
-input(type="imtcp" port="${this.port}" address="127.0.0.1")
+${this.input === 'imrelp'
+  ? `module(load="imrelp")
+input(type="imrelp" port="${this.port}" address="127.0.0.1")`
+  : `module(load="imtcp"${tls ? ' StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.Authmode="anon"' : ''})
+input(type="imtcp" port="${this.port}" address="127.0.0.1")`}
 template(name="msgonly" type="string" string="%msg%\\n")
 template(name="head" type="string" string="%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%protocol-version%\\n")
 action(type="omfile" file="${this.out}" template="msgonly")
@@ -90,6 +95,7 @@ action(type="omfile" file="${this.heads}" template="head")
   }
 
   url () {
+    if (this.input === 'imrelp') return `relp://127.0.0.1:${this.port}`
     return this.tls
       ? `syslog+tls://127.0.0.1:${this.port}?ca=${this.tls.ca}`
       : `syslog+tcp://127.0.0.1:${this.port}`

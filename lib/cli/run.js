@@ -19,6 +19,10 @@ Options:
   --memory-limit SIZE     replace a worker above this RSS, gracefully (e.g. 512MB)
   --log PATH              where the primary writes its own log lines and the workers'
                           captured stdout/stderr (default stdout); reopened on SIGHUP
+  --ship-to URL           ship the --log file to a log store from the primary, once for
+                          all workers (disk first, at-least-once): relp://host:514,
+                          syslog+tcp://host:514, clickhouse://host:8123/db.table, ...
+                          (docs/shipping.md); checked at start like log.ship.to
   --name NAME             the name prodkit status/logs/reload/scale/stop find it by
                           (default: the name in the app's package.json)
   --metrics-port N        serve the cluster-wide merged /metrics from the primary on N
@@ -35,6 +39,7 @@ const OPTIONS = {
   'drain-timeout': { type: 'string' },
   'memory-limit': { type: 'string' },
   log: { type: 'string' },
+  'ship-to': { type: 'string' },
   name: { type: 'string' },
   'metrics-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
@@ -77,6 +82,17 @@ function integerOption (name, text) {
   return Number.isInteger(value) && /^\d+$/.test(text) ? value : text // cluster() reports a bad one
 }
 
+// Runs the cluster; the shipping options' errors (from install()'s logger: an unknown or
+// unreachable target) name the flag they come from here.
+function runCluster (start) {
+  try {
+    return start()
+  } catch (err) {
+    if (err instanceof TypeError) err.message = err.message.replace(/option log\.ship\.to \(prodkit ship --to\)|option log\.ship\.to/g, 'option --ship-to')
+    throw err
+  }
+}
+
 function main (argv) {
   return withUsage('run', USAGE, () => {
     const [own, rest] = splitAtEntry(argv)
@@ -96,7 +112,12 @@ function main (argv) {
       if (!/^\d+$/.test(values['metrics-port']) || metricsPort > 65535) throw new UsageError(`--metrics-port must be a port number from 0 to 65535 (got ${JSON.stringify(values['metrics-port'])})`)
     }
     if (values.name !== undefined && values.name.trim() === '') throw new UsageError('--name must not be empty')
-    require('../cluster').cluster({
+    const shipTo = values['ship-to']
+    if (shipTo !== undefined && !values.log) throw new UsageError('--ship-to needs --log FILE: the log file is what is shipped')
+    const log = values.log
+      ? { destination: values.log, reopenOnSignal: 'SIGHUP', ...(shipTo !== undefined ? { ship: { to: shipTo } } : {}) }
+      : undefined
+    runCluster(() => require('../cluster').cluster({
       start: file,
       args,
       workers: values.workers === undefined || values.workers === 'auto' ? 'auto' : integerOption('--workers', values.workers),
@@ -107,10 +128,10 @@ function main (argv) {
       control: values.name ? { name: values.name } : undefined,
       install: {
         ...(service ? { service } : {}),
-        ...(values.log ? { log: { destination: values.log, reopenOnSignal: 'SIGHUP' } } : {}),
+        ...(log ? { log } : {}),
         ...(metricsPort !== undefined ? { metrics: { port: metricsPort } } : {})
       }
-    }, prodkit.install, { optionNames: CLI_NAMES })
+    }, prodkit.install, { optionNames: CLI_NAMES }))
     return undefined // runs until a signal or a crash loop ends it
   })
 }

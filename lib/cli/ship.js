@@ -12,7 +12,8 @@ const { fail, isPlainObject } = require('../log/options')
 
 const HELP = `Usage: prodkit ship --to URL [--batch-bytes SIZE] [--flush-ms MS] [--backlog-bytes SIZE] [--check-ms MS] [--until-caught-up] FILE...
 
-  --to URL              where to ship: syslog+tcp://host:514, syslog+tls://host:6514[?ca=FILE],
+  --to URL              where to ship: relp://host:514, syslog+tcp://host:514,
+                        syslog+tls://host:6514[?ca=FILE],
                         clickhouse://host:8123/db.table, elasticsearch://host:9200/index,
                         loki://host:3100, splunk://host:8088, otlp://host:4318 (STORE+https://
                         for TLS); credentials from PRODKIT_SHIP_USER/_PASSWORD or _TOKEN

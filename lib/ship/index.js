@@ -14,10 +14,25 @@ function isClusterWorker (env = process.env) {
   return nodeCluster.isWorker && Boolean(env.PRODKIT_CLUSTER)
 }
 
+let warnedWorker = false
+
+// A worker's log.ship does nothing: said once per worker process, on stderr (which the
+// primary captures into its log), with what to do instead.
+function warnWorker (ship) {
+  if (warnedWorker) return
+  warnedWorker = true
+  const to = require('./options').redactUrl(ship.to)
+  process.stderr.write(`prodkit: option log.ship (to ${to}) is ignored in a cluster worker (pid ${process.pid}): the primary ships the log file all workers share. Give it to the primary instead: cluster({ install: { log: { destination, ship: { to } } } }), or prodkit run --log FILE --ship-to URL.\n`)
+}
+
 // Starts shipping `path` with resolved options (lib/ship/options.js); null in a cluster
-// worker. Errors (unknown target, unreachable at start) are TypeErrors naming log.ship.to.
+// worker (with a warning). Errors (unknown target, unreachable at start) are TypeErrors
+// naming log.ship.to.
 function startShipper (path, ship, { check = true } = {}) {
-  if (isClusterWorker()) return null
+  if (isClusterWorker()) {
+    warnWorker(ship)
+    return null
+  }
   const { LogShipper } = require('../native')
   try {
     return new LogShipper({

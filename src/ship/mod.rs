@@ -7,6 +7,7 @@
 //! - `http`: the HTTP log stores (ClickHouse, Elasticsearch, Loki, Splunk HEC, OTLP).
 //! - `targets`: target URLs and the dispatch of a URL to its target; `net`: connections.
 //! - `syslog`: syslog over TCP or TLS, octet counting, RFC 5424; `tls`: its rustls setup.
+//! - `relp`: RELP (rsyslog's acknowledged protocol), the same RFC 5424 messages.
 //! - `checkpoint`: the durable checkpoint, and what retention asks of it.
 //! - `follow`: reading the files in rotation order, whole lines only.
 //! - `shipper`: the thread: batches, retries with backoff, rejected lines, stats.
@@ -16,6 +17,7 @@ pub mod checkpoint;
 pub mod follow;
 pub mod http;
 pub mod net;
+pub mod relp;
 pub mod shipper;
 pub mod syslog;
 pub mod target;

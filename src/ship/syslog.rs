@@ -17,7 +17,8 @@
 //! (duplicates: at most one batch per failure). What remains at risk is what the receiver
 //! itself holds in memory (its queue, before its action writes it): a receiver killed at
 //! that point loses it, which no TCP syslog client can see; use a disk-assisted queue in
-//! rsyslog, or RELP, when that matters (docs/shipping.md measures this).
+//! rsyslog, or RELP (`relp.rs`, acknowledged per message), when that matters
+//! (docs/shipping.md measures this).
 
 use std::borrow::Cow;
 use std::io::{self, Read, Write};
@@ -121,31 +122,33 @@ fn timestamp(time: Option<&serde_json::Value>) -> String {
 
 /// Appends one octet-counted RFC 5424 frame for `line`.
 pub fn frame(out: &mut Vec<u8>, line: &[u8]) {
+  let mut msg = Vec::with_capacity(line.len() + 128);
+  message(&mut msg, line);
+  out.extend_from_slice(format!("{} ", msg.len()).as_bytes());
+  out.extend_from_slice(&msg);
+}
+
+/// Appends the RFC 5424 message for `line` (no framing): what syslog over TCP octet-counts
+/// and what RELP (`relp.rs`) carries in a `syslog` command.
+pub fn message(msg: &mut Vec<u8>, line: &[u8]) {
   let head: Head = serde_json::from_slice(line).unwrap_or_default();
   let (sev, label) = severity(head.level.as_ref());
-  let mut msg = Vec::with_capacity(line.len() + 128);
   msg.extend_from_slice(format!("<{}>1 ", FACILITY * 8 + sev).as_bytes());
   msg.extend_from_slice(timestamp(head.time.as_ref()).as_bytes());
   msg.push(b' ');
-  token(&mut msg, head.hostname.as_deref(), 255);
+  token(msg, head.hostname.as_deref(), 255);
   msg.push(b' ');
-  token(
-    &mut msg,
-    head.name.as_deref().or(head.service.as_deref()),
-    48,
-  );
+  token(msg, head.name.as_deref().or(head.service.as_deref()), 48);
   msg.push(b' ');
   let pid = head.pid.as_ref().map(|p| match p {
     serde_json::Value::String(s) => s.clone(),
     other => other.to_string(),
   });
-  token(&mut msg, pid.as_deref(), 128);
+  token(msg, pid.as_deref(), 128);
   msg.push(b' ');
-  token(&mut msg, Some(label), 32);
+  token(msg, Some(label), 32);
   msg.extend_from_slice(b" - ");
   msg.extend_from_slice(line);
-  out.extend_from_slice(format!("{} ", msg.len()).as_bytes());
-  out.extend_from_slice(&msg);
 }
 
 impl SyslogTcp {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::net::{connect, tls_connect};
+use super::relp::{Relp, DEFAULT_WINDOW, MAX_WINDOW};
 use super::syslog::SyslogTcp;
 use super::target::Target;
 
@@ -19,7 +20,7 @@ pub struct Url {
 
 const OPTION: &str = "option log.ship.to (prodkit ship --to)";
 /// Schemes handled here. The HTTP stores' schemes are added by `http::open`.
-pub const SCHEMES: &[&str] = &["syslog+tcp", "syslog+tls"];
+pub const SCHEMES: &[&str] = &["syslog+tcp", "syslog+tls", "relp"];
 
 /// Parses a target URL; errors say what is wrong without repeating a password.
 pub fn parse(url: &str) -> Result<Url, String> {
@@ -94,8 +95,32 @@ fn syslog(parsed: &Url) -> Result<SyslogTcp, String> {
   Ok(target.with_tls(config))
 }
 
+/// The RELP target of a parsed `relp://` URL (`?window=N`: commands unanswered at a time).
+fn relp(parsed: &Url) -> Result<Relp, String> {
+  let mut window = DEFAULT_WINDOW;
+  for pair in parsed.query.split('&').filter(|p| !p.is_empty()) {
+    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    if key != "window" {
+      return Err(format!(
+        "{OPTION}: unknown setting {key} in a {}:// URL (known: window)",
+        parsed.scheme
+      ));
+    }
+    window = value
+      .parse::<usize>()
+      .ok()
+      .filter(|w| (1..=MAX_WINDOW).contains(w))
+      .ok_or_else(|| {
+        format!(
+          "{OPTION}: the window of a relp:// URL must be from 1 to {MAX_WINDOW} (got {value:?})"
+        )
+      })?;
+  }
+  Ok(Relp::new(&parsed.host, parsed.port.unwrap_or(514), window))
+}
+
 /// The target of a URL. Every scheme is dispatched here: the HTTP stores' (`http::open`),
-/// then syslog's.
+/// then syslog's and RELP's.
 pub fn open(url: &str) -> Result<Box<dyn Target>, String> {
   if let Some(target) = super::http::open(url).map_err(|e| format!("{OPTION}: {e}"))? {
     return Ok(target);
@@ -103,6 +128,7 @@ pub fn open(url: &str) -> Result<Box<dyn Target>, String> {
   let parsed = parse(url)?;
   match parsed.scheme.as_str() {
     "syslog+tcp" | "syslog+tls" => Ok(Box::new(syslog(&parsed)?)),
+    "relp" => Ok(Box::new(relp(&parsed)?)),
     other => Err(format!(
       "{OPTION}: unknown target {other}:// (known: {}; each HTTP store also as STORE+https://)",
       SCHEMES
@@ -145,6 +171,9 @@ pub fn check(url: &str, timeout: Duration) -> Result<Box<dyn Target>, String> {
   let parsed = parse(url)?;
   if parsed.scheme.starts_with("syslog+") {
     syslog(&parsed)?.check(timeout).map_err(unreachable)?;
+  } else if parsed.scheme == "relp" {
+    // An open and a close: the host answers, speaks RELP and takes syslog.
+    relp(&parsed)?.check(timeout).map_err(unreachable)?;
   }
   Ok(target)
 }
