@@ -21,6 +21,14 @@ const CLI = path.join(ROOT, 'bin', 'prodkit')
 const LONG = { timeoutMs: 120_000 }
 const WINDOW = 16
 
+// A temp folder and a real rsyslog with a RELP input in it, killed at cleanup.
+async function relpWorkspace (t) {
+  const { dir, onCleanup } = workspace(t, 'prodkit-relp')
+  const rsyslog = await new Rsyslog(dir, { input: 'imrelp' }).start()
+  onCleanup(() => rsyslog.stop('SIGKILL'))
+  return { dir, onCleanup, rsyslog }
+}
+
 function counts (lines) {
   const seen = new Map()
   for (const line of lines) seen.set(line, (seen.get(line) || 0) + 1)
@@ -29,9 +37,7 @@ function counts (lines) {
 
 test('a logger ships every line to rsyslog over RELP, once and in order', async (t) => {
   if (!needsRsyslog(t)) return
-  const { dir, onCleanup } = workspace(t, 'prodkit-relp')
-  const rsyslog = await new Rsyslog(dir, { input: 'imrelp' }).start()
-  onCleanup(() => rsyslog.stop('SIGKILL'))
+  const { dir, onCleanup, rsyslog } = await relpWorkspace(t)
   const file = path.join(dir, 'app.log')
   const log = prodkit.createLogger({ destination: file, name: 'orders', ship: { to: rsyslog.url(), flushMs: 20 } })
   onCleanup(() => log.close())
@@ -48,9 +54,7 @@ test('a logger ships every line to rsyslog over RELP, once and in order', async 
 
 test('rsyslog killed (SIGKILL) and restarted mid-stream: every line arrives, at most one window repeated', async (t) => {
   if (!needsRsyslog(t)) return
-  const { dir, onCleanup } = workspace(t, 'prodkit-relp')
-  const rsyslog = await new Rsyslog(dir, { input: 'imrelp' }).start()
-  onCleanup(() => rsyslog.stop('SIGKILL'))
+  const { dir, onCleanup, rsyslog } = await relpWorkspace(t)
   const file = path.join(dir, 'app.log')
   const log = prodkit.createLogger({ destination: file, ship: { to: `${rsyslog.url()}?window=${WINDOW}`, flushMs: 20, batchBytes: '64KiB' } })
   onCleanup(() => log.close())
@@ -102,12 +106,9 @@ test('an unreachable RELP host, or a bad relp:// URL, fails at creation naming t
   assert.match(out.stdout, /option log\.ship\.to .*cannot reach relp:\/\/127\.0\.0\.1:\d+/)
 })
 
-
 test('prodkit run --ship-to ships the shared log file once, from the primary; a worker given log.ship says once that it is ignored', async (t) => {
   if (!needsRsyslog(t)) return
-  const { dir, onCleanup } = workspace(t, 'prodkit-relp')
-  const rsyslog = await new Rsyslog(dir, { input: 'imrelp' }).start()
-  onCleanup(() => rsyslog.stop('SIGKILL'))
+  const { dir, onCleanup, rsyslog } = await relpWorkspace(t)
   const c = startCluster(t, {
     command: ({ logFile }) => [CLI, 'run', '--workers', '2', '--log', logFile, '--ship-to', rsyslog.url(), path.join(FIXTURES, 'app.js')],
     env: { APP_LOG_SHIP: rsyslog.url() }

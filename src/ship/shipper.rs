@@ -140,7 +140,26 @@ struct Run<'a> {
   rejected_failing: bool,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+  /// A run with nothing failing yet and no `.rejected` file open.
+  fn new(
+    config: &'a ShipConfig,
+    target: &'a mut dyn Target,
+    stats: &'a ShipStats,
+    control: &'a Control,
+  ) -> Self {
+    Run {
+      config,
+      target,
+      stats,
+      control,
+      failing: None,
+      rejected: None,
+      checkpoint_failing: false,
+      rejected_failing: false,
+    }
+  }
+
   fn name(&self) -> String {
     format!(
       "{} to {}",
@@ -425,16 +444,7 @@ pub fn run(
   };
   let mut panics = 0u32;
   while !control.stopping() {
-    let mut run = Run {
-      config: &config,
-      target: &mut *target,
-      stats: &stats,
-      control: &control,
-      failing: None,
-      rejected: None,
-      checkpoint_failing: false,
-      rejected_failing: false,
-    };
+    let mut run = Run::new(&config, &mut *target, &stats, &control);
     let outcome = catch_unwind(AssertUnwindSafe(|| run.ship()));
     let Err(payload) = outcome else {
       return;
@@ -528,16 +538,7 @@ mod tests {
     let stats = ShipStats::default();
     let control = Control::default();
     let mut target = Nowhere;
-    let mut run = Run {
-      config: &config,
-      target: &mut target,
-      stats: &stats,
-      control: &control,
-      failing: None,
-      rejected: None,
-      checkpoint_failing: false,
-      rejected_failing: false,
-    };
+    let mut run = Run::new(&config, &mut target, &stats, &control);
     run.set_aside(&[b"{\"a\":1}"], "test");
     assert!(run.rejected_failing);
     run.set_aside(&[b"{\"a\":2}", b"{\"a\":3}"], "test");
