@@ -1,9 +1,10 @@
 'use strict'
-// requestLogger's `bytes`: the body bytes the app hands to res.write/res.end, counted by
-// requestLogger's wrappers of the response's write/end, also when another middleware
-// wraps them too: a middleware mounted before requestLogger that rewrites the body is not
-// seen, one mounted after it is (what it passes on is what the app wrote, as far as requestLogger
-// can tell). Two requestLoggers on one app each write their line with the same count.
+// requestLogger's `bytes`: the body bytes handed to Node's response, counted by the
+// write/end requestLogger puts on Express's response prototype, so that a middleware
+// that rewrites the body is seen wherever it is mounted. The exception: the first request
+// (the one that patches the prototype), where a middleware mounted before requestLogger
+// already holds Node's own write/end: its bytes are counted on the response, as the app
+// wrote them. Two requestLoggers on one app each write their line with the same count.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -43,8 +44,8 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     t.after(() => new Promise((resolve) => server.close(resolve)))
     const base = `http://127.0.0.1:${server.address().port}`
     const bodies = []
-    for (const p of ['/before', '/after', '/plain', '/twice']) bodies.push(await (await fetch(base + p)).text())
-    assert.deepEqual(bodies, ['abcabcdede', 'abcabcdede', 'abcde', 'hello'])
+    for (const p of ['/before', '/after', '/plain', '/twice', '/before']) bodies.push(await (await fetch(base + p)).text())
+    assert.deepEqual(bodies, ['abcabcdede', 'abcabcdede', 'abcde', 'hello', 'abcabcdede'])
     const lines = await waitFor(() => {
       log.flushSync()
       let lines
@@ -54,12 +55,48 @@ for (const [name, express] of Object.entries(EXPRESS)) {
         if (err.code === 'ENOENT') return false
         throw err
       }
-      return lines.filter((l) => l.msg === 'request completed').length >= 5 && lines
-    }, { what: 'five request lines' })
+      return lines.filter((l) => l.msg === 'request completed').length >= 6 && lines
+    }, { what: 'six request lines' })
     const byUrl = (url) => lines.filter((l) => l.msg === 'request completed' && l.req.url === url).map((l) => l.bytes)
-    assert.deepEqual(byUrl('/before'), [5], 'a middleware before requestLogger: the app\'s bytes')
+    assert.deepEqual(byUrl('/before'), [5, 10], 'a middleware before requestLogger: the app\'s bytes on the first request, then what reached Node')
     assert.deepEqual(byUrl('/after'), [10], 'a middleware after requestLogger: what it passed on')
     assert.deepEqual(byUrl('/plain'), [5])
     assert.deepEqual(byUrl('/twice'), [5, 5], 'each requestLogger writes its line, with the count')
   })
 }
+
+test('requestLogger on a plain node:http server (no Express): each response\'s bytes, counted on the response', async (t) => {
+  const http = require('node:http')
+  const file = path.join(tempDir(t), 'http.log')
+  const log = prodkit.createLogger({ destination: file, level: 'info' })
+  t.after(() => log.close())
+  const logger = prodkit.express.requestLogger({ log })
+  const server = http.createServer((req, res) => {
+    logger(req, res, () => {
+      if (req.url === '/stream') {
+        res.write('abc')
+        res.end(Buffer.from('defg'))
+      } else {
+        res.end('é') // two bytes in UTF-8
+      }
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise((resolve) => server.close(resolve)))
+  const base = `http://127.0.0.1:${server.address().port}`
+  for (const p of ['/stream', '/one', '/stream']) await (await fetch(base + p)).text()
+  const lines = await waitFor(() => {
+    log.flushSync()
+    let lines
+    try {
+      lines = readJsonLines(file)
+    } catch (err) {
+      if (err.code === 'ENOENT') return false
+      throw err
+    }
+    return lines.filter((l) => l.msg === 'request completed').length >= 3 && lines
+  }, { what: 'three request lines' })
+  const completed = lines.filter((l) => l.msg === 'request completed')
+  assert.deepEqual(completed.map((l) => [l.req.url, l.bytes]), [['/stream', 7], ['/one', 2], ['/stream', 7]])
+  assert.ok(completed.every((l) => typeof l.requestId === 'string' && l.requestId === l.req.id), 'each line carries its request id once')
+})

@@ -42,14 +42,16 @@ function describe (value) {
   return typeof value
 }
 
-// The active bindings of one run (merged with the runs around it).
+// The active bindings of one run (merged with the runs around it). `keys` and
+// `hasTraceKey` are derived from the bindings: given by a caller that knows them already
+// (runField), computed here otherwise.
 class Frame {
-  constructor (bindings) {
+  constructor (bindings, keys, hasTraceKey) {
     this.bindings = Object.freeze(bindings)
     // Keys the line may take: reserved ones and undefined values (which JSON leaves out,
     // and which an inner run uses to drop an outer run's key) are not among them.
-    this.keys = Object.keys(bindings).filter((k) => !RESERVED.has(k) && bindings[k] !== undefined)
-    this.hasTraceKey = this.keys.some((k) => TRACE_KEYS.includes(k))
+    this.keys = keys !== undefined ? keys : Object.keys(bindings).filter((k) => !RESERVED.has(k) && bindings[k] !== undefined)
+    this.hasTraceKey = hasTraceKey !== undefined ? hasTraceKey : this.keys.some((k) => TRACE_KEYS.includes(k))
     // The fragment for the last logger seen (most runs log through one or two loggers),
     // then the others'.
     this.logger = null
@@ -69,6 +71,35 @@ function run (bindings, fn) {
   const frame = new Frame(outer === undefined ? { ...bindings } : { ...outer.bindings, ...bindings })
   started = true
   return storage.run(frame, fn)
+}
+
+// `run({ [field.key]: value }, fn)` for a caller that runs one field per unit of work (the
+// request id of requestLogger), with the key checked once: `field` is fieldKey(key)'s.
+function fieldKey (key) {
+  const ok = !RESERVED.has(key)
+  return { key, keys: ok ? [key] : [], hasTraceKey: ok && TRACE_KEYS.includes(key) }
+}
+
+function runField (field, value, fn) {
+  const outer = started ? storage.getStore() : undefined
+  let frame
+  if (outer === undefined && value !== undefined) {
+    const bindings = {}
+    bindings[field.key] = value
+    frame = new Frame(bindings, field.keys, field.hasTraceKey)
+  } else {
+    frame = new Frame(outer === undefined ? { [field.key]: value } : { ...outer.bindings, [field.key]: value })
+  }
+  started = true
+  return storage.run(frame, fn)
+}
+
+// Whether the active run binds `key` to `value`: a line written inside it carries the
+// field already (lineFields), so the caller can leave it out of its merge object.
+function activeHas (key, value) {
+  if (!started) return false
+  const frame = storage.getStore()
+  return frame !== undefined && frame.bindings[key] === value && frame.keys.includes(key)
 }
 
 function get () {
@@ -257,4 +288,4 @@ function headWith (ref, fields, after) {
   return joined
 }
 
-module.exports = { run, get, lineFields, headWith }
+module.exports = { run, get, fieldKey, runField, activeHas, lineFields, headWith }

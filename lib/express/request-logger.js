@@ -58,23 +58,49 @@ function skipper (skip) {
   throw fail('requestLogger skip', 'an array of paths (strings or RegExps) or a function (req) => boolean', skip)
 }
 
-// Counts the body bytes the app writes (content-length is absent for streamed responses).
+// The body bytes of a write/end call's chunk.
+function bodyLength (chunk, encoding) {
+  if (chunk === undefined || chunk === null || typeof chunk === 'function') return 0
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk.length
+}
+
+// Counts the body bytes written to one response by wrapping its own write/end: for a
+// plain Node response, or an Express one whose prototype could not take the counting
+// write/end (see patchExpress). Returns the count's reader.
 function countBytes (res) {
   let bytes = 0
-  const count = (chunk, encoding) => {
-    if (chunk === undefined || chunk === null || typeof chunk === 'function') return
-    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk.length
-  }
   const { write, end } = res
   res.write = function (chunk, encoding, cb) {
-    count(chunk, encoding)
+    bytes += bodyLength(chunk, encoding)
     return write.call(this, chunk, encoding, cb)
   }
   res.end = function (chunk, encoding, cb) {
-    count(chunk, encoding)
+    bytes += bodyLength(chunk, encoding)
     return end.call(this, chunk, encoding, cb)
   }
   return () => bytes
+}
+
+// The write/end Express's response prototype gets (once per copy of Express): they add
+// to `res[kBytes]` when requestLogger has set it on the response (a number), then call
+// Node's own (looked up at each call: a later patch of http.ServerResponse.prototype, by
+// an APM agent say, still runs). Nothing is allocated per request, and the count is what
+// reaches Node whatever middleware wraps write/end on the response, before requestLogger
+// or after it (compression: the compressed bytes, as nginx's $body_bytes_sent).
+function countingMethods (base) {
+  function write (chunk, encoding, cb) {
+    const n = this[kBytes]
+    if (typeof n === 'number') this[kBytes] = n + bodyLength(chunk, encoding)
+    return Object.getPrototypeOf(base).write.call(this, chunk, encoding, cb)
+  }
+  function end (chunk, encoding, cb) {
+    const n = this[kBytes]
+    if (typeof n === 'number') this[kBytes] = n + bodyLength(chunk, encoding)
+    return Object.getPrototypeOf(base).end.call(this, chunk, encoding, cb)
+  }
+  write[kCounting] = true
+  end[kCounting] = true
+  return { write, end }
 }
 
 // Express's request and response prototypes (the ones each app's `app.request` and
@@ -99,10 +125,20 @@ const kRouteTemplate = Symbol.for('@oj/prodkit.express.routeTemplate')
 const kLog = Symbol.for('@oj/prodkit.express.log')
 const kLogSource = Symbol.for('@oj/prodkit.express.logSource')
 const kPatched = Symbol.for('@oj/prodkit.express.patched')
+const kBytes = Symbol.for('@oj/prodkit.express.bytes')
+const kCounting = Symbol.for('@oj/prodkit.express.counting')
+// What patchExpress found for a pair of prototypes.
+const PLAIN = 0 // not Express (or its accessors taken): req.log made at once, bytes per response
+const LAZY = 1 // req.log made on first use; bytes per response
+const COUNTED = 2 // and the prototype's write/end count the bytes
 const patched = new WeakMap()
+// The last request prototype seen and its answer: one app's requests all share it.
+let lastProto = null
+let lastPatch = PLAIN
 
 // Defines, once per Express copy, `req.route` (to catch the route template), `req.log` and
-// `res.log` (made on first use) as accessors; returns whether they are in place for `req`.
+// `res.log` (made on first use) as accessors, and the byte-counting write/end; returns
+// PLAIN, LAZY or COUNTED (above) for `req` and `res`.
 //
 // The route template (`/orders/:id`) with the mount path of the router it is in: Express 4
 // and 5 both set `req.route` when a route matches, while `req.baseUrl` is that router's
@@ -112,21 +148,48 @@ const patched = new WeakMap()
 // req.log: the child logger that carries the request id is made when a handler first
 // uses it; a request whose handlers never log pays for no child (the request line is then
 // written with the id as its first field: the same bytes).
+//
+// The request that patches gets LAZY: a middleware before requestLogger may have taken
+// Node's write/end for itself already in that request, so its bytes are counted on the
+// response; every later one, COUNTED.
 function patchExpress (req, res) {
+  const proto = Object.getPrototypeOf(req)
+  if (proto === lastProto && proto !== null) return lastPatch
   const reqBase = expressBase(req, http.IncomingMessage.prototype)
   const resBase = expressBase(res, http.ServerResponse.prototype)
-  if (reqBase === null || resBase === null) return false
+  if (reqBase === null || resBase === null) return PLAIN
   const known = patched.get(reqBase)
-  if (known !== undefined) return known
-  if (Object.prototype.hasOwnProperty.call(reqBase, kPatched)) {
-    patched.set(reqBase, true) // by another copy of prodkit
-    return true
+  if (known !== undefined) {
+    lastProto = proto
+    lastPatch = known
+    return known
   }
-  const free = (proto, key) => Object.getOwnPropertyDescriptor(proto, key) === undefined
-  const ok = free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log')
-  patched.set(reqBase, ok)
-  if (!ok) return false
-  Object.defineProperty(reqBase, kPatched, { value: true })
+  const free = (obj, key) => Object.getOwnPropertyDescriptor(obj, key) === undefined
+  const counting = (obj, key) => typeof obj[key] === 'function' && obj[key][kCounting] === true
+  let found
+  if (Object.prototype.hasOwnProperty.call(reqBase, kPatched)) {
+    // By another copy of prodkit (its accessors serve this one; its write/end if it has them).
+    found = counting(resBase, 'write') && counting(resBase, 'end') ? COUNTED : LAZY
+  } else if (!(free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log'))) {
+    found = PLAIN
+  } else {
+    Object.defineProperty(reqBase, kPatched, { value: true })
+    defineAccessors(reqBase, resBase)
+    found = LAZY
+    if (free(resBase, 'write') && free(resBase, 'end')) {
+      const { write, end } = countingMethods(resBase)
+      Object.defineProperty(resBase, 'write', { configurable: true, writable: true, value: write })
+      Object.defineProperty(resBase, 'end', { configurable: true, writable: true, value: end })
+      found = COUNTED
+    }
+  }
+  patched.set(reqBase, found)
+  lastProto = proto
+  lastPatch = found
+  return found === COUNTED ? LAZY : found // this request: see above
+}
+
+function defineAccessors (reqBase, resBase) {
   Object.defineProperty(reqBase, 'route', {
     configurable: true,
     enumerable: true,
@@ -154,7 +217,6 @@ function patchExpress (req, res) {
     get () { return this[kLog] !== undefined ? this[kLog] : this.req ? this.req.log : undefined },
     set (value) { this[kLog] = value }
   })
-  return true
 }
 
 function pathText (path) {
@@ -261,6 +323,15 @@ function parseOptions (options) {
   }
 }
 
+// The socket's peer, taken when the request starts.
+class Peer {
+  constructor (address, port) {
+    this.address = address
+    this.port = port
+  }
+}
+const NO_PEER = new Peer(undefined, undefined)
+
 function levelFor (status, aborted, failed) {
   if (failed) return 'error'
   if (aborted) return 'warn'
@@ -355,6 +426,8 @@ function requestLogger (options = {}) {
     return copy
   }
 
+  const idField = context.fieldKey(idKey)
+
   return function prodkitRequestLogger (req, res, next) {
     if (req.id === undefined || req.id === null || req.id === '') req.id = newId(req, res)
     const requestId = req.id
@@ -365,17 +438,16 @@ function requestLogger (options = {}) {
     let client
     if (trust === null) {
       const socket = req.socket
-      client = { address: socket ? socket.remoteAddress : undefined, port: socket ? socket.remotePort : undefined }
+      client = socket ? new Peer(socket.remoteAddress, socket.remotePort) : NO_PEER
     } else {
       client = clientOf(trust, req, (err) => guarded('trustProxy', () => { throw err }))
     }
-    const lazy = patchExpress(req, res)
-    // http_server_request_duration_seconds (lib/metrics/http-server.js), logged or not.
-    observeHttpServer(req, res)
+    const patch = patchExpress(req, res)
+    const lazy = patch !== PLAIN
     if (!o.quietReq) {
       req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, client) })
     } else if (lazy) {
-      req[kLog] = undefined // a req.log set by a middleware before this one is replaced
+      if (req[kLog] !== undefined) req[kLog] = undefined // a req.log set by a middleware before this one is replaced
       req[kLogSource] = o
     } else {
       req.log = log.child({ [idKey]: requestId })
@@ -384,9 +456,12 @@ function requestLogger (options = {}) {
     if (headerName !== null) res.setHeader(header, String(requestId))
     if (!o.autoLogging || (o.skip !== null && o.skip(req)) ||
         (o.ignore !== undefined && guarded('autoLogging.ignore', o.ignore, false, req) === true)) {
+      // http_server_request_duration_seconds (lib/metrics/http-server.js), logged or not.
+      observeHttpServer(req, res)
       // The rest of the request runs from here (not logged).
-      return context.run({ [idKey]: requestId }, next)
+      return context.runField(idField, requestId, next)
     }
+    const observed = observeHttpServer(req, res, false)
 
     if (o.receivedMessage !== undefined || o.receivedObject !== undefined) {
       const level = levelOf(req, res, undefined, 'info')
@@ -397,11 +472,21 @@ function requestLogger (options = {}) {
       }
     }
     const started = performance.now()
-    const bytes = countBytes(res)
+    // The body bytes: counted by the prototype's write/end (COUNTED), else on the response.
+    let bytes = null
+    if (patch === COUNTED) res[kBytes] = 0
+    else bytes = countBytes(res)
     let logged = false
+    // Called by 'finish' and by 'close' (which follows it, or comes alone when the client
+    // went away first): the first call logs. The listeners stay: the response is done.
     const done = () => {
       if (logged) return
       logged = true
+      if (observed !== null) {
+        try {
+          observed()
+        } catch {} // a metric must never cost the line
+      }
       const responseTime = Math.round((performance.now() - started) * 1000) / 1000
       // Cut off by errorHandler after the route failed mid-response (not the client's doing).
       const failed = res[kFailedAfterStart] === true
@@ -412,9 +497,10 @@ function requestLogger (options = {}) {
         : res.err || (status >= 500 ? new Error(`failed with status code ${status}`) : undefined)
       const level = levelOf(req, res, err, levelFor(status, aborted, failed))
       if (level === 'silent') return
-      // Without a child made yet, the id is the line's first field: the same bytes.
+      // Without a child made yet, the id is the line's first field (the same bytes), unless
+      // the request's context run, still active here, puts it there already.
       const child = lazy ? req[kLog] : req.log
-      let line = child === undefined ? { [idKey]: requestId } : {}
+      let line = child === undefined && !context.activeHas(idKey, requestId) ? { [idKey]: requestId } : {}
       if (o.customProps !== undefined) {
         const props = typeof o.customProps === 'function' ? guarded('customProps', o.customProps, undefined, req, res) : o.customProps
         if (isPlainObject(props)) {
@@ -430,7 +516,7 @@ function requestLogger (options = {}) {
       line[o.timeKey] = responseTime
       const template = req[kRouteTemplate]
       if (template !== undefined) line.route = template
-      line.bytes = bytes()
+      line.bytes = bytes === null ? res[kBytes] : bytes()
       if (aborted) line.aborted = true
       if (failed) line.failed = true
       // pino-http's customSuccessObject/customErrorObject: the fields above in, the line's
@@ -447,10 +533,10 @@ function requestLogger (options = {}) {
           : guarded('customSuccessMessage', o.successMessage, aborted ? 'request aborted' : 'request completed', req, res, responseTime)
       ;(child === undefined ? log : child)[level](line, typeof msg === 'string' ? msg : String(msg))
     }
-    res.once('finish', done)
-    res.once('close', done)
+    res.on('finish', done)
+    res.on('close', done)
     // The rest of the request runs from here.
-    context.run({ [idKey]: requestId }, next)
+    context.runField(idField, requestId, next)
   }
 }
 

@@ -34,7 +34,9 @@ class HttpServerMetrics {
     active = this
   }
 
-  start (req, res) {
+  // Times `req` from now; listens for the response's end itself unless `listen` is false
+  // (the caller then calls the returned function when the response finishes or closes).
+  start (req, res, listen) {
     const started = performance.now()
     let trace = null
     if (otel.api !== undefined) trace = activeTraceFields(otel.api)
@@ -61,8 +63,11 @@ class HttpServerMetrics {
         }
       }
     }
-    res.once('finish', finish)
-    res.once('close', finish)
+    if (listen) {
+      res.on('finish', finish)
+      res.on('close', finish)
+    }
+    return finish
   }
 
   close () {
@@ -70,12 +75,17 @@ class HttpServerMetrics {
   }
 }
 
-// requestLogger's one call: times this request when metrics are on. Never throws.
-function observeHttpServer (req, res) {
-  if (active === null) return
+// requestLogger's one call: times this request when metrics are on. Never throws. With
+// `listen` false, returns the function that records the request (to be called once the
+// response has finished or closed; more calls do nothing), or null when metrics are off:
+// requestLogger, which listens already, spares the response two listeners.
+function observeHttpServer (req, res, listen = true) {
+  if (active === null) return null
   try {
-    active.start(req, res)
-  } catch {}
+    return active.start(req, res, listen)
+  } catch {
+    return null
+  }
 }
 
 module.exports = { HttpServerMetrics, observeHttpServer, UNMATCHED, NAME }
