@@ -4,6 +4,7 @@
 // requestLogger() (its file destination), against the same app without logging.
 //
 //   node bench/http.js [--seconds 10] [--warmup 3] [--connections 50] [--rounds 1] [--js-requests 20000]
+//   node bench/http.js --instructions
 //
 // Each contender is a server in its own process (bench/http-server.js), loaded by
 // autocannon from this process: a warm-up, then the measured run. The cost of logging
@@ -14,6 +15,12 @@
 // the contenders take turns N times, a different one first each round, and the medians
 // are reported. Then the JS-thread time per request of the same apps without the network
 // (bench/http-server.js --js). Each log file is then counted: a logger that lost lines has not won.
+// With --instructions, only this: the instructions per request of the same in-process
+// requests, counted by valgrind's callgrind (all threads: the writers' included) in runs
+// of 1,000 and 3,000 requests (each after as many of warm-up), the difference over 4,000
+// (start-up cancels out). The same
+// count from run to run, on an idle or a busy machine: the measure to compare two versions
+// of the code by. Takes a few minutes (valgrind runs Node about 50 times slower).
 // Nothing here is asserted on: a missed target is reported, not fatal.
 
 const fs = require('node:fs')
@@ -34,11 +41,12 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '1' },
     'js-requests': { type: 'string', default: '20000' },
+    instructions: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 if (values.help) {
-  console.log('usage: node bench/http.js [--seconds 10] [--warmup 3] [--connections 50] [--rounds 1] [--js-requests 20000]')
+  console.log('usage: node bench/http.js [--seconds 10] [--warmup 3] [--connections 50] [--rounds 1] [--js-requests 20000] | --instructions')
   process.exit(0)
 }
 const SECONDS = Number(values.seconds)
@@ -53,6 +61,53 @@ function jsTime (contender, dir, round) {
   const file = path.join(dir, `${contender}-js-${round}.log`)
   const out = execFileSync(process.execPath, [SERVER, contender, file, '--js', String(JS_REQUESTS)], { encoding: 'utf8' })
   return JSON.parse(out.trim().split('\n').pop()).usPerRequest
+}
+
+// Instructions per request of `contender`'s in-process requests (see --instructions).
+async function instructions (contender, dir) {
+  const { execFile } = require('node:child_process')
+  const counts = []
+  for (const n of [1000, 3000]) {
+    const file = path.join(dir, `${contender}-ir-${n}.log`)
+    const stderr = await new Promise((resolve, reject) => {
+      execFile('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', SERVER, contender, file, '--js', String(n)],
+        { maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(err) : resolve(stderr)))
+    })
+    const m = /Collected : (\d+)/.exec(stderr)
+    if (!m) throw new Error(`${contender}: no instruction count from callgrind`)
+    counts.push(Number(m[1]))
+  }
+  // Each run makes its warm-up (as many requests, up to 5,000) and then its N requests.
+  return (counts[1] - counts[0]) / 4000
+}
+
+async function mainInstructions () {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+  } catch {
+    console.log('--instructions needs valgrind (Debian: apt-get install valgrind)')
+    process.exitCode = 1
+    return
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodkit-bench-http-'))
+  const ir = {}
+  // Two at a time: the counts do not depend on what runs beside them.
+  for (let i = 0; i < CONTENDERS.length; i += 2) {
+    const pair = CONTENDERS.slice(i, i + 2)
+    const counts = await Promise.all(pair.map((c) => instructions(c, dir)))
+    pair.forEach((c, k) => { ir[c] = counts[k] })
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  const cost = (c) => ir[c] - ir.none
+  console.log(`Instructions per request (callgrind, all threads; bench/http-server.js --js, 4 requests per event-loop turn); Node ${process.version}`)
+  console.log(['| contender | instructions/request | cost of logging |', '| --- | ---: | ---: |',
+    ...CONTENDERS.map((c) => `| ${c} | ${Math.round(ir[c]).toLocaleString('en')} | ${c === 'none' ? '-' : Math.round(cost(c)).toLocaleString('en')} |`)].join('\n'))
+  const sync = cost('prodkit') / cost('pino-http-sync')
+  const async = cost('prodkit') / cost('pino-http-async')
+  console.log(`prodkit / pino-http instructions: ${sync.toFixed(2)} (sync destination), ${async.toFixed(2)} (async destination); target <= ${TARGET_RATIO}${Math.max(sync, async) <= TARGET_RATIO ? ': met' : ': NOT met'}`)
+  const outDir = path.join(__dirname, 'out')
+  fs.mkdirSync(outDir, { recursive: true })
+  fs.writeFileSync(path.join(outDir, 'http-instructions.json'), JSON.stringify({ ir, sync, async }, null, 2))
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -156,4 +211,4 @@ async function main () {
   if (lost.length > 0) process.exitCode = 1
 }
 
-main().catch((err) => { console.error(err); process.exit(1) })
+;(values.instructions ? mainInstructions() : main()).catch((err) => { console.error(err); process.exit(1) })
