@@ -578,7 +578,11 @@ mod tests {
 
   fn send(target: &mut Relp, id: &str, lines: &[Vec<u8>]) -> Outcome {
     let refs: Vec<&[u8]> = lines.iter().map(|l| &l[..]).collect();
-    target.send(&Batch { id, lines: &refs })
+    target.send(&Batch {
+      id,
+      lines: &refs,
+      stop: None,
+    })
   }
 
   #[test]

@@ -2,12 +2,24 @@
 //! whether the store has them. The shipper advances its checkpoint only on `Acked` or
 //! `Rejected` (the rejected lines are set aside), and resends the same batch (same id) on `Retry`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// One batch of whole log lines, each without its trailing newline, in file order.
 pub struct Batch<'a> {
   /// Stable id of this batch (file identity and start offset): the same lines re-sent after
   /// a crash or a retry carry the same id, so a store that can deduplicate on it does.
   pub id: &'a str,
   pub lines: &'a [&'a [u8]],
+  /// The shipper's stop flag: a target that waits between requests (Splunk's
+  /// acknowledgment polls) gives up when it is set, rather than hold the thread.
+  pub stop: Option<&'a AtomicBool>,
+}
+
+impl Batch<'_> {
+  /// True once the shipper is stopping.
+  pub fn stopping(&self) -> bool {
+    self.stop.is_some_and(|stop| stop.load(Ordering::Acquire))
+  }
 }
 
 /// What the store said about a batch.

@@ -150,7 +150,11 @@ impl ClickHouseServer {
 }
 
 fn ship(target: &mut dyn Target, id: &str, lines: &[&[u8]]) -> Outcome {
-  target.send(&Batch { id, lines })
+  target.send(&Batch {
+    id,
+    lines,
+    stop: None,
+  })
 }
 
 #[test]

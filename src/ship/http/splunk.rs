@@ -45,6 +45,8 @@ const ACK_WAIT: Duration = Duration::from_secs(60);
 /// The first pause between two acknowledgment queries, doubled each time up to `ACK_PAUSE_MAX`.
 const ACK_PAUSE: Duration = Duration::from_millis(250);
 const ACK_PAUSE_MAX: Duration = Duration::from_secs(5);
+/// How often a pause between acknowledgment queries looks at the shipper's stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(50);
 
 pub(crate) struct Splunk {
   client: Client,
@@ -141,8 +143,10 @@ impl Splunk {
     format!("{prefix}/services/collector/ack")
   }
 
-  /// Asks HEC until it reports every request of `ids` indexed, or the longest wait has passed.
-  fn wait_indexed(&self, mut ids: Vec<u64>, wait: Duration) -> Result<(), String> {
+  /// Asks HEC until it reports every request of `ids` indexed, or the longest wait has
+  /// passed, or the shipper stops (`batch.stop`: the batch is then not delivered, and is
+  /// sent again from the checkpoint next time, as after any interruption).
+  fn wait_indexed(&self, batch: &Batch, mut ids: Vec<u64>, wait: Duration) -> Result<(), String> {
     let shown = self.client.shown();
     let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
     headers.extend(self.headers.iter().map(|(k, v)| (*k, v.as_str())));
@@ -174,7 +178,11 @@ impl Splunk {
           wait.as_millis()
         ));
       }
-      std::thread::sleep(pause);
+      if !pause_unless_stopped(batch, pause) {
+        return Err(format!(
+          "{shown}: the shipper stopped while waiting for HEC to report the batch indexed"
+        ));
+      }
       pause = (pause * 2).min(ACK_PAUSE_MAX);
     }
   }
@@ -198,6 +206,22 @@ impl Splunk {
       None => body.extend_from_slice(line::json_string(raw).as_bytes()),
     }
     body.extend_from_slice(b"}\n");
+  }
+}
+
+/// Sleeps `pause`, in steps of at most `STOP_CHECK`; false as soon as the batch's shipper
+/// is stopping.
+fn pause_unless_stopped(batch: &Batch, pause: Duration) -> bool {
+  let until = Instant::now() + pause;
+  loop {
+    if batch.stopping() {
+      return false;
+    }
+    let now = Instant::now();
+    if now >= until {
+      return true;
+    }
+    std::thread::sleep((until - now).min(STOP_CHECK));
   }
 }
 
@@ -269,7 +293,7 @@ impl Target for Splunk {
       (Some(wait), outcome @ (Outcome::Acked | Outcome::Rejected { .. }))
         if !ack_ids.is_empty() =>
       {
-        match self.wait_indexed(ack_ids, wait) {
+        match self.wait_indexed(batch, ack_ids, wait) {
           Ok(()) => outcome,
           Err(reason) => Outcome::Retry { reason },
         }

@@ -37,7 +37,11 @@ fn target(url: &str, credentials: Credentials) -> Box<dyn Target> {
 }
 
 fn send(target: &mut dyn Target, lines: &[&[u8]]) -> Outcome {
-  target.send(&Batch { id: "f1-0", lines })
+  target.send(&Batch {
+    id: "f1-0",
+    lines,
+    stop: None,
+  })
 }
 
 fn assert_acked(outcome: Outcome) {
@@ -1066,4 +1070,37 @@ fn splunk_ack_resends_a_batch_never_reported_indexed() {
     &sample(),
   ));
   assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn splunk_ack_wait_ends_when_the_shipper_stops() {
+  use std::sync::atomic::{AtomicBool, Ordering};
+  use std::sync::Arc;
+  use std::time::{Duration, Instant};
+  let server = hec_with_ack(u32::MAX);
+  // A bound of a minute: without the stop flag, send would poll HEC for all of it.
+  let mut hec = target(&server.url("splunk", "?ack=60s"), token("t"));
+  let stop = Arc::new(AtomicBool::new(false));
+  let setter = {
+    let stop = Arc::clone(&stop);
+    std::thread::spawn(move || {
+      std::thread::sleep(Duration::from_millis(400));
+      stop.store(true, Ordering::Release);
+    })
+  };
+  let lines = sample();
+  let started = Instant::now();
+  let outcome = hec.send(&Batch {
+    id: "f1-0",
+    lines: &lines,
+    stop: Some(&stop),
+  });
+  let took = started.elapsed();
+  setter.join().unwrap();
+  let reason = retry(outcome);
+  assert!(reason.contains("the shipper stopped"), "{reason}");
+  assert!(
+    took < Duration::from_secs(10),
+    "the wait ended with the stop flag: {took:?}"
+  );
 }
