@@ -10,6 +10,7 @@ const http = require('node:http')
 const { loggerOption } = require('./logger-option')
 const { fail, isPlainObject } = require('../log/options')
 const { redactUrl, kRedactQuery } = require('./redact-query')
+const { kState } = require('./request-state')
 const { compileTrust, trustFor, clientOf } = require('./trust-proxy')
 
 const KNOWN = ['log', 'html', 'production', 'trustProxy']
@@ -124,7 +125,9 @@ function idUnlessBound (req) {
 
 // The URL with the query parameters requestLogger() redacts (its default list without it).
 function loggedUrl (req) {
-  return redactUrl(req.originalUrl || req.url, req[kRedactQuery] || undefined)
+  // requestLogger's list: in the request's state on Express, else on the request.
+  const state = req[kState]
+  return redactUrl(req.originalUrl || req.url, (state !== undefined ? state.source.redactQuery : req[kRedactQuery]) || undefined)
 }
 
 // A route failed after its response started (`res.write(...)` then a throw, or

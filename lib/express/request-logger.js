@@ -17,6 +17,10 @@
 // connected, else the forwarded headers are never read; a callback option that throws never throws from
 // a response's 'finish' (the host app would crash): its default is used and the error
 // is logged once. Bad options throw a TypeError when the middleware is made.
+//
+// Cost: on Express, requestLogger adds two properties to a request (`id`, as pino-http,
+// and its state: ./request-state.js says why one) and none to the response, and listens
+// with one 'finish' and one 'close' listener, shared with the request-duration metric.
 
 const crypto = require('node:crypto')
 const http = require('node:http')
@@ -24,6 +28,7 @@ const { performance } = require('node:perf_hooks')
 const { loggerOption } = require('./logger-option')
 const { kFailedAfterStart } = require('./error-handler')
 const { kRedactQuery, redactUrl, redactQueryObject, DEFAULT_REDACT_QUERY } = require('./redact-query')
+const { RequestState, kState, kRoute, kRouteTemplate, kLog } = require('./request-state')
 const { fail, isPlainObject } = require('../log/options')
 const { compileTrust, trustFor, clientOf } = require('./trust-proxy')
 // The rest of the request runs in a prodkit.context run holding its id: every line of any
@@ -82,20 +87,25 @@ function countBytes (res) {
 }
 
 // The write/end Express's response prototype gets (once per copy of Express): they add
-// to `res[kBytes]` when requestLogger has set it on the response (a number), then call
+// to the request's state (./request-state.js) when requestLogger made one, then call
 // Node's own (looked up at each call: a later patch of http.ServerResponse.prototype, by
-// an APM agent say, still runs). Nothing is allocated per request, and the count is what
-// reaches Node whatever middleware wraps write/end on the response, before requestLogger
-// or after it (compression: the compressed bytes, as nginx's $body_bytes_sent).
+// an APM agent say, still runs). Nothing is allocated or added per request, and the count
+// is what reaches Node whatever middleware wraps write/end on the response, before
+// requestLogger or after it (compression: the compressed bytes, as nginx's $body_bytes_sent).
+function stateOf (res) {
+  const req = res.req
+  return req !== undefined && req !== null ? req[kState] : undefined
+}
+
 function countingMethods (base) {
   function write (chunk, encoding, cb) {
-    const n = this[kBytes]
-    if (typeof n === 'number') this[kBytes] = n + bodyLength(chunk, encoding)
+    const state = stateOf(this)
+    if (state !== undefined) state.bytes += bodyLength(chunk, encoding)
     return Object.getPrototypeOf(base).write.call(this, chunk, encoding, cb)
   }
   function end (chunk, encoding, cb) {
-    const n = this[kBytes]
-    if (typeof n === 'number') this[kBytes] = n + bodyLength(chunk, encoding)
+    const state = stateOf(this)
+    if (state !== undefined) state.bytes += bodyLength(chunk, encoding)
     return Object.getPrototypeOf(base).end.call(this, chunk, encoding, cb)
   }
   write[kCounting] = true
@@ -119,18 +129,15 @@ function expressBase (obj, nodeProto) {
 }
 
 // Shared by name, as two copies of prodkit may meet on one Express: the accessors one
-// defined serve the other.
-const kRoute = Symbol.for('@oj/prodkit.express.route')
-const kRouteTemplate = Symbol.for('@oj/prodkit.express.routeTemplate')
-const kLog = Symbol.for('@oj/prodkit.express.log')
-const kLogSource = Symbol.for('@oj/prodkit.express.logSource')
-const kPatched = Symbol.for('@oj/prodkit.express.patched')
-const kBytes = Symbol.for('@oj/prodkit.express.bytes')
+// defined serve the other. The first layout (own properties on each request) marked the
+// prototypes with kPatchedV1: a copy of that layout makes this one use PLAIN.
+const kPatchedV1 = Symbol.for('@oj/prodkit.express.patched')
+const kPatched = Symbol.for('@oj/prodkit.express.patched.v2')
 const kCounting = Symbol.for('@oj/prodkit.express.counting')
 // What patchExpress found for a pair of prototypes.
 const PLAIN = 0 // not Express (or its accessors taken): req.log made at once, bytes per response
-const LAZY = 1 // req.log made on first use; bytes per response
-const COUNTED = 2 // and the prototype's write/end count the bytes
+const LAZY = 1 // a RequestState on the request: req.log made on first use; bytes per response
+const COUNTED = 2 // and the prototype's write/end count the bytes in the state
 const patched = new WeakMap()
 // The last request prototype seen and its answer: one app's requests all share it.
 let lastProto = null
@@ -170,7 +177,8 @@ function patchExpress (req, res) {
   if (Object.prototype.hasOwnProperty.call(reqBase, kPatched)) {
     // By another copy of prodkit (its accessors serve this one; its write/end if it has them).
     found = counting(resBase, 'write') && counting(resBase, 'end') ? COUNTED : LAZY
-  } else if (!(free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log'))) {
+  } else if (Object.prototype.hasOwnProperty.call(reqBase, kPatchedV1) ||
+      !(free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log'))) {
     found = PLAIN
   } else {
     Object.defineProperty(reqBase, kPatched, { value: true })
@@ -189,27 +197,43 @@ function patchExpress (req, res) {
   return found === COUNTED ? LAZY : found // this request: see above
 }
 
+// The accessors keep their values in the request's state when it has one (see
+// ./request-state.js), else in own properties.
 function defineAccessors (reqBase, resBase) {
   Object.defineProperty(reqBase, 'route', {
     configurable: true,
     enumerable: true,
-    get () { return this[kRoute] },
+    get () {
+      const state = this[kState]
+      return state !== undefined ? state.route : this[kRoute]
+    },
     set (value) {
-      this[kRoute] = value
-      if (value && value.path !== undefined) this[kRouteTemplate] = (this.baseUrl || '') + pathText(value.path)
+      const template = value && value.path !== undefined ? (this.baseUrl || '') + pathText(value.path) : undefined
+      const state = this[kState]
+      if (state !== undefined) {
+        state.route = value
+        if (template !== undefined) state.template = template
+      } else {
+        this[kRoute] = value
+        if (template !== undefined) this[kRouteTemplate] = template
+      }
     }
   })
   Object.defineProperty(reqBase, 'log', {
     configurable: true,
     enumerable: true,
     get () {
-      const log = this[kLog]
-      if (log !== undefined) return log
-      const source = this[kLogSource]
-      if (source === undefined) return undefined
-      return (this[kLog] = source.log.child({ [source.idKey]: this.id }))
+      const state = this[kState]
+      if (state === undefined) return this[kLog]
+      if (state.log !== undefined) return state.log
+      const source = state.source
+      return (state.log = source.log.child({ [source.idKey]: this.id }))
     },
-    set (value) { this[kLog] = value }
+    set (value) {
+      const state = this[kState]
+      if (state !== undefined) state.log = value
+      else this[kLog] = value
+    }
   })
   Object.defineProperty(resBase, 'log', {
     configurable: true,
@@ -429,9 +453,8 @@ function requestLogger (options = {}) {
   const idField = context.fieldKey(idKey)
 
   return function prodkitRequestLogger (req, res, next) {
-    if (req.id === undefined || req.id === null || req.id === '') req.id = newId(req, res)
-    const requestId = req.id
-    req[kRedactQuery] = o.redactQuery
+    const given = req.id
+    const requestId = given === undefined || given === null || given === '' ? (req.id = newId(req, res)) : given
     // At the start: once the client has gone, the socket no longer says who it was.
     // Behind trusted proxies, the client they name (X-Forwarded-For) and its protocol.
     const trust = trustFor(o.trust, req)
@@ -444,12 +467,23 @@ function requestLogger (options = {}) {
     }
     const patch = patchExpress(req, res)
     const lazy = patch !== PLAIN
+    // Express: one RequestState (the one of a requestLogger before this one, if any).
+    let state = null
+    if (lazy) {
+      state = req[kState]
+      if (state === undefined) {
+        state = new RequestState(o)
+        req[kState] = state
+      } else {
+        state.source = o
+        state.log = undefined // a req.log set by a middleware before this one is replaced
+      }
+    } else {
+      req[kRedactQuery] = o.redactQuery
+    }
     if (!o.quietReq) {
       req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, client) })
-    } else if (lazy) {
-      if (req[kLog] !== undefined) req[kLog] = undefined // a req.log set by a middleware before this one is replaced
-      req[kLogSource] = o
-    } else {
+    } else if (!lazy) {
       req.log = log.child({ [idKey]: requestId })
     }
     if (!lazy) res.log = req.log
@@ -472,10 +506,9 @@ function requestLogger (options = {}) {
       }
     }
     const started = performance.now()
-    // The body bytes: counted by the prototype's write/end (COUNTED), else on the response.
-    let bytes = null
-    if (patch === COUNTED) res[kBytes] = 0
-    else bytes = countBytes(res)
+    // The body bytes: counted by the prototype's write/end in the state (COUNTED), else on
+    // the response.
+    const bytes = patch === COUNTED ? null : countBytes(res)
     let logged = false
     // Called by 'finish' and by 'close' (which follows it, or comes alone when the client
     // went away first): the first call logs. The listeners stay: the response is done.
@@ -499,7 +532,7 @@ function requestLogger (options = {}) {
       if (level === 'silent') return
       // Without a child made yet, the id is the line's first field (the same bytes), unless
       // the request's context run, still active here, puts it there already.
-      const child = lazy ? req[kLog] : req.log
+      const child = lazy ? state.log : req.log
       let line = child === undefined && !context.activeHas(idKey, requestId) ? { [idKey]: requestId } : {}
       if (o.customProps !== undefined) {
         const props = typeof o.customProps === 'function' ? guarded('customProps', o.customProps, undefined, req, res) : o.customProps
@@ -514,9 +547,9 @@ function requestLogger (options = {}) {
       line[o.resKey] = serializeRes(res)
       if (err !== undefined) line[o.errKey] = err
       line[o.timeKey] = responseTime
-      const template = req[kRouteTemplate]
+      const template = lazy ? state.template : req[kRouteTemplate]
       if (template !== undefined) line.route = template
-      line.bytes = bytes === null ? res[kBytes] : bytes()
+      line.bytes = bytes === null ? state.bytes : bytes()
       if (aborted) line.aborted = true
       if (failed) line.failed = true
       // pino-http's customSuccessObject/customErrorObject: the fields above in, the line's

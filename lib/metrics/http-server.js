@@ -18,8 +18,8 @@ const { otel } = require('./registry')
 const UNMATCHED = '#unmatched'
 const NAME = 'http_server_request_duration_seconds'
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY'])
-// Set by requestLogger when Express matches a route (lib/express/request-logger.js).
-const kRouteTemplate = Symbol.for('@oj/prodkit.express.routeTemplate')
+// Kept by requestLogger when Express matches a route (lib/express/request-logger.js).
+const { routeTemplateOf } = require('../express/request-state')
 
 // The process's recorder: the latest metrics made with httpServer on (install() makes one).
 let active = null
@@ -45,7 +45,7 @@ class HttpServerMetrics {
       if (done) return
       done = true
       const seconds = (performance.now() - started) / 1000
-      const template = req[kRouteTemplate]
+      const template = routeTemplateOf(req)
       const method = METHODS.has(req.method) ? req.method : '_OTHER'
       const child = this.histogram.labels({
         method,

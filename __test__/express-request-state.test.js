@@ -1,0 +1,111 @@
+'use strict'
+// requestLogger keeps what it needs for an Express request in one object on the request
+// (lib/express/request-state.js): Express gives every request a hidden class of its own,
+// where each added property is slow. What the app sees stays the same: req.route as
+// Express sets it, req.log (made on first use, replaced when set), and one line per request.
+// A prototype patched by a copy of prodkit of the earlier layout makes this one fall back
+// to own properties (PLAIN), with the same lines.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const prodkit = require('..')
+const { tempDir, readJsonLines, waitFor } = require('./helpers')
+
+const EXPRESS = { 'Express 4': require('express'), 'Express 5': require('express5') }
+const kState = Symbol.for('@oj/prodkit.express.state')
+
+async function serve (t, app) {
+  const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
+  t.after(() => new Promise((resolve) => server.close(resolve)))
+  return `http://127.0.0.1:${server.address().port}`
+}
+
+async function linesOf (log, file, count) {
+  return waitFor(() => {
+    log.flushSync()
+    let lines
+    try {
+      lines = readJsonLines(file)
+    } catch (err) {
+      if (err.code === 'ENOENT') return false
+      throw err
+    }
+    return lines.length >= count && lines
+  }, { what: `${count} lines` })
+}
+
+for (const [name, express] of Object.entries(EXPRESS)) {
+  test(`${name}: req.route and req.log as the app knows them; one property on the request besides id`, async (t) => {
+    const file = path.join(tempDir(t), 'http.log')
+    const log = prodkit.createLogger({ destination: file, level: 'info' })
+    t.after(() => log.close())
+    const app = express()
+    const early = { info () { throw new Error('the early req.log was used') } }
+    app.use((req, res, next) => { req.log = early; next() })
+    app.use(prodkit.express.requestLogger({ log }))
+    const seen = []
+    app.get('/orders/:id', (req, res) => {
+      assert.notEqual(req.log, early, 'a req.log set before requestLogger is replaced')
+      req.log.info({ step: 'handler' }, 'in the handler')
+      seen.push({
+        route: req.route && req.route.path,
+        own: Object.getOwnPropertySymbols(req).filter((s) => String(s).includes('@oj/prodkit')).map(String),
+        state: typeof req[kState]
+      })
+      res.json({ id: req.params.id })
+    })
+    app.get('/custom', (req, res) => {
+      const custom = log.child({ custom: true })
+      req.log = custom
+      assert.equal(req.log, custom, 'a req.log the app sets is kept')
+      req.log.info('custom logger')
+      res.send('ok')
+    })
+    const base = await serve(t, app)
+    // First a request that patches Express's prototypes (before it, the early middleware's
+    // req.log is a plain property of that one request: the accessor is not there yet).
+    assert.equal((await fetch(`${base}/custom`)).status, 200)
+    const answer = await fetch(`${base}/orders/7`)
+    assert.equal(answer.status, 200, await answer.text())
+    const lines = await linesOf(log, file, 4)
+    // requestLogger's one property, and where the accessor kept the early middleware's
+    // req.log (set before the request had a state).
+    assert.deepEqual(seen, [{ route: '/orders/:id', own: ['Symbol(@oj/prodkit.express.log)', 'Symbol(@oj/prodkit.express.state)'], state: 'object' }])
+    const [custom, second, handler, first] = lines
+    assert.equal(handler.msg, 'in the handler')
+    assert.equal(first.msg, 'request completed')
+    assert.equal(handler.requestId, first.requestId)
+    assert.equal(first.route, '/orders/:id')
+    assert.equal(first.bytes, Buffer.byteLength('{"id":"7"}'))
+    assert.equal(custom.custom, true)
+    assert.equal(second.route, '/custom')
+    for (const line of lines) assert.equal(Object.keys(line).filter((k) => k === 'requestId').length, 1)
+  })
+}
+
+test('Express 5 prototypes patched by a copy of the earlier layout: own properties instead, the same lines', async (t) => {
+  // A copy of Express 5 of its own (the tests above patched the shared one).
+  for (const key of Object.keys(require.cache)) if (key.includes(`${path.sep}express5${path.sep}`)) delete require.cache[key]
+  const express = require('express5')
+  // What a copy of the earlier layout leaves on the prototype it patched (and its accessors:
+  // here the app's own route and log, as plain properties would be).
+  Object.defineProperty(express.request, Symbol.for('@oj/prodkit.express.patched'), { value: true })
+  const file = path.join(tempDir(t), 'http.log')
+  const log = prodkit.createLogger({ destination: file, level: 'info' })
+  t.after(() => log.close())
+  const app = express()
+  app.use(prodkit.express.requestLogger({ log }))
+  app.get('/a', (req, res) => {
+    assert.equal(req[kState], undefined)
+    req.log.info('handler')
+    res.write('abc')
+    res.end('de')
+  })
+  const base = await serve(t, app)
+  assert.equal(await (await fetch(`${base}/a`)).text(), 'abcde')
+  const [handler, done] = await linesOf(log, file, 2)
+  assert.equal(handler.requestId, done.requestId)
+  assert.equal(done.msg, 'request completed')
+  assert.equal(done.bytes, 5)
+})
