@@ -10,7 +10,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const prodkit = require('..')
-const { tempDir, readJsonLines, waitFor } = require('./helpers')
+const { tempDir, waitForLines } = require('./helpers')
 
 const EXPRESS = { 'Express 4': require('express'), 'Express 5': require('express5') }
 
@@ -46,17 +46,7 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     const bodies = []
     for (const p of ['/before', '/after', '/plain', '/twice', '/before']) bodies.push(await (await fetch(base + p)).text())
     assert.deepEqual(bodies, ['abcabcdede', 'abcabcdede', 'abcde', 'hello', 'abcabcdede'])
-    const lines = await waitFor(() => {
-      log.flushSync()
-      let lines
-      try {
-        lines = readJsonLines(file)
-      } catch (err) {
-        if (err.code === 'ENOENT') return false
-        throw err
-      }
-      return lines.filter((l) => l.msg === 'request completed').length >= 6 && lines
-    }, { what: 'six request lines' })
+    const lines = await waitForLines(log, file, 6, (l) => l.msg === 'request completed')
     const byUrl = (url) => lines.filter((l) => l.msg === 'request completed' && l.req.url === url).map((l) => l.bytes)
     assert.deepEqual(byUrl('/before'), [5, 10], 'a middleware before requestLogger: the app\'s bytes on the first request, then what reached Node')
     assert.deepEqual(byUrl('/after'), [10], 'a middleware after requestLogger: what it passed on')
@@ -85,17 +75,7 @@ test('requestLogger on a plain node:http server (no Express): each response\'s b
   t.after(() => new Promise((resolve) => server.close(resolve)))
   const base = `http://127.0.0.1:${server.address().port}`
   for (const p of ['/stream', '/one', '/stream']) await (await fetch(base + p)).text()
-  const lines = await waitFor(() => {
-    log.flushSync()
-    let lines
-    try {
-      lines = readJsonLines(file)
-    } catch (err) {
-      if (err.code === 'ENOENT') return false
-      throw err
-    }
-    return lines.filter((l) => l.msg === 'request completed').length >= 3 && lines
-  }, { what: 'three request lines' })
+  const lines = await waitForLines(log, file, 3, (l) => l.msg === 'request completed')
   const completed = lines.filter((l) => l.msg === 'request completed')
   assert.deepEqual(completed.map((l) => [l.req.url, l.bytes]), [['/stream', 7], ['/one', 2], ['/stream', 7]])
   assert.ok(completed.every((l) => typeof l.requestId === 'string' && l.requestId === l.req.id), 'each line carries its request id once')

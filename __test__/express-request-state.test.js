@@ -10,7 +10,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const prodkit = require('..')
-const { tempDir, readJsonLines, waitFor } = require('./helpers')
+const { tempDir, waitForLines } = require('./helpers')
 
 const EXPRESS = { 'Express 4': require('express'), 'Express 5': require('express5') }
 const kState = Symbol.for('@oj/prodkit.express.state')
@@ -19,20 +19,6 @@ async function serve (t, app) {
   const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
   t.after(() => new Promise((resolve) => server.close(resolve)))
   return `http://127.0.0.1:${server.address().port}`
-}
-
-async function linesOf (log, file, count) {
-  return waitFor(() => {
-    log.flushSync()
-    let lines
-    try {
-      lines = readJsonLines(file)
-    } catch (err) {
-      if (err.code === 'ENOENT') return false
-      throw err
-    }
-    return lines.length >= count && lines
-  }, { what: `${count} lines` })
 }
 
 for (const [name, express] of Object.entries(EXPRESS)) {
@@ -68,7 +54,7 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     assert.equal((await fetch(`${base}/custom`)).status, 200)
     const answer = await fetch(`${base}/orders/7`)
     assert.equal(answer.status, 200, await answer.text())
-    const lines = await linesOf(log, file, 4)
+    const lines = await waitForLines(log, file, 4)
     // requestLogger's one property, and where the accessor kept the early middleware's
     // req.log (set before the request had a state).
     assert.deepEqual(seen, [{ route: '/orders/:id', own: ['Symbol(@oj/prodkit.express.log)', 'Symbol(@oj/prodkit.express.state)'], state: 'object' }])
@@ -104,7 +90,7 @@ test('Express 5 prototypes patched by a copy of the earlier layout: own properti
   })
   const base = await serve(t, app)
   assert.equal(await (await fetch(`${base}/a`)).text(), 'abcde')
-  const [handler, done] = await linesOf(log, file, 2)
+  const [handler, done] = await waitForLines(log, file, 2)
   assert.equal(handler.requestId, done.requestId)
   assert.equal(done.msg, 'request completed')
   assert.equal(done.bytes, 5)

@@ -181,4 +181,20 @@ function tmpfs (t, size) {
   return { mnt }
 }
 
-module.exports = { freePort, ROOT, tempDir, readJsonLines, parseJsonLines, completeLines, runNode, logFiles, readLogSet, waitFor, copyPackageForNobody, tmpfs }
+// The lines of a logger's file once at least `count` of them pass `keep` (every line by
+// default), flushing the logger at each look; before the file exists, none.
+function waitForLines (log, file, count, keep = () => true) {
+  return waitFor(() => {
+    log.flushSync()
+    let lines
+    try {
+      lines = readJsonLines(file)
+    } catch (err) {
+      if (err.code === 'ENOENT') return false
+      throw err
+    }
+    return lines.filter(keep).length >= count && lines
+  }, { what: `${count} lines in ${file}` })
+}
+
+module.exports = { freePort, ROOT, tempDir, readJsonLines, parseJsonLines, completeLines, runNode, logFiles, readLogSet, waitFor, waitForLines, copyPackageForNobody, tmpfs }
