@@ -9,8 +9,8 @@
 const http = require('node:http')
 const { loggerOption } = require('./logger-option')
 const { fail, isPlainObject } = require('../log/options')
-const { redactUrl, kRedactQuery } = require('./redact-query')
-const { kState } = require('./request-state')
+const { redactUrl } = require('./redact-query')
+const { redactQueryOf } = require('./request-state')
 const { compileTrust, trustFor, clientOf } = require('./trust-proxy')
 
 const KNOWN = ['log', 'html', 'production', 'trustProxy']
@@ -125,9 +125,7 @@ function idUnlessBound (req) {
 
 // The URL with the query parameters requestLogger() redacts (its default list without it).
 function loggedUrl (req) {
-  // requestLogger's list: in the request's state on Express, else on the request.
-  const state = req[kState]
-  return redactUrl(req.originalUrl || req.url, (state !== undefined ? state.source.redactQuery : req[kRedactQuery]) || undefined)
+  return redactUrl(req.originalUrl || req.url, redactQueryOf(req) || undefined)
 }
 
 // A route failed after its response started (`res.write(...)` then a throw, or

@@ -19,6 +19,7 @@ const kState = Symbol.for('@oj/prodkit.express.state')
 const kRoute = Symbol.for('@oj/prodkit.express.route')
 const kRouteTemplate = Symbol.for('@oj/prodkit.express.routeTemplate')
 const kLog = Symbol.for('@oj/prodkit.express.log')
+const { kRedactQuery } = require('./redact-query')
 
 class RequestState {
   constructor (source) {
@@ -41,4 +42,11 @@ function routeTemplateOf (req) {
   return state !== undefined ? state.template : req[kRouteTemplate]
 }
 
-module.exports = { RequestState, routeTemplateOf, kState, kRoute, kRouteTemplate, kLog }
+// The query-parameter names requestLogger redacts for this request (a Set), or undefined
+// when it did not go through requestLogger: from its state, else from the request.
+function redactQueryOf (req) {
+  const state = req[kState]
+  return state !== undefined ? state.source.redactQuery : req[kRedactQuery]
+}
+
+module.exports = { RequestState, routeTemplateOf, redactQueryOf, kState, kRoute, kRouteTemplate, kLog }
