@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::lockfile::{is_file_at, LockFile, Locked};
+use super::lockfile::{LockFile, Locked};
 use crate::sys;
 use crate::sys::fd::{write_fully, Fd as RawFd, Raw};
+use crate::sys::fs::{file_id, path_holds, FileId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -24,6 +25,13 @@ pub enum Target {
 pub struct Destination {
   target: Target,
   file: Option<File>,
+  /// The open file's identity, read when it was opened: whether the path still holds it
+  /// is then one look at the path per batch.
+  file_id: Option<FileId>,
+  /// Where this writer's last append to the open file ended (a newline): while the file
+  /// still ends there, no other writer has appended since, and its last byte needs no
+  /// reading for a torn line.
+  clean_end: Option<u64>,
   /// Set by `reopen()` from JS (or its signal): the next batch opens the path afresh.
   reopen_requested: Arc<AtomicBool>,
   /// The lock every prodkit writer of the path holds around its check-and-append, with
@@ -100,6 +108,8 @@ impl Destination {
     Destination {
       target,
       file: None,
+      file_id: None,
+      clean_end: None,
       reopen_requested: Arc::default(),
       lock,
       kind: None,
@@ -149,21 +159,27 @@ impl Destination {
       return Ok(());
     };
     let asked = self.reopen_requested.swap(false, Ordering::AcqRel);
-    if let Some(file) = &self.file {
-      if !asked && is_file_at(file, path) {
-        return Ok(());
-      }
+    if self.file.is_some() && !asked && self.file_id.is_some_and(|id| path_holds(path, id)) {
+      return Ok(());
     }
-    self.file = Some(Self::open_file(path)?);
-    self.kind = None;
+    let file = Self::open_file(path)?;
+    self.opened(file);
     Ok(())
+  }
+
+  /// `file` is the open file from now on.
+  fn opened(&mut self, file: File) {
+    self.file_id = file_id(&file);
+    self.file = Some(file);
+    self.kind = None;
+    self.clean_end = None;
   }
 
   /// Opens the file path afresh (after a rotation renamed it).
   pub fn reopen(&mut self) -> io::Result<()> {
     if let Target::File(path) = &self.target {
-      self.file = Some(Self::open_file(path)?);
-      self.kind = None;
+      let file = Self::open_file(path)?;
+      self.opened(file);
     }
     Ok(())
   }
@@ -237,7 +253,8 @@ impl Destination {
     // An app's descriptor is shared with the app's own writes (console.log to a file):
     // checked once, for what an earlier process left.
     let check_tail = ours || !std::mem::replace(&mut self.tail_checked, true);
-    let newline = appending && check_tail && torn_tail(fd, st.size);
+    let newline =
+      appending && check_tail && self.clean_end != Some(st.size) && torn_tail(fd, st.size);
     let len = buf.len() + newline as usize;
     sys::fd::reserve(fd, start, len)?;
     let mut done = 0;
@@ -249,8 +266,12 @@ impl Destination {
     let result = result.and_then(|()| write_fully(fd, buf, &mut done));
     let Err(err) = result else {
       *written += buf.len();
+      if ours && buf.last() == Some(&b'\n') {
+        self.clean_end = Some(start + len as u64);
+      }
       return Ok(());
     };
+    self.clean_end = None;
     if done == 0 {
       return Err(err);
     }
@@ -286,6 +307,8 @@ impl Destination {
   /// After an error: forget the open file so the next write opens the path afresh.
   pub fn reset(&mut self) {
     self.file = None;
+    self.file_id = None;
+    self.clean_end = None;
   }
 }
 
@@ -389,6 +412,27 @@ mod tests {
     assert_eq!(fs::read(&path).unwrap(), b"one\ntwo\n");
     let mode = fs::metadata(&path).unwrap().mode() & 0o777;
     assert_eq!(mode & !0o640, 0, "mode {mode:o} is at most 0640");
+    fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn a_line_torn_by_another_writer_between_two_batches_is_ended_first() {
+    use std::io::Write;
+    let dir = absent_temp_dir("dest", "torn-between");
+    let path = dir.join("app.log");
+    let mut d = Destination::new(Target::File(path.clone()));
+    assert_eq!(d.write(b"one\n").unwrap(), 4);
+    // This writer's last append is the end of the file: the next one goes right after it.
+    assert_eq!(d.write(b"two\n").unwrap(), 4);
+    let mut other = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    other.write_all(b"half").unwrap();
+    assert_eq!(d.write(b"three\n").unwrap(), 6);
+    other.write_all(b"whole\n").unwrap();
+    assert_eq!(d.write(b"four\n").unwrap(), 5);
+    assert_eq!(
+      fs::read_to_string(&path).unwrap(),
+      "one\ntwo\nhalf\nthree\nwhole\nfour\n"
+    );
     fs::remove_dir_all(&dir).unwrap();
   }
 

@@ -14,13 +14,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::sys;
-use crate::sys::fs::OpenOptionsExt;
+use crate::sys::fs::{file_id, path_holds, FileId, OpenOptionsExt};
 
 pub use crate::sys::fs::is_file_at;
 
 pub struct LockFile {
   path: PathBuf,
-  file: Option<File>,
+  /// The open lock file and its identity (read once: the path is then looked at once
+  /// per lock, not the file too).
+  file: Option<(File, Option<FileId>)>,
 }
 
 /// Held while locked; unlocks when dropped.
@@ -80,13 +82,17 @@ impl LockFile {
   /// Takes the lock, waiting for other holders.
   pub fn lock(&mut self) -> io::Result<Locked> {
     loop {
-      let file = match self.file.take() {
-        Some(file) => file,
-        None => self.open()?,
+      let (file, id) = match self.file.take() {
+        Some(open) => open,
+        None => {
+          let file = self.open()?;
+          let id = file_id(&file);
+          (file, id)
+        }
       };
-      let file = self.file.insert(file);
+      let (file, id) = self.file.insert((file, id));
       sys::lock::lock(file)?;
-      if is_file_at(file, &self.path) {
+      if id.is_some_and(|id| path_holds(&self.path, id)) {
         return Ok(Locked(sys::lock::raw(file)));
       }
       // The lock file was removed (its folder deleted, say) and perhaps made again by
@@ -154,7 +160,8 @@ mod tests {
       "the lock is held on the file at the path"
     );
     drop(guard);
-    other.file = Some(file);
+    let id = file_id(&file);
+    other.file = Some((file, id));
     drop(other.lock().unwrap());
     fs::remove_dir_all(&dir).unwrap();
   }

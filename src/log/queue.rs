@@ -159,6 +159,12 @@ struct State {
   /// `written` when a push gave up waiting on a stalled writer after a termination signal:
   /// later pushes drop at once until the writer moves again.
   stalled_at: Option<u64>,
+  /// The writer waits on `work` (in `take`): a push wakes it only then, as a wake is a
+  /// system call whether anyone waits or not.
+  writer_waiting: bool,
+  /// Threads waiting on `progress` (blocked pushes, flushes): a written batch wakes them
+  /// only when there are any.
+  progress_waiting: usize,
 }
 
 impl State {
@@ -271,8 +277,11 @@ impl Queue {
         s.held += len;
         s.accepted += len as u64;
         s.chunks.push_back(chunk);
+        let wake = s.writer_waiting;
         drop(s);
-        self.work.notify_one();
+        if wake {
+          self.work.notify_one();
+        }
         return Push::Queued;
       }
       if !may_wait || s.failing {
@@ -292,11 +301,13 @@ impl Queue {
           break;
         }
       }
+      s.progress_waiting += 1;
       s = self
         .progress
         .wait_timeout(s, SLICE)
         .unwrap_or_else(|e| e.into_inner())
         .0;
+      s.progress_waiting -= 1;
     }
     let lines = chunk.lines();
     s.dropped_total += lines;
@@ -321,7 +332,9 @@ impl Queue {
   pub fn take(&self, max: usize) -> Option<Batch> {
     let mut s = self.lock();
     while s.chunks.is_empty() && s.dropped_unreported == 0 && !s.closed {
+      s.writer_waiting = true;
       s = self.work.wait(s).unwrap_or_else(|e| e.into_inner());
+      s.writer_waiting = false;
     }
     if s.chunks.is_empty() && s.dropped_unreported == 0 {
       return None;
@@ -378,8 +391,11 @@ impl Queue {
     s.notice_in_flight = false;
     s.dropped_in_flight = 0;
     let done = s.finished_waiters();
+    let wake = s.progress_waiting > 0;
     drop(s);
-    self.progress.notify_all();
+    if wake {
+      self.progress.notify_all();
+    }
     settle(done);
   }
 
@@ -471,11 +487,13 @@ impl Queue {
       let Some(slice) = bound.next_wait(s.written) else {
         return false;
       };
+      s.progress_waiting += 1;
       s = self
         .progress
         .wait_timeout(s, slice)
         .unwrap_or_else(|e| e.into_inner())
         .0;
+      s.progress_waiting -= 1;
     }
   }
 
