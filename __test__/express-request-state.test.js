@@ -1,8 +1,9 @@
 'use strict'
-// requestLogger keeps what it needs for an Express request in one object on the request
-// (lib/express/request-state.js): Express gives every request a hidden class of its own,
-// where each added property is slow. What the app sees stays the same: req.route as
-// Express sets it, req.log (made on first use, replaced when set), and one line per request.
+// requestLogger keeps what it needs for an Express request beside the request, adding no
+// property to it (lib/express/request-state.js): Express gives every request a hidden
+// class of its own, where each added property is slow. What the app sees stays the same:
+// req.id, req.route as Express sets it, req.log (made on first use, replaced when set),
+// and one line per request.
 // A prototype patched by a copy of prodkit of the earlier layout makes this one fall back
 // to own properties (PLAIN), with the same lines.
 
@@ -13,7 +14,7 @@ const prodkit = require('..')
 const { tempDir, waitForLines } = require('./helpers')
 
 const EXPRESS = { 'Express 4': require('express'), 'Express 5': require('express5') }
-const kState = Symbol.for('@oj/prodkit.express.state')
+const { stateOf } = require('../lib/express/request-state')
 
 async function serve (t, app) {
   const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
@@ -22,7 +23,7 @@ async function serve (t, app) {
 }
 
 for (const [name, express] of Object.entries(EXPRESS)) {
-  test(`${name}: req.route and req.log as the app knows them; one property on the request besides id`, async (t) => {
+  test(`${name}: req.id, req.route and req.log as the app knows them; no property added to the request`, async (t) => {
     const file = path.join(tempDir(t), 'http.log')
     const log = prodkit.createLogger({ destination: file, level: 'info' })
     t.after(() => log.close())
@@ -37,7 +38,9 @@ for (const [name, express] of Object.entries(EXPRESS)) {
       seen.push({
         route: req.route && req.route.path,
         own: Object.getOwnPropertySymbols(req).filter((s) => String(s).includes('@oj/prodkit')).map(String),
-        state: typeof req[kState]
+        ownId: Object.prototype.hasOwnProperty.call(req, 'id'),
+        id: req.id,
+        state: typeof stateOf(req)
       })
       res.json({ id: req.params.id })
     })
@@ -55,10 +58,10 @@ for (const [name, express] of Object.entries(EXPRESS)) {
     const answer = await fetch(`${base}/orders/7`)
     assert.equal(answer.status, 200, await answer.text())
     const lines = await waitForLines(log, file, 4)
-    // requestLogger's one property, and where the accessor kept the early middleware's
-    // req.log (set before the request had a state).
-    assert.deepEqual(seen, [{ route: '/orders/:id', own: ['Symbol(@oj/prodkit.express.log)', 'Symbol(@oj/prodkit.express.state)'], state: 'object' }])
+    // Only where the accessor kept the early middleware's req.log (set before the request
+    // had a state); req.id is the line's request id.
     const [custom, second, handler, first] = lines
+    assert.deepEqual(seen, [{ route: '/orders/:id', own: ['Symbol(@oj/prodkit.express.log)'], ownId: false, id: first.requestId, state: 'object' }])
     assert.equal(handler.msg, 'in the handler')
     assert.equal(first.msg, 'request completed')
     assert.equal(handler.requestId, first.requestId)
@@ -70,28 +73,31 @@ for (const [name, express] of Object.entries(EXPRESS)) {
   })
 }
 
-test('Express 5 prototypes patched by a copy of the earlier layout: own properties instead, the same lines', async (t) => {
-  // A copy of Express 5 of its own (the tests above patched the shared one).
-  for (const key of Object.keys(require.cache)) if (key.includes(`${path.sep}express5${path.sep}`)) delete require.cache[key]
-  const express = require('express5')
-  // What a copy of the earlier layout leaves on the prototype it patched (and its accessors:
-  // here the app's own route and log, as plain properties would be).
-  Object.defineProperty(express.request, Symbol.for('@oj/prodkit.express.patched'), { value: true })
-  const file = path.join(tempDir(t), 'http.log')
-  const log = prodkit.createLogger({ destination: file, level: 'info' })
-  t.after(() => log.close())
-  const app = express()
-  app.use(prodkit.express.requestLogger({ log }))
-  app.get('/a', (req, res) => {
-    assert.equal(req[kState], undefined)
-    req.log.info('handler')
-    res.write('abc')
-    res.end('de')
+for (const marker of ['@oj/prodkit.express.patched', '@oj/prodkit.express.patched.v2']) {
+  test(`Express 5 prototypes patched by a copy of an earlier layout (${marker}): own properties instead, the same lines`, async (t) => {
+    // A copy of Express 5 of its own (the tests above patched the shared one).
+    for (const key of Object.keys(require.cache)) if (key.includes(`${path.sep}express5${path.sep}`)) delete require.cache[key]
+    const express = require('express5')
+    // What a copy of the earlier layout leaves on the prototype it patched (and its accessors:
+    // here the app's own route and log, as plain properties would be).
+    Object.defineProperty(express.request, Symbol.for(marker), { value: true })
+    const file = path.join(tempDir(t), 'http.log')
+    const log = prodkit.createLogger({ destination: file, level: 'info' })
+    t.after(() => log.close())
+    const app = express()
+    app.use(prodkit.express.requestLogger({ log }))
+    app.get('/a', (req, res) => {
+      assert.equal(stateOf(req), undefined)
+      assert.equal(Object.prototype.hasOwnProperty.call(req, 'id'), true, 'req.id a property of the request')
+      req.log.info('handler')
+      res.write('abc')
+      res.end('de')
+    })
+    const base = await serve(t, app)
+    assert.equal(await (await fetch(`${base}/a`)).text(), 'abcde')
+    const [handler, done] = await waitForLines(log, file, 2)
+    assert.equal(handler.requestId, done.requestId)
+    assert.equal(done.msg, 'request completed')
+    assert.equal(done.bytes, 5)
   })
-  const base = await serve(t, app)
-  assert.equal(await (await fetch(`${base}/a`)).text(), 'abcde')
-  const [handler, done] = await waitForLines(log, file, 2)
-  assert.equal(handler.requestId, done.requestId)
-  assert.equal(done.msg, 'request completed')
-  assert.equal(done.bytes, 5)
-})
+}

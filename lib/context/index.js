@@ -94,14 +94,6 @@ function runField (field, value, fn) {
   return storage.run(frame, fn)
 }
 
-// Whether the active run binds `key` to `value`: a line written inside it carries the
-// field already (lineFields), so the caller can leave it out of its merge object.
-function activeHas (key, value) {
-  if (!started) return false
-  const frame = storage.getStore()
-  return frame !== undefined && frame.bindings[key] === value && frame.keys.includes(key)
-}
-
 function get () {
   if (!started) return undefined
   const frame = storage.getStore()
@@ -213,6 +205,11 @@ function anyOwn (view, keys) {
   return false
 }
 
+function allOwn (view, keys) {
+  for (let i = 0; i < keys.length; i++) if (!hasOwn.call(view, keys[i])) return false
+  return true
+}
+
 // The ambient fields for one line of `logger` (core: its shared internals, bindings: its
 // rendered bindings), whose first argument is `first`: '' when no run and no span is
 // active; an entry (see frameEntry) when the fields are the same for every line of the
@@ -230,6 +227,8 @@ function lineFields (logger, core, bindings, first) {
     let entry = null // the run's entry, when `out` is its fragment
     if (frame !== undefined && frame.keys.length !== 0) {
       if (view !== null && anyOwn(view, frame.keys)) {
+        // The merge object has all of them (requestLogger's line has the request id).
+        if (trace === null && allOwn(view, frame.keys)) return ''
         const own = ownKeys(logger, bindings, core)
         const fields = {}
         for (const key of frame.keys) if (!own.has(key) && !hasOwn.call(view, key)) fields[key] = frame.bindings[key]
@@ -288,4 +287,4 @@ function headWith (ref, fields, after) {
   return joined
 }
 
-module.exports = { run, get, fieldKey, runField, activeHas, lineFields, headWith }
+module.exports = { run, get, fieldKey, runField, lineFields, headWith }

@@ -18,9 +18,10 @@
 // a response's 'finish' (the host app would crash): its default is used and the error
 // is logged once. Bad options throw a TypeError when the middleware is made.
 //
-// Cost: on Express, requestLogger adds two properties to a request (`id`, as pino-http,
-// and its state: ./request-state.js says why one) and none to the response, and listens
-// with one 'finish' and one 'close' listener, shared with the request-duration metric.
+// Cost: on Express, requestLogger adds no property to a request or a response (its state
+// is beside the request, and `req.id`, which pino-http sets as a property, is an accessor
+// on Express's prototype: ./request-state.js says why), and listens with one 'finish' and
+// one 'close' listener, shared with the request-duration metric.
 
 const crypto = require('node:crypto')
 const http = require('node:http')
@@ -28,7 +29,7 @@ const { performance } = require('node:perf_hooks')
 const { loggerOption } = require('./logger-option')
 const { kFailedAfterStart } = require('./error-handler')
 const { kRedactQuery, redactUrl, redactQueryObject, DEFAULT_REDACT_QUERY } = require('./redact-query')
-const { RequestState, kState, kRoute, kRouteTemplate, kLog } = require('./request-state')
+const { RequestState, stateOf, setState, kRoute, kRouteTemplate, kLog, kId } = require('./request-state')
 const { fail, isPlainObject } = require('../log/options')
 const { compileTrust, trustFor, clientOf } = require('./trust-proxy')
 // The rest of the request runs in a prodkit.context run holding its id: every line of any
@@ -92,19 +93,19 @@ function countBytes (res) {
 // an APM agent say, still runs). Nothing is allocated or added per request, and the count
 // is what reaches Node whatever middleware wraps write/end on the response, before
 // requestLogger or after it (compression: the compressed bytes, as nginx's $body_bytes_sent).
-function stateOf (res) {
+function responseState (res) {
   const req = res.req
-  return req !== undefined && req !== null ? req[kState] : undefined
+  return req !== undefined && req !== null ? stateOf(req) : undefined
 }
 
 function countingMethods (base) {
   function write (chunk, encoding, cb) {
-    const state = stateOf(this)
+    const state = responseState(this)
     if (state !== undefined) state.bytes += bodyLength(chunk, encoding)
     return Object.getPrototypeOf(base).write.call(this, chunk, encoding, cb)
   }
   function end (chunk, encoding, cb) {
-    const state = stateOf(this)
+    const state = responseState(this)
     if (state !== undefined) state.bytes += bodyLength(chunk, encoding)
     return Object.getPrototypeOf(base).end.call(this, chunk, encoding, cb)
   }
@@ -129,10 +130,11 @@ function expressBase (obj, nodeProto) {
 }
 
 // Shared by name, as two copies of prodkit may meet on one Express: the accessors one
-// defined serve the other. The first layout (own properties on each request) marked the
-// prototypes with kPatchedV1: a copy of that layout makes this one use PLAIN.
-const kPatchedV1 = Symbol.for('@oj/prodkit.express.patched')
-const kPatched = Symbol.for('@oj/prodkit.express.patched.v2')
+// defined serve the other. Earlier layouts (own properties on each request; then one
+// property holding the state, without a req.id accessor) marked the prototypes with the
+// earlier markers: a copy of those makes this one use PLAIN.
+const EARLIER_MARKERS = [Symbol.for('@oj/prodkit.express.patched'), Symbol.for('@oj/prodkit.express.patched.v2')]
+const kPatched = Symbol.for('@oj/prodkit.express.patched.v3')
 const kCounting = Symbol.for('@oj/prodkit.express.counting')
 // What patchExpress found for a pair of prototypes.
 const PLAIN = 0 // not Express (or its accessors taken): req.log made at once, bytes per response
@@ -143,8 +145,9 @@ const patched = new WeakMap()
 let lastProto = null
 let lastPatch = PLAIN
 
-// Defines, once per Express copy, `req.route` (to catch the route template), `req.log` and
-// `res.log` (made on first use) as accessors, and the byte-counting write/end; returns
+// Defines, once per Express copy, `req.route` (to catch the route template), `req.id`,
+// `req.log` and `res.log` (made on first use) as accessors, and the byte-counting
+// write/end; returns
 // PLAIN, LAZY or COUNTED (above) for `req` and `res`.
 //
 // The route template (`/orders/:id`) with the mount path of the router it is in: Express 4
@@ -177,8 +180,8 @@ function patchExpress (req, res) {
   if (Object.prototype.hasOwnProperty.call(reqBase, kPatched)) {
     // By another copy of prodkit (its accessors serve this one; its write/end if it has them).
     found = counting(resBase, 'write') && counting(resBase, 'end') ? COUNTED : LAZY
-  } else if (Object.prototype.hasOwnProperty.call(reqBase, kPatchedV1) ||
-      !(free(reqBase, 'route') && free(reqBase, 'log') && free(resBase, 'log'))) {
+  } else if (EARLIER_MARKERS.some((marker) => Object.prototype.hasOwnProperty.call(reqBase, marker)) ||
+      !(free(reqBase, 'route') && free(reqBase, 'id') && free(reqBase, 'log') && free(resBase, 'log'))) {
     found = PLAIN
   } else {
     Object.defineProperty(reqBase, kPatched, { value: true })
@@ -204,12 +207,12 @@ function defineAccessors (reqBase, resBase) {
     configurable: true,
     enumerable: true,
     get () {
-      const state = this[kState]
+      const state = stateOf(this)
       return state !== undefined ? state.route : this[kRoute]
     },
     set (value) {
       const template = value && value.path !== undefined ? (this.baseUrl || '') + pathText(value.path) : undefined
-      const state = this[kState]
+      const state = stateOf(this)
       if (state !== undefined) {
         state.route = value
         if (template !== undefined) state.template = template
@@ -219,18 +222,31 @@ function defineAccessors (reqBase, resBase) {
       }
     }
   })
+  Object.defineProperty(reqBase, 'id', {
+    configurable: true,
+    enumerable: true,
+    get () {
+      const state = stateOf(this)
+      return state !== undefined ? state.id : this[kId]
+    },
+    set (value) {
+      const state = stateOf(this)
+      if (state !== undefined) state.id = value
+      else this[kId] = value
+    }
+  })
   Object.defineProperty(reqBase, 'log', {
     configurable: true,
     enumerable: true,
     get () {
-      const state = this[kState]
+      const state = stateOf(this)
       if (state === undefined) return this[kLog]
       if (state.log !== undefined) return state.log
       const source = state.source
-      return (state.log = source.log.child({ [source.idKey]: this.id }))
+      return (state.log = source.log.child({ [source.idKey]: state.id }))
     },
     set (value) {
-      const state = this[kState]
+      const state = stateOf(this)
       if (state !== undefined) state.log = value
       else this[kLog] = value
     }
@@ -396,11 +412,11 @@ function requestLogger (options = {}) {
 
   // pino-std-serializers' req, as pino-http writes it: what the client sent. `client`:
   // clientOf()'s answer, or the socket's peer ({ address, port }) when no hop is trusted.
-  function serializeReq (req, client) {
+  function serializeReq (req, client, id) {
     const url = req.originalUrl || req.url
     const query = req.query
     const value = {
-      id: req.id,
+      id,
       method: req.method,
       url: o.redactQuery.size === 0 ? url : redactUrl(url, o.redactQuery),
       query: o.redactQuery.size === 0 ? query : redactQueryObject(query, o.redactQuery),
@@ -454,7 +470,8 @@ function requestLogger (options = {}) {
 
   return function prodkitRequestLogger (req, res, next) {
     const given = req.id
-    const requestId = given === undefined || given === null || given === '' ? (req.id = newId(req, res)) : given
+    const fresh = given === undefined || given === null || given === ''
+    const requestId = fresh ? newId(req, res) : given
     // At the start: once the client has gone, the socket no longer says who it was.
     // Behind trusted proxies, the client they name (X-Forwarded-For) and its protocol.
     const trust = trustFor(o.trust, req)
@@ -467,22 +484,26 @@ function requestLogger (options = {}) {
     }
     const patch = patchExpress(req, res)
     const lazy = patch !== PLAIN
-    // Express: one RequestState (the one of a requestLogger before this one, if any).
+    // Express: one RequestState (the one of a requestLogger before this one, if any), and
+    // req.id its accessor (an own `id` the app gave the request is kept in step).
     let state = null
     if (lazy) {
-      state = req[kState]
+      state = stateOf(req)
       if (state === undefined) {
-        state = new RequestState(o)
-        req[kState] = state
+        state = new RequestState(o, requestId)
+        setState(req, state)
       } else {
         state.source = o
+        state.id = requestId
         state.log = undefined // a req.log set by a middleware before this one is replaced
       }
+      if (fresh && Object.prototype.hasOwnProperty.call(req, 'id')) req.id = requestId
     } else {
+      if (fresh) req.id = requestId
       req[kRedactQuery] = o.redactQuery
     }
     if (!o.quietReq) {
-      req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, client) })
+      req.log = log.child({ [idKey]: requestId, [o.reqKey]: serializeReq(req, client, requestId) })
     } else if (!lazy) {
       req.log = log.child({ [idKey]: requestId })
     }
@@ -530,10 +551,11 @@ function requestLogger (options = {}) {
         : res.err || (status >= 500 ? new Error(`failed with status code ${status}`) : undefined)
       const level = levelOf(req, res, err, levelFor(status, aborted, failed))
       if (level === 'silent') return
-      // Without a child made yet, the id is the line's first field (the same bytes), unless
-      // the request's context run, still active here, puts it there already.
+      // Without a child made yet, the id is the line's first field (the same bytes); the
+      // request's context run, still active here, then adds nothing (lib/context/ leaves
+      // out a run's fields the merge object has, at no cost when it has them all).
       const child = lazy ? state.log : req.log
-      let line = child === undefined && !context.activeHas(idKey, requestId) ? { [idKey]: requestId } : {}
+      let line = child === undefined ? { [idKey]: requestId } : {}
       if (o.customProps !== undefined) {
         const props = typeof o.customProps === 'function' ? guarded('customProps', o.customProps, undefined, req, res) : o.customProps
         if (isPlainObject(props)) {
@@ -543,7 +565,7 @@ function requestLogger (options = {}) {
           }
         }
       }
-      if (o.quietReq && !o.quietRes) line[o.reqKey] = serializeReq(req, client)
+      if (o.quietReq && !o.quietRes) line[o.reqKey] = serializeReq(req, client, lazy ? state.id : req.id)
       line[o.resKey] = serializeRes(res)
       if (err !== undefined) line[o.errKey] = err
       line[o.timeKey] = responseTime
