@@ -23,7 +23,7 @@ const { quantilesOf, mergePlain, emptyBins } = require('./sketch')
 
 const UNITS = ['seconds', 'bytes']
 
-const { escapeLabel } = require('./wire')
+const { escapeLabel, pairsOf } = require('./wire')
 
 function escapeHelp (help, openMetrics) {
   return openMetrics
@@ -61,14 +61,24 @@ function formatNumber (value) {
   return value > 0 ? '+Inf' : '-Inf'
 }
 
-// The inside of a series' braces (no braces): default labels, then its own.
-function labelPairs (labels, defaults) {
+// The default labels a series does not carry, as `k="v"` pairs ('' for none): `has(name)`
+// says whether the series has a label of that name (its own wins).
+function defaultPairs (defaults, has) {
   let text = ''
   if (defaults !== null) {
-    for (const key in defaults) if (labels[key] === undefined) text += (text ? ',' : '') + key + '="' + escapeLabel(defaults[key]) + '"'
+    for (const key in defaults) if (!has(key)) text += (text ? ',' : '') + key + '="' + escapeLabel(defaults[key]) + '"'
   }
-  for (const key in labels) text += (text ? ',' : '') + key + '="' + escapeLabel(labels[key]) + '"'
   return text
+}
+
+function joinPairs (a, b) {
+  return a && b ? a + ',' + b : a || b
+}
+
+// The inside of a series' braces (no braces): default labels, then its own.
+function labelPairs (labels, defaults) {
+  const own = pairsOf(labels)
+  return defaults === null ? own : joinPairs(defaultPairs(defaults, (key) => labels[key] !== undefined), own)
 }
 
 // `pairs` from labelPairs, plus `extra` (e.g. le="0.1"), in braces; '' for none.
@@ -104,115 +114,129 @@ function header (name, help, type, openMetrics) {
   return `# HELP ${name} ${escapeHelp(help, false)}\n# TYPE ${name} ${type}\n`
 }
 
-function renderFamily (family, options = {}) {
-  const om = options.openMetrics === true
-  const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
-  const name = (options.prefix || '') + family.name
-  let out = header(name, family.help, family.type, om)
-  const number = om ? canonicalNumber : formatNumber
-  const fallback = om ? options.created : undefined
-  if (family.type === 'histogram') {
-    const les = family.buckets.map((le) => 'le="' + number(le) + '"')
-    les.push('le="+Inf"')
-    for (const s of family.samples) {
-      const pairs = labelPairs(s.labels, defaults)
-      const ex = om && s.exemplars ? s.exemplars : null
-      let cumulative = 0
-      for (let i = 0; i < les.length; i++) {
-        cumulative += s.counts[i]
-        out += name + '_bucket' + braces(pairs, les[i]) + ' ' + cumulative + (ex ? exemplarText(ex[i]) : '') + '\n'
-      }
-      const plain = braces(pairs, '')
-      out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
-      if (om) out += createdLine(name, plain, s.created, fallback)
-    }
-  } else if (family.type === 'summary') {
-    for (const s of family.samples) {
-      const pairs = labelPairs(s.labels, defaults)
-      const values = s.quantiles || quantilesOf(mergePlain(emptyBins(), s.sketch), family.percentiles)
-      family.percentiles.forEach((q, i) => {
-        out += name + braces(pairs, 'quantile="' + number(q) + '"') + ' ' + formatNumber(values[i]) + '\n'
-      })
-      const plain = braces(pairs, '')
-      out += name + '_sum' + plain + ' ' + formatNumber(s.sum) + '\n' + name + '_count' + plain + ' ' + s.count + '\n'
-      if (om) out += createdLine(name, plain, s.created, fallback)
-    }
-  } else {
-    const counter = om && family.type === 'counter'
-    const sampleName = counter && !name.endsWith('_total') ? name + '_total' : name
-    const base = counter ? sampleName.slice(0, -6) : name
-    for (const s of family.samples) {
-      const plain = braces(labelPairs(s.labels, defaults), '')
-      out += sampleName + plain + ' ' + formatNumber(s.value) + (om && s.exemplar ? exemplarText(s.exemplar) : '') + '\n'
-      if (counter) out += createdLine(base, plain, s.created, fallback)
-    }
+// A family's series as the renderer reads them, from either shape that holds them: the
+// plain one above (LocalSeries) and the one the cluster merge makes (MergedSeries). Per
+// series i: its label pairs with the default labels it does not carry (`pairs`), and its
+// numbers. `exemplar(i)`: a counter's exemplar, or a histogram's per bucket.
+class LocalSeries {
+  constructor (family, defaults) {
+    this.samples = family.samples
+    this.length = family.samples.length
+    this.percentiles = family.percentiles
+    this.defaults = defaults
   }
-  return out
+
+  pairs (i) { return labelPairs(this.samples[i].labels, this.defaults) }
+  value (i) { return this.samples[i].value }
+  sum (i) { return this.samples[i].sum }
+  count (i) { return this.samples[i].count }
+  bucket (i, k) { return this.samples[i].counts[k] }
+  quantiles (i) {
+    const s = this.samples[i]
+    return s.quantiles || quantilesOf(mergePlain(emptyBins(), s.sketch), this.percentiles)
+  }
+
+  exemplar (i) {
+    const s = this.samples[i]
+    return s.exemplars !== undefined ? s.exemplars : s.exemplar
+  }
+
+  created (i) { return this.samples[i].created }
 }
 
-// A family merged by lib/metrics/cluster.js (mergeWire): the same text renderFamily would
-// write for it, from its rendered label strings and numbers as they are.
-function renderMergedFamily (m, options = {}) {
-  const om = options.openMetrics === true
-  const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
-  const name = (options.prefix || '') + m.name
-  let out = header(name, m.help, m.type, om)
-  const keys = m.keys
-  // The default labels a series carries: those its own labels do not have (by label names).
-  let prefixes = null
-  const pairsOf = (i) => {
-    if (defaults === null) return keys[i]
-    const names = m.names[i]
-    if (prefixes === null) prefixes = new Map()
-    let prefix = prefixes.get(names)
-    if (prefix === undefined) {
-      prefix = ''
-      for (const key in defaults) if (!names.includes(key)) prefix += (prefix ? ',' : '') + key + '="' + escapeLabel(defaults[key]) + '"'
-      prefixes.set(names, prefix)
-    }
-    return prefix && keys[i] ? prefix + ',' + keys[i] : prefix || keys[i]
+// A family merged by lib/metrics/cluster.js (mergeWire): label pairs already rendered, and
+// values as they lie (histogram: [sum, count, ...counts]; summary: { sum, count, bins }).
+class MergedSeries {
+  constructor (m, defaults) {
+    this.keys = m.keys
+    this.names = m.names
+    this.values = m.values
+    this.exemplars = m.exemplars
+    this.createdAt = m.created
+    this.extra = m.extra
+    this.length = m.keys.length
+    this.histogram = m.type === 'histogram'
+    this.defaults = defaults
+    // The default labels a series carries, by its label names (one array per set of names).
+    this.prefixes = null
   }
+
+  pairs (i) {
+    if (this.defaults === null) return this.keys[i]
+    const names = this.names[i]
+    if (this.prefixes === null) this.prefixes = new Map()
+    let prefix = this.prefixes.get(names)
+    if (prefix === undefined) {
+      prefix = defaultPairs(this.defaults, (key) => names.includes(key))
+      this.prefixes.set(names, prefix)
+    }
+    return joinPairs(prefix, this.keys[i])
+  }
+
+  value (i) { return this.values[i] }
+  sum (i) { const v = this.values[i]; return this.histogram ? v[0] : v.sum }
+  count (i) { const v = this.values[i]; return this.histogram ? v[1] : v.count }
+  bucket (i, k) { return this.values[i][k + 2] }
+  quantiles (i) { return quantilesOf(this.values[i].bins, this.extra) }
+  exemplar (i) { return this.exemplars[i] }
+  created (i) { return this.createdAt[i] }
+}
+
+function defaultsOf (options) {
+  return options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
+}
+
+function renderFamily (family, options = {}) {
+  const extra = family.type === 'histogram' ? family.buckets : family.percentiles
+  return renderSeries(family, extra, new LocalSeries(family, defaultsOf(options)), options)
+}
+
+function renderMergedFamily (m, options = {}) {
+  return renderSeries(m, m.extra, new MergedSeries(m, defaultsOf(options)), options)
+}
+
+// The exposition text of one family (name, help, type) whose series `series` reads (see
+// LocalSeries); `extra`: a histogram's buckets or a summary's percentiles.
+function renderSeries ({ name: familyName, help, type }, extra, series, options) {
+  const om = options.openMetrics === true
+  const name = (options.prefix || '') + familyName
+  let out = header(name, help, type, om)
   const number = om ? canonicalNumber : formatNumber
   const fallback = om ? options.created : undefined
-  if (m.type === 'histogram') {
-    const les = m.extra.map((le) => 'le="' + number(le) + '"')
-    les.push('le="+Inf"')
-    const bucketName = name + '_bucket'
-    for (let i = 0; i < keys.length; i++) {
-      const pairs = pairsOf(i)
-      const v = m.values[i]
-      const ex = om && m.exemplars[i] !== undefined ? m.exemplars[i] : null
-      const open = pairs ? bucketName + '{' + pairs + ',' : bucketName + '{'
-      let cumulative = 0
-      for (let k = 0; k < les.length; k++) {
-        cumulative += v[k + 2]
-        out += open + les[k] + '} ' + cumulative + (ex ? exemplarText(ex[k]) : '') + '\n'
+  if (type === 'histogram' || type === 'summary') {
+    const histogram = type === 'histogram'
+    const les = histogram ? extra.map((le) => 'le="' + number(le) + '"').concat('le="+Inf"') : null
+    for (let i = 0; i < series.length; i++) {
+      const pairs = series.pairs(i)
+      if (histogram) {
+        const ex = om ? series.exemplar(i) : undefined
+        // The bucket lines' start, built once per series (`braces` for each would build it
+        // again for every bucket).
+        const open = name + (pairs ? '_bucket{' + pairs + ',' : '_bucket{')
+        let cumulative = 0
+        for (let k = 0; k < les.length; k++) {
+          cumulative += series.bucket(i, k)
+          out += open + les[k] + '} ' + cumulative + (ex ? exemplarText(ex[k]) : '') + '\n'
+        }
+      } else {
+        const values = series.quantiles(i)
+        for (let k = 0; k < extra.length; k++) {
+          out += name + braces(pairs, 'quantile="' + number(extra[k]) + '"') + ' ' + formatNumber(values[k]) + '\n'
+        }
       }
-      const plain = pairs ? '{' + pairs + '}' : ''
-      out += name + '_sum' + plain + ' ' + formatNumber(v[0]) + '\n' + name + '_count' + plain + ' ' + v[1] + '\n'
-      if (om) out += createdLine(name, plain, m.created[i], fallback)
-    }
-  } else if (m.type === 'summary') {
-    for (let i = 0; i < keys.length; i++) {
-      const pairs = pairsOf(i)
-      const v = m.values[i]
-      const values = quantilesOf(v.bins, m.extra)
-      m.extra.forEach((q, k) => {
-        out += name + braces(pairs, 'quantile="' + number(q) + '"') + ' ' + formatNumber(values[k]) + '\n'
-      })
       const plain = braces(pairs, '')
-      out += name + '_sum' + plain + ' ' + formatNumber(v.sum) + '\n' + name + '_count' + plain + ' ' + v.count + '\n'
-      if (om) out += createdLine(name, plain, m.created[i], fallback)
+      out += name + '_sum' + plain + ' ' + formatNumber(series.sum(i)) + '\n' + name + '_count' + plain + ' ' + series.count(i) + '\n'
+      if (om) out += createdLine(name, plain, series.created(i), fallback)
     }
   } else {
-    const counter = om && m.type === 'counter'
+    const counter = om && type === 'counter'
     const sampleName = counter && !name.endsWith('_total') ? name + '_total' : name
     const base = counter ? sampleName.slice(0, -6) : name
-    for (let i = 0; i < keys.length; i++) {
-      const pairs = pairsOf(i)
-      const e = om ? m.exemplars[i] : undefined
-      out += (pairs ? sampleName + '{' + pairs + '} ' : sampleName + ' ') + formatNumber(m.values[i]) + (e ? exemplarText(e) : '') + '\n'
-      if (counter) out += createdLine(base, pairs ? '{' + pairs + '}' : '', m.created[i], fallback)
+    for (let i = 0; i < series.length; i++) {
+      const pairs = series.pairs(i)
+      const e = om ? series.exemplar(i) : undefined
+      out += (pairs ? sampleName + '{' + pairs + '} ' : sampleName + ' ') + formatNumber(series.value(i)) + (e ? exemplarText(e) : '') + '\n'
+      if (counter) out += createdLine(base, braces(pairs, ''), series.created(i), fallback)
     }
   }
   return out
@@ -230,7 +254,7 @@ function render (families, options) {
 // renamed without `_total`, `# UNIT` lines and HELP quotes escaped. No `# EOF` is added.
 function decorateText (text, options = {}) {
   const prefix = options.prefix || ''
-  const defaults = options.defaultLabels && Object.keys(options.defaultLabels).length ? options.defaultLabels : null
+  const defaults = defaultsOf(options)
   const om = options.openMetrics === true
   if (!prefix && !defaults && !om) return text
   const lines = text.split('\n')
@@ -263,13 +287,8 @@ function decorateText (text, options = {}) {
     if (brace !== -1 && brace < space) {
       const close = line.lastIndexOf('}')
       const own = line.slice(brace + 1, close)
-      let extra = ''
-      if (defaults !== null) {
-        for (const key in defaults) {
-          if (!own.startsWith(key + '=') && !own.includes(',' + key + '=')) extra += `${key}="${escapeLabel(defaults[key])}",`
-        }
-      }
-      out += `${prefix}${line.slice(0, brace)}{${extra}${own}${line.slice(close)}\n`
+      const extra = defaultPairs(defaults, (key) => own.startsWith(key + '=') || own.includes(',' + key + '='))
+      out += `${prefix}${line.slice(0, brace)}{${joinPairs(extra, own)}${line.slice(close)}\n`
     } else {
       out += `${prefix}${line.slice(0, space)}${labelText({}, '', defaults)}${line.slice(space)}\n`
     }
