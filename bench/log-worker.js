@@ -165,6 +165,14 @@ function threadFigures (t0, t1, tEnd, timed) {
 }
 
 async function main () {
+  // bench/ship-app.js --instructions: one millisecond for the whole run. Under valgrind a
+  // millisecond holds a few lines instead of hundreds, and how many depends on how much of
+  // valgrind's time the other threads take: a line head defined per millisecond (the
+  // logger's cache) would then count for more, and differently from run to run.
+  if (process.env.PRODKIT_BENCH_INSTRUCTIONS) {
+    const now = Date.now()
+    Date.now = () => now
+  }
   const { log, done } = makeLogger()
   if (contender === 'baseline') {
     // The module loaded and a logger open, nothing logged: the RSS any process using
@@ -198,6 +206,9 @@ async function main () {
     t1 = process.hrtime.bigint()
     threads1 = threads()
   }
+  // bench/ship-app.js --instructions counts the JS thread's instructions up to here: the
+  // lines are written by the exit flush, and shipping is not waited for.
+  if (process.env.PRODKIT_BENCH_INSTRUCTIONS) process.exit(0)
   const flushed = await done(log, () => { threadsEnd = threads() })
   if (fsyncAtEnd) fsyncFile()
   const t2 = process.hrtime.bigint()

@@ -12,6 +12,7 @@
 //   HTTP path, not ClickHouse's.
 //
 //   node bench/ship-app.js [--rounds 5] [--lines 200000] [--receiver-nice 19]
+//   node bench/ship-app.js --instructions
 //
 // Each run is one process (bench/log.js's runner and worker); contenders alternate, the
 // first one rotating each round, and the report is the median of each metric. A shipping
@@ -20,6 +21,15 @@
 // orderId exactly once, or the run fails (a contender that drops lines does not win).
 // The receivers run on the same machine and compete for its cores (in production they are
 // elsewhere); their CPU is not counted.
+//
+// With --instructions, only this: the JS thread's instructions per line, counted by
+// valgrind's callgrind, for file, syslog and clickhouse: runs of 4,000 and 12,000 lines,
+// the difference over 8,000 (start-up cancels out), each run ending with its loop (the
+// exit flush writes the lines; shipping is not waited for) and its clock held at one
+// millisecond (bench/log-worker.js says why), and V8's hash and random seeds fixed (else
+// start-up work differs by millions of instructions from run to run). Whether shipping
+// adds work to the app's thread, apart from what the shipper thread's CPU does to it
+// (timed above).
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -45,7 +55,8 @@ function parseOptions () {
     options: {
       rounds: { type: 'string', default: '5' },
       lines: { type: 'string', default: '200000' },
-      'receiver-nice': { type: 'string', default: '19' }
+      'receiver-nice': { type: 'string', default: '19' },
+      instructions: { type: 'boolean', default: false }
     }
   })
   const receiverNice = Number(values['receiver-nice'])
@@ -56,7 +67,8 @@ function parseOptions () {
   return {
     rounds: positiveInteger('--rounds', values.rounds, 'bench/ship-app.js'),
     lines: positiveInteger('--lines', values.lines, 'bench/ship-app.js'),
-    receiverNice
+    receiverNice,
+    instructions: values.instructions
   }
 }
 
@@ -172,9 +184,61 @@ function report (options, s, load) {
   return out.join('\n')
 }
 
+// The JS thread's instructions in one run of the worker (see --instructions).
+function jsInstructions (contender, file, lines, env, dir) {
+  const out = path.join(dir, `${contender}-${lines}.callgrind`)
+  const worker = path.join(__dirname, 'log-worker.js')
+  execFileSync('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`,
+    process.execPath, '--single-threaded', '--hash-seed=1', '--random-seed=1', worker, contender === 'file' ? 'prodkit' : 'prodkit-ship', file, String(lines)],
+  { stdio: 'ignore', env: { ...process.env, ...env, PRODKIT_BENCH_INSTRUCTIONS: '1' } })
+  let js
+  for (const name of fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(out) + '-'))) {
+    // The first thread is the JS thread.
+    if (name.endsWith('-01')) js = Number(/^totals: (\d+)/m.exec(fs.readFileSync(path.join(dir, name), 'utf8'))[1])
+    fs.rmSync(path.join(dir, name))
+  }
+  if (js === undefined) throw new Error(`${contender}: no JS-thread profile from callgrind`)
+  return js
+}
+
+async function mainInstructions (options) {
+  const contenders = CONTENDERS.filter((c) => c !== 'syslog-same-priority')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodkit-bench-ship-app-'))
+  const perLine = {}
+  try {
+    for (const contender of contenders) {
+      const counts = []
+      for (const lines of [4000, 12000]) {
+        const file = path.join(dir, `app-${contender}-${lines}.log`)
+        const receiver = await startReceiver(contender, dir, options.receiverNice)
+        try {
+          counts.push(jsInstructions(contender, file, lines, receiver.env, dir))
+        } finally {
+          await receiver.stop()
+        }
+        const written = await checkFile(file, lines, 'prodkit')
+        if (!written.ok) throw new Error(`${contender}: the log file is not whole: ${written.problems.join('; ')}`)
+      }
+      perLine[contender] = (counts[1] - counts[0]) / 8000
+      process.stderr.write(`${contender}: ${Math.round(perLine[contender])} JS-thread instructions/line\n`)
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  console.log(`## JS-thread instructions per line (callgrind; 12,000 minus 4,000 lines); Node ${process.version}`)
+  console.log('')
+  console.log('| contender | instructions/line | / file |')
+  console.log('| --- | ---: | ---: |')
+  for (const c of contenders) console.log(`| ${c} | ${Math.round(perLine[c]).toLocaleString('en-US')} | ${(perLine[c] / perLine.file).toFixed(3)} |`)
+  const outDir = path.join(__dirname, 'out')
+  fs.mkdirSync(outDir, { recursive: true })
+  fs.writeFileSync(path.join(outDir, 'ship-app-instructions.json'), JSON.stringify({ environment: environment(), perLine }, null, 2) + '\n')
+}
+
 async function main () {
   const options = parseOptions()
   if (!fs.existsSync('/usr/sbin/rsyslogd')) throw new Error('bench/ship-app.js needs rsyslog (apt-get install rsyslog)')
+  if (options.instructions) return mainInstructions(options)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodkit-bench-ship-app-'))
   const load = { before: os.loadavg().map((l) => l.toFixed(2)) }
   let runs
