@@ -168,7 +168,7 @@ impl Splunk {
           }
           format!("HEC answered {}", summary(&body))
         }
-        Reply::Answer { status, body, .. } => read_answer(shown, status, &body, None).reason(),
+        Reply::Answer { status, body, .. } => read_answer(shown, status, &body, false).0.reason(),
         Reply::Failed(e) => e,
       };
       if Instant::now() + pause > deadline {
@@ -225,29 +225,27 @@ fn pause_unless_stopped(batch: &Batch, pause: Duration) -> bool {
   }
 }
 
-/// Reads an event answer; with `ack_ids` (indexer acknowledgment on), a 2xx must carry the
-/// request's `ackId`, which is kept there.
-fn read_answer(shown: &str, status: u16, body: &str, ack_ids: Option<&mut Vec<u64>>) -> Part {
+/// Reads an event answer: what became of the part, and, with indexer acknowledgment on
+/// (`ack`), the `ackId` a 2xx must carry (the part is retried without one).
+fn read_answer(shown: &str, status: u16, body: &str, ack: bool) -> (Part, Option<u64>) {
   let answer: Option<HecAnswer> = serde_json::from_str(body).ok();
   let Some(answer) = answer else {
-    return match (status, ack_ids) {
-      (200..=299, Some(_)) => Part::Retry(format!(
+    let part = match status {
+      200..=299 if ack => Part::Retry(format!(
         "{shown}: HEC answered {status} without an ackId: {}",
         summary(body)
       )),
       _ => classify(shown, status, body),
     };
+    return (part, None);
   };
   let code = answer.code.unwrap_or(u32::MAX);
   let said = format!("HEC code {code}: {}", summary(&answer.text));
-  match (status, code) {
-    (200..=299, _) => match (ack_ids, answer.ack_id) {
-      (None, _) => Part::Stored,
-      (Some(ids), Some(id)) => {
-        ids.push(id);
-        Part::Stored
-      }
-      (Some(_), None) => Part::Retry(format!(
+  let part = match (status, code) {
+    (200..=299, _) => match (ack, answer.ack_id) {
+      (false, _) => Part::Stored,
+      (true, Some(id)) => return (Part::Stored, Some(id)),
+      (true, None) => Part::Retry(format!(
         "{shown}: HEC gave no ackId: indexer acknowledgment is off for this token; enable it or drop ?ack ({said})"
       )),
     },
@@ -268,7 +266,8 @@ fn read_answer(shown: &str, status: u16, body: &str, ack_ids: Option<&mut Vec<u6
       None => Part::RefusedAll(said),
     },
     _ => classify(shown, status, body),
-  }
+  };
+  (part, None)
 }
 
 impl Target for Splunk {
@@ -282,11 +281,14 @@ impl Target for Splunk {
         self.event(batch.lines[i], &mut body);
       }
       let shown = self.client.shown();
-      let ids = self.ack.is_some().then_some(&mut ack_ids);
+      let ack = self.ack.is_some();
+      let ids = &mut ack_ids;
       self
         .client
         .post_part(&self.path, &headers, &body, |status, _, answer| {
-          read_answer(shown, status, answer, ids)
+          let (part, id) = read_answer(shown, status, answer, ack);
+          ids.extend(id);
+          part
         })
     });
     match (self.ack, outcome) {
