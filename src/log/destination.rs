@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::lockfile::{LockFile, Locked};
 use crate::sys;
 use crate::sys::fd::{write_fully, Fd as RawFd, Raw};
-use crate::sys::fs::{file_id, path_holds, FileId};
+use crate::sys::fs::IdentifiedFile;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -24,10 +24,9 @@ pub enum Target {
 
 pub struct Destination {
   target: Target,
-  file: Option<File>,
-  /// The open file's identity, read when it was opened: whether the path still holds it
-  /// is then one look at the path per batch.
-  file_id: Option<FileId>,
+  /// The open file, with its identity read when it was opened: whether the path still
+  /// holds it is then one look at the path per batch.
+  file: Option<IdentifiedFile>,
   /// Where this writer's last append to the open file ended (a newline): while the file
   /// still ends there, no other writer has appended since, and its last byte needs no
   /// reading for a torn line.
@@ -108,7 +107,6 @@ impl Destination {
     Destination {
       target,
       file: None,
-      file_id: None,
       clean_end: None,
       reopen_requested: Arc::default(),
       lock,
@@ -159,7 +157,7 @@ impl Destination {
       return Ok(());
     };
     let asked = self.reopen_requested.swap(false, Ordering::AcqRel);
-    if self.file.is_some() && !asked && self.file_id.is_some_and(|id| path_holds(path, id)) {
+    if !asked && self.file.as_ref().is_some_and(|file| file.is_at(path)) {
       return Ok(());
     }
     let file = Self::open_file(path)?;
@@ -169,8 +167,7 @@ impl Destination {
 
   /// `file` is the open file from now on.
   fn opened(&mut self, file: File) {
-    self.file_id = file_id(&file);
-    self.file = Some(file);
+    self.file = Some(IdentifiedFile::new(file));
     self.kind = None;
     self.clean_end = None;
   }
@@ -186,7 +183,7 @@ impl Destination {
 
   /// The open file's metadata (fstat), for a file destination that is open.
   pub fn open_metadata(&self) -> Option<io::Result<Metadata>> {
-    self.file.as_ref().map(File::metadata)
+    self.file.as_ref().map(|open| open.file().metadata())
   }
 
   fn fd(&mut self) -> io::Result<Raw> {
@@ -198,7 +195,10 @@ impl Destination {
         if self.file.is_none() {
           self.ensure_current()?;
         }
-        self.file.as_ref().map_or(sys::fd::CLOSED, sys::fd::of_file)
+        self
+          .file
+          .as_ref()
+          .map_or(sys::fd::CLOSED, |open| sys::fd::of_file(open.file()))
       }
     })
   }
@@ -307,7 +307,6 @@ impl Destination {
   /// After an error: forget the open file so the next write opens the path afresh.
   pub fn reset(&mut self) {
     self.file = None;
-    self.file_id = None;
     self.clean_end = None;
   }
 }

@@ -14,15 +14,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::sys;
-use crate::sys::fs::{file_id, path_holds, FileId, OpenOptionsExt};
+use crate::sys::fs::{IdentifiedFile, OpenOptionsExt};
 
 pub use crate::sys::fs::is_file_at;
 
 pub struct LockFile {
   path: PathBuf,
-  /// The open lock file and its identity (read once: the path is then looked at once
-  /// per lock, not the file too).
-  file: Option<(File, Option<FileId>)>,
+  /// The open lock file, with its identity read once: the path is then looked at once per
+  /// lock, not the file too.
+  file: Option<IdentifiedFile>,
 }
 
 /// Held while locked; unlocks when dropped.
@@ -82,22 +82,18 @@ impl LockFile {
   /// Takes the lock, waiting for other holders.
   pub fn lock(&mut self) -> io::Result<Locked> {
     loop {
-      let (file, id) = match self.file.take() {
+      let open = match self.file.take() {
         Some(open) => open,
-        None => {
-          let file = self.open()?;
-          let id = file_id(&file);
-          (file, id)
-        }
+        None => IdentifiedFile::new(self.open()?),
       };
-      let (file, id) = self.file.insert((file, id));
-      sys::lock::lock(file)?;
-      if id.is_some_and(|id| path_holds(&self.path, id)) {
-        return Ok(Locked(sys::lock::raw(file)));
+      let open = self.file.insert(open);
+      sys::lock::lock(open.file())?;
+      if open.is_at(&self.path) {
+        return Ok(Locked(sys::lock::raw(open.file())));
       }
       // The lock file was removed (its folder deleted, say) and perhaps made again by
       // another process: a lock on the old file would exclude nobody. Open the path again.
-      sys::lock::unlock(file)?;
+      sys::lock::unlock(open.file())?;
       self.file = None;
     }
   }
@@ -160,8 +156,7 @@ mod tests {
       "the lock is held on the file at the path"
     );
     drop(guard);
-    let id = file_id(&file);
-    other.file = Some((file, id));
+    other.file = Some(IdentifiedFile::new(file));
     drop(other.lock().unwrap());
     fs::remove_dir_all(&dir).unwrap();
   }

@@ -101,21 +101,40 @@ pub fn is_file_at(file: &File, path: &Path) -> bool {
   file_id(file).is_some_and(|id| path_holds(path, id))
 }
 
-/// The identity of an open file, which never changes while it is open: read it once
-/// with `file_id`, then `path_holds` tells with one look at the path whether the path
-/// still holds that file (a writer asks before every batch: one system call, not two).
+/// The identity of an open file, which never changes while it is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FileId((u64, u64));
+struct FileId((u64, u64));
 
-/// The open file's identity; None when it cannot be read.
-pub fn file_id(file: &File) -> Option<FileId> {
+fn file_id(file: &File) -> Option<FileId> {
   handle_identity(file).map(FileId)
 }
 
-/// Whether the file at `path` is the file `id` now. False when the path cannot be
-/// examined (gone, say).
-pub fn path_holds(path: &Path, id: FileId) -> bool {
+fn path_holds(path: &Path, id: FileId) -> bool {
   path_identity(path) == Some(id.0)
+}
+
+/// An open file and its identity, read once when it was opened: `is_at` then tells with
+/// one look at the path whether the path still holds it (a writer asks before every
+/// batch: one system call, not two as `is_file_at`).
+pub struct IdentifiedFile {
+  file: File,
+  id: Option<FileId>,
+}
+
+impl IdentifiedFile {
+  pub fn new(file: File) -> IdentifiedFile {
+    let id = file_id(&file);
+    IdentifiedFile { file, id }
+  }
+
+  pub fn file(&self) -> &File {
+    &self.file
+  }
+
+  /// Whether the file at `path` is this one now. False when either cannot be examined.
+  pub fn is_at(&self, path: &Path) -> bool {
+    self.id.is_some_and(|id| path_holds(path, id))
+  }
 }
 
 #[cfg(unix)]
