@@ -95,13 +95,9 @@ impl Control {
     self.stop.load(Ordering::Acquire)
   }
 
-  /// The flag itself, for a target's own waits (`Batch::stop`).
-  pub fn flag(&self) -> &AtomicBool {
-    &self.stop
-  }
-
-  /// Sleeps up to `d`; false if stopped meanwhile.
-  fn sleep(&self, d: Duration) -> bool {
+  /// Sleeps up to `d`; false if stopped meanwhile (also for a target's own waits:
+  /// `Batch::pause`).
+  pub fn sleep(&self, d: Duration) -> bool {
     let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
     let _ = self
       .wake
@@ -279,7 +275,7 @@ impl<'a> Run<'a> {
       let outcome = self.target.send(&Batch {
         id: &pending.id,
         lines: &lines,
-        stop: Some(self.control.flag()),
+        stop: Some(self.control),
       });
       match outcome {
         Outcome::Acked => {}

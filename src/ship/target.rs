@@ -2,7 +2,9 @@
 //! whether the store has them. The shipper advances its checkpoint only on `Acked` or
 //! `Rejected` (the rejected lines are set aside), and resends the same batch (same id) on `Retry`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::shipper::Control;
 
 /// One batch of whole log lines, each without its trailing newline, in file order.
 pub struct Batch<'a> {
@@ -10,15 +12,22 @@ pub struct Batch<'a> {
   /// a crash or a retry carry the same id, so a store that can deduplicate on it does.
   pub id: &'a str,
   pub lines: &'a [&'a [u8]],
-  /// The shipper's stop flag: a target that waits between requests (Splunk's
-  /// acknowledgment polls) gives up when it is set, rather than hold the thread.
-  pub stop: Option<&'a AtomicBool>,
+  /// The shipper's stop flag and wake-up: a target that waits between requests (Splunk's
+  /// acknowledgment polls) gives up when the shipper stops, rather than hold the thread.
+  /// None (tests): nothing stops it.
+  pub stop: Option<&'a Control>,
 }
 
 impl Batch<'_> {
-  /// True once the shipper is stopping.
-  pub fn stopping(&self) -> bool {
-    self.stop.is_some_and(|stop| stop.load(Ordering::Acquire))
+  /// Sleeps up to `pause`; false, at once, if the shipper is stopping or stops meanwhile.
+  pub fn pause(&self, pause: Duration) -> bool {
+    match self.stop {
+      Some(control) => control.sleep(pause),
+      None => {
+        std::thread::sleep(pause);
+        true
+      }
+    }
   }
 }
 

@@ -45,8 +45,6 @@ const ACK_WAIT: Duration = Duration::from_secs(60);
 /// The first pause between two acknowledgment queries, doubled each time up to `ACK_PAUSE_MAX`.
 const ACK_PAUSE: Duration = Duration::from_millis(250);
 const ACK_PAUSE_MAX: Duration = Duration::from_secs(5);
-/// How often a pause between acknowledgment queries looks at the shipper's stop flag.
-const STOP_CHECK: Duration = Duration::from_millis(50);
 
 pub(crate) struct Splunk {
   client: Client,
@@ -178,7 +176,7 @@ impl Splunk {
           wait.as_millis()
         ));
       }
-      if !pause_unless_stopped(batch, pause) {
+      if !batch.pause(pause) {
         return Err(format!(
           "{shown}: the shipper stopped while waiting for HEC to report the batch indexed"
         ));
@@ -206,22 +204,6 @@ impl Splunk {
       None => body.extend_from_slice(line::json_string(raw).as_bytes()),
     }
     body.extend_from_slice(b"}\n");
-  }
-}
-
-/// Sleeps `pause`, in steps of at most `STOP_CHECK`; false as soon as the batch's shipper
-/// is stopping.
-fn pause_unless_stopped(batch: &Batch, pause: Duration) -> bool {
-  let until = Instant::now() + pause;
-  loop {
-    if batch.stopping() {
-      return false;
-    }
-    let now = Instant::now();
-    if now >= until {
-      return true;
-    }
-    std::thread::sleep((until - now).min(STOP_CHECK));
   }
 }
 

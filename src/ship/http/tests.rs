@@ -1074,18 +1074,18 @@ fn splunk_ack_resends_a_batch_never_reported_indexed() {
 
 #[test]
 fn splunk_ack_wait_ends_when_the_shipper_stops() {
-  use std::sync::atomic::{AtomicBool, Ordering};
+  use crate::ship::shipper::Control;
   use std::sync::Arc;
   use std::time::{Duration, Instant};
   let server = hec_with_ack(u32::MAX);
   // A bound of a minute: without the stop flag, send would poll HEC for all of it.
   let mut hec = target(&server.url("splunk", "?ack=60s"), token("t"));
-  let stop = Arc::new(AtomicBool::new(false));
+  let stop = Arc::new(Control::default());
   let setter = {
     let stop = Arc::clone(&stop);
     std::thread::spawn(move || {
       std::thread::sleep(Duration::from_millis(400));
-      stop.store(true, Ordering::Release);
+      stop.stop();
     })
   };
   let lines = sample();
