@@ -18,12 +18,12 @@
 // With --instructions, only this: the instructions per request of the same in-process
 // requests, counted by valgrind's callgrind in runs of 1,000 and 3,000 requests (each
 // after as many of warm-up), the difference over 4,000 (start-up cancels out): on the JS
-// thread, and on all threads (the writers' included), with V8's hash and random seeds
-// fixed (start-up work otherwise differs from run to run). User-space instructions only: the
-// system calls' own work is not in them. The JS thread's count is the same from run to
-// run within a fraction of a percent, on an idle or a busy machine: the measure to
-// compare two versions of the code by. Takes a few minutes (valgrind runs Node about 50
-// times slower).
+// thread, and on all threads (the writers' included), with V8's seeds fixed
+// (bench/callgrind.js). User-space instructions only: the system calls' own work is not
+// in them. The count is the same from run to run, on an idle or a busy machine: the
+// measure to compare two versions of the code by (docs/benchmarks.md: where GC cycles
+// fall moves it by up to 2%). Takes a few minutes (valgrind runs Node about 50 times
+// slower).
 // Nothing here is asserted on: a missed target is reported, not fatal.
 
 const fs = require('node:fs')
@@ -32,6 +32,7 @@ const path = require('node:path')
 const { fork, execFileSync } = require('node:child_process')
 const { parseArgs } = require('node:util')
 const autocannon = require('autocannon')
+const { hasValgrind, countInstructions } = require('./callgrind')
 
 const SERVER = path.join(__dirname, 'http-server.js')
 const CONTENDERS = ['none', 'pino-http-sync', 'pino-http-async', 'prodkit']
@@ -69,35 +70,17 @@ function jsTime (contender, dir, round) {
 // Instructions per request of `contender`'s in-process requests (see --instructions):
 // { js, all }, on the JS thread and on all threads.
 async function instructions (contender, dir) {
-  const { execFile } = require('node:child_process')
   const counts = []
   for (const n of [1000, 3000]) {
     const file = path.join(dir, `${contender}-ir-${n}.log`)
-    // One profile per thread (out-<thread number>); the first thread is the JS thread.
-    const out = path.join(dir, `${contender}-${n}.callgrind`)
-    await new Promise((resolve, reject) => {
-      execFile('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--hash-seed=1', '--random-seed=1', SERVER, contender, file, '--js', String(n)],
-        { maxBuffer: 64 << 20 }, (err) => (err ? reject(err) : resolve()))
-    })
-    const count = { js: 0, all: 0 }
-    for (const name of fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(out) + '-'))) {
-      const m = /^totals: (\d+)/m.exec(fs.readFileSync(path.join(dir, name), 'utf8'))
-      if (!m) throw new Error(`${contender}: no instruction count in callgrind's ${name}`)
-      count.all += Number(m[1])
-      if (name.endsWith('-01')) count.js = Number(m[1])
-      fs.rmSync(path.join(dir, name))
-    }
-    if (count.js === 0) throw new Error(`${contender}: no JS-thread profile from callgrind`)
-    counts.push(count)
+    counts.push(await countInstructions([SERVER, contender, file, '--js', String(n)]))
   }
   // Each run makes its warm-up (as many requests, up to 5,000) and then its N requests.
   return { js: (counts[1].js - counts[0].js) / 4000, all: (counts[1].all - counts[0].all) / 4000 }
 }
 
 async function mainInstructions () {
-  try {
-    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
-  } catch {
+  if (!hasValgrind()) {
     console.log('--instructions needs valgrind (Debian: apt-get install valgrind)')
     process.exitCode = 1
     return

@@ -26,10 +26,9 @@
 // valgrind's callgrind, for file, syslog and clickhouse: runs of 4,000 and 12,000 lines,
 // the difference over 8,000 (start-up cancels out), each run ending with its loop (the
 // exit flush writes the lines; shipping is not waited for) and its clock held at one
-// millisecond (bench/log-worker.js says why), and V8's hash and random seeds fixed (else
-// start-up work differs by millions of instructions from run to run). Whether shipping
-// adds work to the app's thread, apart from what the shipper thread's CPU does to it
-// (timed above).
+// millisecond (bench/log-worker.js says why), and V8's seeds fixed (bench/callgrind.js).
+// Whether shipping adds work to the app's thread, apart from what the shipper thread's
+// CPU does to it (timed above).
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -38,6 +37,7 @@ const { spawn, execFileSync } = require('node:child_process')
 const { parseArgs } = require('node:util')
 const { runWorker, checkFile, median, positiveInteger, environment } = require('./log')
 const { Rsyslog } = require('../__test__/rsyslog-harness')
+const { hasValgrind, countInstructions } = require('./callgrind')
 
 // syslog-same-priority (as root only): syslog with the shipper thread put back at the app's
 // priority, to measure what running it 10 nice levels below saves.
@@ -184,24 +184,8 @@ function report (options, s, load) {
   return out.join('\n')
 }
 
-// The JS thread's instructions in one run of the worker (see --instructions).
-function jsInstructions (contender, file, lines, env, dir) {
-  const out = path.join(dir, `${contender}-${lines}.callgrind`)
-  const worker = path.join(__dirname, 'log-worker.js')
-  execFileSync('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${out}`,
-    process.execPath, '--single-threaded', '--hash-seed=1', '--random-seed=1', worker, contender === 'file' ? 'prodkit' : 'prodkit-ship', file, String(lines)],
-  { stdio: 'ignore', env: { ...process.env, ...env, PRODKIT_BENCH_INSTRUCTIONS: '1' } })
-  let js
-  for (const name of fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(out) + '-'))) {
-    // The first thread is the JS thread.
-    if (name.endsWith('-01')) js = Number(/^totals: (\d+)/m.exec(fs.readFileSync(path.join(dir, name), 'utf8'))[1])
-    fs.rmSync(path.join(dir, name))
-  }
-  if (js === undefined) throw new Error(`${contender}: no JS-thread profile from callgrind`)
-  return js
-}
-
 async function mainInstructions (options) {
+  if (!hasValgrind()) throw new Error('bench/ship-app.js --instructions needs valgrind (apt-get install valgrind)')
   const contenders = CONTENDERS.filter((c) => c !== 'syslog-same-priority')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prodkit-bench-ship-app-'))
   const perLine = {}
@@ -212,7 +196,9 @@ async function mainInstructions (options) {
         const file = path.join(dir, `app-${contender}-${lines}.log`)
         const receiver = await startReceiver(contender, dir, options.receiverNice)
         try {
-          counts.push(jsInstructions(contender, file, lines, receiver.env, dir))
+          const worker = path.join(__dirname, 'log-worker.js')
+          const args = [worker, contender === 'file' ? 'prodkit' : 'prodkit-ship', file, String(lines)]
+          counts.push((await countInstructions(args, { ...receiver.env, PRODKIT_BENCH_INSTRUCTIONS: '1' })).js)
         } finally {
           await receiver.stop()
         }
