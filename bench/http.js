@@ -20,10 +20,9 @@
 // after as many of warm-up), the difference over 4,000 (start-up cancels out): on the JS
 // thread, and on all threads (the writers' included), with V8's seeds fixed
 // (bench/callgrind.js). User-space instructions only: the system calls' own work is not
-// in them. The count is the same from run to run, on an idle or a busy machine: the
-// measure to compare two versions of the code by (docs/benchmarks.md: where GC cycles
-// fall moves it by up to 2%). Takes a few minutes (valgrind runs Node about 50 times
-// slower).
+// in them. Two runs of the same code agree within about 2%, on an idle or a busy machine
+// (timings here swing by 2x): the measure to compare two versions of the code by. Takes
+// a few minutes (valgrind runs Node about 50 times slower).
 // Nothing here is asserted on: a missed target is reported, not fatal.
 
 const fs = require('node:fs')
